@@ -1,0 +1,2 @@
+#[test]
+fn warm() { let _ = serenity::all::GatewayIntents::GUILDS; let _ = reqwest::Client::new(); }

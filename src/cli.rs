@@ -1,0 +1,261 @@
+//! The command line: parse, call the library, print. Input mistakes are one line
+//! on stderr with what to do, and exit code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::StoreConfig;
+use crate::core::prompts::{Library, PILLARS};
+use crate::core::schedule::Schedule;
+use crate::engine::{Engine, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mend",
+    version,
+    about = "A companion for couples rebuilding trust: one prompt a day, answered privately, revealed together."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check or list the prompt library.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+    /// Try schedule specs.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Run the whole engine on a simulated clock with scripted couples, print the
+    /// first couple's transcript and a summary, and check the invariants.
+    Simulate {
+        #[arg(long, default_value_t = 3)]
+        couples: usize,
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Database file for the run (default: a temporary file, removed after).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Print only the summary, not the first couple's transcript.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Validate prompt files: every problem is named with its file and prompt.
+    Check {
+        /// Directories to check (default: `prompts`).
+        dirs: Vec<PathBuf>,
+    },
+    /// List prompts.
+    List {
+        /// Only this pillar (its id, e.g. `patience-time`).
+        #[arg(long)]
+        pillar: Option<String>,
+        /// Read this directory instead of the built-in library.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Print the next fire instants of a spec, in UTC.
+    Preview {
+        /// `daily 08:30`, `weekdays 21:00`, `weekends 10:00`, `mon,wed,fri 07:15`,
+        /// or a crontab(5) line such as `30 8 * * 1-5` (quote it).
+        #[arg(required = true, num_args = 1..)]
+        spec: Vec<String>,
+        /// IANA timezone, e.g. Europe/Paris.
+        #[arg(long)]
+        tz: String,
+        /// Start strictly after this instant (RFC 3339; default: now).
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+    },
+}
+
+/// A mistake in what was typed: printed as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(e) => match e.downcast_ref::<InputError>() {
+            Some(input) => {
+                eprintln!("mend: {input}");
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("mend: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Prompts(PromptsCommand::Check { dirs }) => Ok(check_prompts(dirs)),
+        Command::Prompts(PromptsCommand::List { pillar, dir }) => {
+            list_prompts(&cli.store, pillar, dir)
+        }
+        Command::Schedule(ScheduleCommand::Preview {
+            spec,
+            tz,
+            from,
+            count,
+        }) => preview(&spec.join(" "), &tz, from.as_deref(), count),
+        Command::Simulate { .. } => todo!(),
+    }
+}
+
+/// The built-in prompts plus the host's extra directories.
+pub fn load_library(store: &StoreConfig) -> anyhow::Result<Library> {
+    Library::builtin_with(&store.extra_prompts).map_err(|problems| {
+        let first = problems.first().map(ToString::to_string).unwrap_or_default();
+        InputError(format!(
+            "the prompt library has {} problem(s), first: {first} — run `mend prompts check DIR` for all",
+            problems.len()
+        ))
+        .into()
+    })
+}
+
+/// Opens the configured database and builds an engine on the system clock.
+pub async fn engine(store: &StoreConfig, library: Library) -> anyhow::Result<Engine> {
+    let pool = crate::store::connect(&store.url())
+        .await
+        .with_context(|| format!("could not open the database {}", store.database_url))?;
+    Ok(Engine::new(
+        pool,
+        Arc::new(library),
+        Arc::new(SystemClock),
+        Settings::default(),
+    ))
+}
+
+fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
+    m.get(&k).copied().unwrap_or(0)
+}
+
+fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
+    let dirs = if dirs.is_empty() {
+        vec![PathBuf::from("prompts")]
+    } else {
+        dirs
+    };
+    let (library, problems) = Library::check(&dirs);
+    for problem in &problems {
+        println!("{problem}");
+    }
+    for (pillar, c) in library.coverage() {
+        use crate::core::model::{Audience, Depth, Kind, Phase};
+        println!(
+            "{pillar:<28} {:>3} prompts · light {} medium {} deep {} · hurt {} repairing {} · journal {} action {} · atone {} attune {} attach {}",
+            c.total,
+            count(&c.depths, Depth::Light),
+            count(&c.depths, Depth::Medium),
+            count(&c.depths, Depth::Deep),
+            count(&c.audiences, Audience::Hurt),
+            count(&c.audiences, Audience::Repairing),
+            count(&c.kinds, Kind::Journal),
+            count(&c.kinds, Kind::Action),
+            count(&c.phases, Phase::Atone),
+            count(&c.phases, Phase::Attune),
+            count(&c.phases, Phase::Attach),
+        );
+    }
+    if problems.is_empty() {
+        println!(
+            "ok: {} prompts in {} pillars",
+            library.prompts().len(),
+            library.pillars().len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s)", problems.len());
+        ExitCode::from(2)
+    }
+}
+
+fn list_prompts(
+    store: &StoreConfig,
+    pillar: Option<String>,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let library = match dir {
+        Some(dir) => Library::load(&[dir]).map_err(|p| {
+            InputError(format!(
+                "{} problem(s) in the prompts, first: {}",
+                p.len(),
+                p[0]
+            ))
+        })?,
+        None => load_library(store)?,
+    };
+    if let Some(p) = &pillar {
+        if !PILLARS.iter().any(|(id, ..)| id == p) {
+            let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
+            return Err(InputError(format!(
+                "unknown pillar `{p}`; pillars are: {}",
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    for prompt in library
+        .prompts()
+        .iter()
+        .filter(|p| pillar.as_ref().is_none_or(|want| &p.pillar == want))
+    {
+        let phases: Vec<&str> = prompt.phases.iter().map(|p| p.as_str()).collect();
+        println!(
+            "{:<32} {:<7} {:<9} {:<6} {:<20} {}",
+            prompt.id,
+            prompt.kind,
+            prompt.audience,
+            prompt.depth,
+            phases.join(","),
+            prompt.text
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn preview(spec: &str, tz: &str, from: Option<&str>, count: usize) -> anyhow::Result<ExitCode> {
+    let schedule = Schedule::parse(spec, tz).map_err(|e| InputError(e.to_string()))?;
+    let from = match from {
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map_err(|_| {
+                InputError(format!(
+                    "`{s}` is not an RFC 3339 instant — try 2026-03-08T00:00:00Z"
+                ))
+            })?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    for t in schedule.upcoming(from, count) {
+        println!("{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,8 @@
+//! The rules of mend, in plain Rust: no Discord types and no SQL.
+
+pub mod answer;
+pub mod model;
+pub mod prompts;
+pub mod reflection;
+pub mod schedule;
+pub mod select;

@@ -1,0 +1,160 @@
+//! Which prompt a couple gets on a given occurrence. Pure: the history and a
+//! seeded random source go in, a choice comes out.
+//!
+//! Rules (DESIGN.md): pillars least recently used first; no prompt repeated for a
+//! partner before every prompt of its pillar that fits that partner has been used;
+//! depth ramps over the first weeks; each partner gets prompts worded for them and
+//! for the couple's phase; both partners get the same prompt when one fits both.
+
+use std::collections::{HashMap, HashSet};
+
+use rand::Rng;
+use rand::seq::{IndexedRandom, SliceRandom};
+
+use super::model::{Audience, Depth, Kind, Phase, Role, Slot};
+use super::prompts::{Library, Prompt};
+
+/// A past delivery, as selection needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Past {
+    pub pillar: String,
+    /// The prompt each partner got, by slot.
+    pub prompts: [String; 2],
+}
+
+/// What the couple gets this time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub pillar: String,
+    pub kind: Kind,
+    /// The prompt for each partner, by slot; the same id when one fits both.
+    pub prompts: [String; 2],
+}
+
+/// Everything about the couple that selection depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Couple {
+    pub roles: [Role; 2],
+    pub phase: Phase,
+    pub depth: Depth,
+}
+
+/// Whether a prompt may be offered to a partner with this role, in this phase,
+/// at this depth. The simulator checks the no-repeat rule against this.
+pub fn fits(prompt: &Prompt, role: Role, couple: &Couple) -> bool {
+    prompt.phases.contains(&couple.phase)
+        && prompt.depth <= couple.depth
+        && (prompt.audience == Audience::Both || Some(prompt.audience) == role.audience())
+}
+
+/// The prompts of each pillar a partner has used since that pillar last ran out
+/// for them, derived from the history (oldest first).
+fn used_since_exhaustion(history: &[Past], slot: Slot) -> HashMap<&str, HashSet<&str>> {
+    let mut used: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for past in history {
+        let set = used.entry(&past.pillar).or_default();
+        let id = past.prompts[slot.index()].as_str();
+        // A repeat only ever follows exhaustion, so it starts a new round.
+        if !set.insert(id) {
+            set.clear();
+            set.insert(id);
+        }
+    }
+    used
+}
+
+/// Picks the prompts for one occurrence, or `None` when the library has nothing
+/// that fits this couple at all.
+pub fn pick_prompt(
+    library: &Library,
+    couple: &Couple,
+    history: &[Past],
+    rng: &mut impl Rng,
+) -> Option<Choice> {
+    let mut used = Slot::BOTH.map(|s| used_since_exhaustion(history, s));
+    let mut pillars: Vec<&str> = library.pillars().iter().map(|p| p.id.as_str()).collect();
+    pillars.shuffle(rng);
+    let last_used: HashMap<&str, usize> = history
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.pillar.as_str(), i))
+        .collect();
+    // Never used first, then least recently used; the shuffle breaks ties.
+    pillars.sort_by_key(|p| last_used.get(p).map_or(0, |i| i + 1));
+
+    let kinds = kinds_for_today(rng);
+    for pillar in pillars {
+        for slot in Slot::BOTH {
+            let set = used[slot.index()].entry(pillar).or_default();
+            let exhausted = library
+                .in_pillar(pillar)
+                .filter(|p| fits(p, couple.roles[slot.index()], couple))
+                .all(|p| set.contains(p.id.as_str()));
+            if exhausted {
+                set.clear();
+            }
+        }
+        for &kind in &kinds {
+            let candidates = Slot::BOTH.map(|slot| {
+                let used = &used[slot.index()][pillar];
+                library
+                    .in_pillar(pillar)
+                    .filter(|p| p.kind == kind && fits(p, couple.roles[slot.index()], couple))
+                    .filter(|p| !used.contains(p.id.as_str()))
+                    .collect::<Vec<&Prompt>>()
+            });
+            if let Some(prompts) = choose_pair(&candidates, rng) {
+                return Some(Choice {
+                    pillar: pillar.to_string(),
+                    kind,
+                    prompts,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Shared prompts most days, a small action some days, a private journal now and
+/// then; the rest follow as fallbacks.
+fn kinds_for_today(rng: &mut impl Rng) -> [Kind; 3] {
+    match rng.random_range(0..20) {
+        0..12 => [Kind::Shared, Kind::Action, Kind::Journal],
+        12..17 => [Kind::Action, Kind::Shared, Kind::Journal],
+        _ => [Kind::Journal, Kind::Shared, Kind::Action],
+    }
+}
+
+/// Prompts worded for one partner's role rather than for both.
+fn worded<'a>(candidates: &[&'a Prompt]) -> Vec<&'a Prompt> {
+    candidates
+        .iter()
+        .copied()
+        .filter(|p| p.audience != Audience::Both)
+        .collect()
+}
+
+fn choose_pair(candidates: &[Vec<&Prompt>; 2], rng: &mut impl Rng) -> Option<[String; 2]> {
+    if candidates.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let [worded_a, worded_b] = [worded(&candidates[0]), worded(&candidates[1])];
+    // Now and then, when both partners have prompts worded for them, give each
+    // their own; their answers are still revealed together.
+    if !worded_a.is_empty() && !worded_b.is_empty() && rng.random_bool(0.35) {
+        let a = worded_a.choose(rng)?;
+        let b = worded_b.choose(rng)?;
+        return Some([a.id.clone(), b.id.clone()]);
+    }
+    let common: Vec<&Prompt> = candidates[0]
+        .iter()
+        .copied()
+        .filter(|p| p.audience == Audience::Both && candidates[1].iter().any(|q| q.id == p.id))
+        .collect();
+    if let Some(p) = common.choose(rng) {
+        return Some([p.id.clone(), p.id.clone()]);
+    }
+    let a = candidates[0].choose(rng)?;
+    let b = candidates[1].choose(rng)?;
+    Some([a.id.clone(), b.id.clone()])
+}

@@ -1,0 +1,12 @@
+//! mend: a Discord companion for couples rebuilding trust.
+//!
+//! `core` holds the rules, `store` the SQL, `engine` applies the one to the
+//! other with time from a `clock`; `simulate` runs it all on a manual clock.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod core;
+pub mod engine;
+// pub mod simulate;
+pub mod store;

@@ -1,0 +1,201 @@
+//! `couples` and `partners`.
+
+use sqlx::{Row, SqliteExecutor};
+
+use super::{Result, StoreError, parse_enum};
+use crate::core::model::{Phase, Role, Slot};
+
+pub type CoupleId = i64;
+
+/// A couple as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Couple {
+    pub id: CoupleId,
+    pub created_at: i64,
+    pub tz: String,
+    pub phase: Phase,
+    pub phase_changed_at: i64,
+    pub paused: bool,
+    pub paused_until: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub partners: [Partner; 2],
+}
+
+impl Couple {
+    pub fn roles(&self) -> [Role; 2] {
+        [self.partners[0].role, self.partners[1].role]
+    }
+
+    pub fn partner(&self, slot: Slot) -> &Partner {
+        &self.partners[slot.index()]
+    }
+
+    /// The slot of the partner known outside mend by `external_id`.
+    pub fn slot_of(&self, external_id: &str) -> Option<Slot> {
+        Slot::BOTH
+            .into_iter()
+            .find(|s| self.partner(*s).external_id.as_deref() == Some(external_id))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    pub name: String,
+    pub role: Role,
+    pub external_id: Option<String>,
+}
+
+/// Inserts a couple and its two partners; returns the new id.
+pub async fn insert(
+    tx: &mut sqlx::SqliteConnection,
+    created_at: i64,
+    tz: &str,
+    phase: Phase,
+    partners: &[Partner; 2],
+) -> Result<CoupleId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO couples (created_at, tz, phase, phase_changed_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(created_at)
+    .bind(tz)
+    .bind(phase.as_str())
+    .bind(created_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    for (slot, p) in partners.iter().enumerate() {
+        sqlx::query("INSERT INTO partners (couple_id, slot, name, role, external_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(slot as i64)
+            .bind(&p.name)
+            .bind(p.role.as_str())
+            .bind(&p.external_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Option<Couple>> {
+    let Some(row) = sqlx::query(
+        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, ended_at FROM couples WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let rows = sqlx::query(
+        "SELECT slot, name, role, external_id FROM partners WHERE couple_id = ? ORDER BY slot",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let partners: Vec<Partner> = rows
+        .iter()
+        .map(|r| {
+            Ok(Partner {
+                name: r.try_get("name")?,
+                role: parse_enum(r.try_get::<&str, _>("role")?)?,
+                external_id: r.try_get("external_id")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let partners: [Partner; 2] = partners
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("couple {id} does not have two partners")))?;
+    Ok(Some(Couple {
+        id: row.try_get("id")?,
+        created_at: row.try_get("created_at")?,
+        tz: row.try_get("tz")?,
+        phase: parse_enum(row.try_get::<&str, _>("phase")?)?,
+        phase_changed_at: row.try_get("phase_changed_at")?,
+        paused: row.try_get("paused")?,
+        paused_until: row.try_get("paused_until")?,
+        ended_at: row.try_get("ended_at")?,
+        partners,
+    }))
+}
+
+/// The couple a partner belongs to, by their id outside mend.
+pub async fn find_by_external(
+    exec: impl SqliteExecutor<'_>,
+    external_id: &str,
+) -> Result<Option<(CoupleId, Slot)>> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT couple_id, slot FROM partners WHERE external_id = ?")
+            .bind(external_id)
+            .fetch_optional(exec)
+            .await?;
+    Ok(row.and_then(|(c, s)| Slot::from_index(s).map(|s| (c, s))))
+}
+
+pub async fn set_phase(
+    exec: impl SqliteExecutor<'_>,
+    id: CoupleId,
+    phase: Phase,
+    at: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE couples SET phase = ?, phase_changed_at = ? WHERE id = ?")
+        .bind(phase.as_str())
+        .bind(at)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role(
+    exec: impl SqliteExecutor<'_>,
+    id: CoupleId,
+    slot: Slot,
+    role: Role,
+) -> Result<()> {
+    sqlx::query("UPDATE partners SET role = ? WHERE couple_id = ? AND slot = ?")
+        .bind(role.as_str())
+        .bind(id)
+        .bind(slot.index() as i64)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_paused(
+    exec: impl SqliteExecutor<'_>,
+    id: CoupleId,
+    paused: bool,
+    until: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE couples SET paused = ?, paused_until = ? WHERE id = ?")
+        .bind(paused)
+        .bind(until)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Marks a couple ended; its schedules stop firing (the caller deletes them).
+pub async fn set_ended(exec: impl SqliteExecutor<'_>, id: CoupleId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE couples SET ended_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a couple and, through the foreign keys, everything of theirs.
+pub async fn delete(exec: impl SqliteExecutor<'_>, id: CoupleId) -> Result<()> {
+    sqlx::query("DELETE FROM couples WHERE id = ?")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn ids(exec: impl SqliteExecutor<'_>) -> Result<Vec<CoupleId>> {
+    Ok(sqlx::query_scalar("SELECT id FROM couples ORDER BY id")
+        .fetch_all(exec)
+        .await?)
+}

@@ -1,0 +1,264 @@
+//! `deliveries`: the outbox of prompts, one row per (couple, occurrence).
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+
+use super::couples::CoupleId;
+use super::{Result, StoreError, parse_enum};
+use crate::core::model::{Kind, Phase};
+use crate::core::select::Past;
+
+const BATCH: usize = 300;
+
+pub type DeliveryId = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Sent,
+    Missed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sent => "sent",
+            Status::Missed => "missed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Status> {
+        match s {
+            "pending" => Ok(Status::Pending),
+            "sent" => Ok(Status::Sent),
+            "missed" => Ok(Status::Missed),
+            other => Err(StoreError::Corrupt(format!("delivery status `{other}`"))),
+        }
+    }
+}
+
+/// The prompt chosen for a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    pub pillar: String,
+    pub phase: Phase,
+    pub kind: Kind,
+    pub prompts: [String; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub couple_id: CoupleId,
+    pub occurrence: i64,
+    pub claimed_at: i64,
+    pub status: Status,
+    pub chosen: Option<Chosen>,
+    pub sent_at: Option<i64>,
+    pub message_ref: Option<String>,
+    pub revealed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, couple_id, occurrence, claimed_at, status, pillar, kind, prompt_a, prompt_b, phase, sent_at, message_ref, revealed_at";
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
+    let pillar: Option<String> = r.try_get("pillar")?;
+    let kind: Option<&str> = r.try_get("kind")?;
+    let a: Option<String> = r.try_get("prompt_a")?;
+    let b: Option<String> = r.try_get("prompt_b")?;
+    let phase: Option<&str> = r.try_get("phase")?;
+    let chosen = match (pillar, kind, a, b, phase) {
+        (Some(pillar), Some(kind), Some(a), Some(b), Some(phase)) => Some(Chosen {
+            pillar,
+            phase: parse_enum(phase)?,
+            kind: parse_enum(kind)?,
+            prompts: [a, b],
+        }),
+        _ => None,
+    };
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        couple_id: r.try_get("couple_id")?,
+        occurrence: r.try_get("occurrence")?,
+        claimed_at: r.try_get("claimed_at")?,
+        status: Status::parse(r.try_get("status")?)?,
+        chosen,
+        sent_at: r.try_get("sent_at")?,
+        message_ref: r.try_get("message_ref")?,
+        revealed_at: r.try_get("revealed_at")?,
+    })
+}
+
+/// A delivery to insert when its occurrence is claimed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDelivery {
+    pub couple_id: CoupleId,
+    pub occurrence: i64,
+    pub status: Status,
+}
+
+/// Inserts claimed occurrences. An occurrence already claimed is left as it is,
+/// so claiming twice never doubles a prompt.
+pub async fn insert_many(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[NewDelivery],
+    claimed_at: i64,
+) -> Result<()> {
+    for chunk in rows.chunks(BATCH) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO deliveries (couple_id, occurrence, claimed_at, status) ",
+        );
+        q.push_values(chunk, |mut b, d| {
+            b.push_bind(d.couple_id)
+                .push_bind(d.occurrence)
+                .push_bind(claimed_at)
+                .push_bind(d.status.as_str());
+        });
+        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn get(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<Option<Delivery>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(exec)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Claimed deliveries not yet sent, oldest first.
+pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<Delivery>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY claimed_at, id LIMIT ?"
+    )))
+    .bind(limit)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Every delivery of a couple in `[from, to)`, oldest first.
+pub async fn for_couple(
+    exec: impl SqliteExecutor<'_>,
+    couple: CoupleId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Delivery>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE couple_id = ? AND occurrence >= ? AND occurrence < ? ORDER BY occurrence"
+    )))
+    .bind(couple)
+    .bind(from)
+    .bind(to)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The latest delivery of a couple that reached them.
+pub async fn latest_sent(
+    exec: impl SqliteExecutor<'_>,
+    couple: CoupleId,
+) -> Result<Option<Delivery>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE couple_id = ? AND status = 'sent' ORDER BY occurrence DESC LIMIT 1"
+    )))
+    .bind(couple)
+    .fetch_optional(exec)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// What prompts a couple has had, oldest first, for selection.
+pub async fn history(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<Past>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT pillar, prompt_a, prompt_b FROM deliveries
+         WHERE couple_id = ? AND pillar IS NOT NULL ORDER BY occurrence",
+    )
+    .bind(couple)
+    .fetch_all(exec)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(pillar, a, b)| Past {
+            pillar,
+            prompts: [a, b],
+        })
+        .collect())
+}
+
+/// Records the chosen prompt unless one was chosen already (a retry after a crash
+/// keeps the first choice).
+pub async fn set_chosen(exec: impl SqliteExecutor<'_>, id: DeliveryId, c: &Chosen) -> Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET pillar = ?, phase = ?, kind = ?, prompt_a = ?, prompt_b = ?
+         WHERE id = ? AND pillar IS NULL",
+    )
+    .bind(&c.pillar)
+    .bind(c.phase.as_str())
+    .bind(c.kind.as_str())
+    .bind(&c.prompts[0])
+    .bind(&c.prompts[1])
+    .bind(id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_sent(
+    exec: impl SqliteExecutor<'_>,
+    id: DeliveryId,
+    at: i64,
+    message_ref: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = ?, message_ref = ? WHERE id = ?")
+        .bind(at)
+        .bind(message_ref)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_missed(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET status = 'missed' WHERE id = ? AND status = 'pending'")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Marks a delivery revealed; true only for the call that did it, so a reveal is
+/// announced once.
+pub async fn set_revealed(exec: impl SqliteExecutor<'_>, id: DeliveryId, at: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE deliveries SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(exec)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts by status for one couple, for summaries.
+pub async fn count(exec: impl SqliteExecutor<'_>, couple: CoupleId, status: Status) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE couple_id = ? AND status = ?")
+            .bind(couple)
+            .bind(status.as_str())
+            .fetch_one(exec)
+            .await?,
+    )
+}

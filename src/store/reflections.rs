@@ -1,0 +1,97 @@
+//! `reflections`: one row per couple per weekly reflection occurrence.
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+
+use super::couples::CoupleId;
+use super::deliveries::Status;
+use super::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReflection {
+    pub id: i64,
+    pub couple_id: CoupleId,
+    pub occurrence: i64,
+    pub week_start: i64,
+    pub status: Status,
+}
+
+pub async fn insert_many(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[(CoupleId, i64, i64, Status)],
+) -> Result<()> {
+    for chunk in rows.chunks(300) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO reflections (couple_id, occurrence, week_start, status) ",
+        );
+        q.push_values(chunk, |mut b, (c, o, w, s)| {
+            b.push_bind(*c)
+                .push_bind(*o)
+                .push_bind(*w)
+                .push_bind(s.as_str());
+        });
+        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredReflection> {
+    let status = match r.try_get::<&str, _>("status")? {
+        "pending" => Status::Pending,
+        "sent" => Status::Sent,
+        "missed" => Status::Missed,
+        other => return Err(StoreError::Corrupt(format!("reflection status `{other}`"))),
+    };
+    Ok(StoredReflection {
+        id: r.try_get("id")?,
+        couple_id: r.try_get("couple_id")?,
+        occurrence: r.try_get("occurrence")?,
+        week_start: r.try_get("week_start")?,
+        status,
+    })
+}
+
+pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<StoredReflection>> {
+    sqlx::query(
+        "SELECT id, couple_id, occurrence, week_start, status FROM reflections
+         WHERE status = 'pending' ORDER BY occurrence, id LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn for_couple(
+    exec: impl SqliteExecutor<'_>,
+    couple: CoupleId,
+) -> Result<Vec<StoredReflection>> {
+    sqlx::query(
+        "SELECT id, couple_id, occurrence, week_start, status FROM reflections WHERE couple_id = ? ORDER BY occurrence",
+    )
+    .bind(couple)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn mark_sent(
+    exec: impl SqliteExecutor<'_>,
+    id: i64,
+    at: i64,
+    message_ref: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE reflections SET status = 'sent', sent_at = ?, message_ref = ? WHERE id = ?",
+    )
+    .bind(at)
+    .bind(message_ref)
+    .bind(id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}

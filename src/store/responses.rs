@@ -1,0 +1,140 @@
+//! `responses`: what each partner did with a delivery (an answer, a skip, a
+//! request for space).
+
+use sqlx::{Row, SqliteExecutor};
+
+use super::deliveries::DeliveryId;
+use super::{Result, StoreError};
+use crate::core::model::Slot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseStatus {
+    Answered,
+    Skipped,
+    Space,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseStatus::Answered => "answered",
+            ResponseStatus::Skipped => "skipped",
+            ResponseStatus::Space => "space",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub delivery_id: DeliveryId,
+    pub slot: Slot,
+    pub status: ResponseStatus,
+    pub body: Option<String>,
+    pub done: Option<bool>,
+    pub answered_at: i64,
+    pub edited_at: Option<i64>,
+    pub meaningful_at: Option<i64>,
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Response> {
+    let slot: i64 = r.try_get("slot")?;
+    let status = match r.try_get::<&str, _>("status")? {
+        "answered" => ResponseStatus::Answered,
+        "skipped" => ResponseStatus::Skipped,
+        "space" => ResponseStatus::Space,
+        other => return Err(StoreError::Corrupt(format!("response status `{other}`"))),
+    };
+    Ok(Response {
+        delivery_id: r.try_get("delivery_id")?,
+        slot: Slot::from_index(slot).ok_or_else(|| StoreError::Corrupt(format!("slot {slot}")))?,
+        status,
+        body: r.try_get("body")?,
+        done: r.try_get("done")?,
+        answered_at: r.try_get("answered_at")?,
+        edited_at: r.try_get("edited_at")?,
+        meaningful_at: r.try_get("meaningful_at")?,
+    })
+}
+
+/// Saves a partner's response, replacing an earlier one (an edit keeps the first
+/// answer time and records the edit time).
+pub async fn upsert(
+    exec: impl SqliteExecutor<'_>,
+    delivery: DeliveryId,
+    slot: Slot,
+    status: ResponseStatus,
+    body: Option<&str>,
+    done: Option<bool>,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO responses (delivery_id, slot, status, body, done, answered_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (delivery_id, slot) DO UPDATE SET status = excluded.status, body = excluded.body,
+             done = excluded.done, edited_at = excluded.answered_at",
+    )
+    .bind(delivery)
+    .bind(slot.index() as i64)
+    .bind(status.as_str())
+    .bind(body)
+    .bind(done)
+    .bind(at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+pub async fn for_delivery(
+    exec: impl SqliteExecutor<'_>,
+    delivery: DeliveryId,
+) -> Result<Vec<Response>> {
+    sqlx::query(
+        "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
+         FROM responses WHERE delivery_id = ? ORDER BY slot",
+    )
+    .bind(delivery)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Every response to a couple's deliveries with occurrence in `[from, to)`.
+pub async fn for_couple(
+    exec: impl SqliteExecutor<'_>,
+    couple: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Response>> {
+    sqlx::query(
+        "SELECT r.delivery_id, r.slot, r.status, r.body, r.done, r.answered_at, r.edited_at, r.meaningful_at
+         FROM responses r JOIN deliveries d ON d.id = r.delivery_id
+         WHERE d.couple_id = ? AND d.occurrence >= ? AND d.occurrence < ? ORDER BY d.occurrence, r.slot",
+    )
+    .bind(couple)
+    .bind(from)
+    .bind(to)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Marks the answer `slot` wrote as meaningful to their partner.
+pub async fn mark_meaningful(
+    exec: impl SqliteExecutor<'_>,
+    delivery: DeliveryId,
+    slot: Slot,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE responses SET meaningful_at = ? WHERE delivery_id = ? AND slot = ? AND status = 'answered'",
+    )
+    .bind(at)
+    .bind(delivery)
+    .bind(slot.index() as i64)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
