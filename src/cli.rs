@@ -14,6 +14,7 @@ use crate::config::StoreConfig;
 use crate::core::prompts::{Library, PILLARS};
 use crate::core::schedule::Schedule;
 use crate::engine::{Engine, Settings};
+use crate::simulate::{self, SimOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,7 +126,29 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             from,
             count,
         }) => preview(&spec.join(" "), &tz, from.as_deref(), count),
-        Command::Simulate { .. } => todo!(),
+        Command::Simulate {
+            couples,
+            days,
+            seed,
+            db,
+            quiet,
+        } => {
+            let library = load_library(&cli.store)?;
+            let options = SimOptions {
+                couples,
+                days,
+                seed,
+                db,
+                transcript: !quiet,
+            };
+            let outcome =
+                simulate::run(Arc::new(library), &options, &mut std::io::stdout()).await?;
+            Ok(if outcome.violations.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
     }
 }
 

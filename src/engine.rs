@@ -233,10 +233,11 @@ impl Engine {
     ) -> Result<Schedule> {
         let schedule = Schedule::parse(spec, tz)?;
         let c = self.couple(couple).await?;
-        let from = match (c.paused, c.paused_until) {
+        let now = self.now();
+        let from = match (c.is_paused_at(ts(now)), c.paused_until) {
             (true, None) => None,
-            (true, Some(until)) => Some(instant(until).max(self.now())),
-            (false, _) => Some(self.now()),
+            (true, Some(until)) => Some(instant(until)),
+            (false, _) => Some(now),
         };
         let next = from.and_then(|f| schedule.next_after(f)).map(ts);
         schedules::upsert(
@@ -263,7 +264,7 @@ impl Engine {
         let c = couples::get(&mut tx, couple)
             .await?
             .ok_or(UserError::UnknownCouple)?;
-        if c.paused && until.is_none() && c.paused_until.is_none() {
+        if until.is_none() && c.is_paused_at(ts(now)) && c.paused_until.is_none() {
             return Err(UserError::AlreadyPaused.into());
         }
         couples::set_paused(&mut *tx, couple, true, until.map(ts)).await?;
@@ -284,7 +285,7 @@ impl Engine {
         let c = couples::get(&mut tx, couple)
             .await?
             .ok_or(UserError::UnknownCouple)?;
-        if !c.paused {
+        if !c.is_paused_at(ts(now)) {
             return Err(UserError::NotPaused.into());
         }
         couples::set_paused(&mut *tx, couple, false, None).await?;
@@ -309,6 +310,10 @@ impl Engine {
         let mut report = ClaimReport::default();
         let mut parsed: HashMap<(String, String), Option<Schedule>> = HashMap::new();
         loop {
+            // A read first: a tick with nothing due takes no write lock.
+            if schedules::due(&self.pool, ts(now), 1).await?.is_empty() {
+                break;
+            }
             let mut tx = store::begin_write(&self.pool).await?;
             let due = schedules::due(&mut *tx, ts(now), self.settings.claim_batch).await?;
             if due.is_empty() {
@@ -392,7 +397,7 @@ impl Engine {
             Some(c)
                 if delivery.status == Status::Pending
                     && !stale
-                    && !c.paused
+                    && !c.is_paused_at(ts(now))
                     && c.ended_at.is_none() =>
             {
                 c
@@ -547,7 +552,7 @@ impl Engine {
         let until = self.now() + self.settings.space;
         let c = self.couple(couple).await?;
         // Already paused for longer: leave the longer pause as it is.
-        if !(c.paused && c.paused_until.is_none_or(|u| u >= ts(until))) {
+        if !(c.is_paused_at(ts(self.now())) && c.paused_until.is_none_or(|u| u >= ts(until))) {
             self.pause(couple, Some(until)).await?;
         }
         Ok(until)

@@ -8,5 +8,5 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod engine;
-// pub mod simulate;
+pub mod simulate;
 pub mod store;

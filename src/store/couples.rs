@@ -26,6 +26,12 @@ impl Couple {
         [self.partners[0].role, self.partners[1].role]
     }
 
+    /// Whether prompts are paused at `now` (a pause with an end is over once
+    /// that instant has passed).
+    pub fn is_paused_at(&self, now: i64) -> bool {
+        self.paused && self.paused_until.is_none_or(|until| until > now)
+    }
+
     pub fn partner(&self, slot: Slot) -> &Partner {
         &self.partners[slot.index()]
     }
