@@ -293,6 +293,21 @@ impl Schedule {
         Some(next_day.map_or(found, |t| t.min(found)))
     }
 
+    /// The wall times scheduled on a local date and the instants they fire at
+    /// (none when the date is not a scheduled day).
+    pub fn fires_on(&self, date: NaiveDate) -> Vec<(NaiveDateTime, DateTime<Utc>)> {
+        if !self.spec.day_matches(date) {
+            return Vec::new();
+        }
+        self.spec
+            .wall_times()
+            .map(|t| {
+                let local = date.and_time(t);
+                (local, self.resolve(local))
+            })
+            .collect()
+    }
+
     /// The next `count` fire instants strictly after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         std::iter::successors(self.next_after(after), |t| self.next_after(*t))

@@ -28,7 +28,7 @@ pub(crate) enum Content {
 /// One event on its way to the bot.
 #[derive(Clone, Debug)]
 pub(crate) struct Dispatch {
-    pub t: &'static str,
+    pub t: String,
     pub d: Value,
     /// Intent the session must have asked for (0: none needed).
     pub intent: u64,
@@ -38,9 +38,9 @@ pub(crate) struct Dispatch {
 }
 
 impl Dispatch {
-    pub fn new(t: &'static str, d: Value) -> Self {
+    pub fn new(t: impl Into<String>, d: Value) -> Self {
         Self {
-            t,
+            t: t.into(),
             d,
             intent: 0,
             guild_id: None,
@@ -207,7 +207,7 @@ impl Gateway {
         session.seq += 1;
         let sent = SentDispatch {
             seq: session.seq,
-            t: d.t.to_owned(),
+            t: d.t,
             d: payload,
         };
         if let Some(c) = session.conn.and_then(|c| self.conns.get(&c)) {

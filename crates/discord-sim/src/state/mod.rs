@@ -2,10 +2,14 @@
 //! commands and gateway sessions. One lock keeps "store, then dispatch" atomic,
 //! so the bot sees events in the order the world changed.
 
+pub(crate) mod actions;
+mod commands;
 pub(crate) mod interaction;
 pub(crate) mod messages;
 pub(crate) mod model;
+mod options;
 mod seed;
+mod validate;
 pub(crate) mod world;
 
 use std::collections::BTreeMap;

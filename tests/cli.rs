@@ -1,0 +1,206 @@
+//! The `mend` binary as a host uses it: exit codes and what it prints.
+
+use std::process::{Command, Output};
+
+fn mend(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mend"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("mend runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn preview_prints_rfc3339_utc_instants_across_a_dst_gap() {
+    let o = mend(&[
+        "schedule",
+        "preview",
+        "daily 02:30",
+        "--tz",
+        "America/New_York",
+        "--from",
+        "2026-03-07T12:00:00Z",
+        "--count",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "2026-03-08T07:30:00Z\n2026-03-09T06:30:00Z\n2026-03-10T06:30:00Z\n"
+    );
+}
+
+#[test]
+fn preview_takes_crontab_lines() {
+    let o = mend(&[
+        "schedule",
+        "preview",
+        "30 8 * * 1-5",
+        "--tz",
+        "Europe/Paris",
+        "--from",
+        "2026-11-27T12:00:00Z",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(stdout(&o), "2026-11-30T07:30:00Z\n2026-12-01T07:30:00Z\n");
+}
+
+#[test]
+fn a_bad_spec_or_zone_is_one_line_with_an_example_and_exit_2() {
+    for args in [
+        vec!["schedule", "preview", "daily 8pm", "--tz", "UTC"],
+        vec![
+            "schedule",
+            "preview",
+            "daily 08:00",
+            "--tz",
+            "Atlantis/Capital",
+        ],
+        vec![
+            "schedule",
+            "preview",
+            "daily 08:00",
+            "--tz",
+            "UTC",
+            "--from",
+            "yesterday",
+        ],
+    ] {
+        let o = mend(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("08:30") || err.contains("Europe/Paris") || err.contains("2026-"),
+            "shows an example: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_prompt_library_passes_its_check() {
+    let o = mend(&["prompts", "check", "prompts"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("ok: "));
+}
+
+#[test]
+fn check_names_the_file_and_prompt_of_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(4097);
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        format!(
+            r#"pillar = "patience-time"
+
+[[prompt]]
+id = "p.1"
+kind = "shared"
+audience = "both"
+depth = "light"
+phases = ["atone"]
+text = "A fine prompt."
+
+[[prompt]]
+id = "p.1"
+kind = "shared"
+audience = "both"
+depth = "light"
+phases = ["atone"]
+text = "Same id again."
+
+[[prompt]]
+id = "p.2"
+kind = "poem"
+audience = "everyone"
+depth = "bottomless"
+phases = ["atone", "later"]
+text = "   "
+
+[[prompt]]
+id = "p.3"
+kind = "journal"
+audience = "hurt"
+depth = "deep"
+phases = ["attach"]
+text = "{long}"
+
+[[prompt]]
+id = "p.4"
+kind = "action"
+audience = "both"
+depth = "light"
+phases = ["attune"]
+text = "Share your location with each other today."
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.toml"), "pillar = \"gardening\"\n").unwrap();
+    let o = mend(&["prompts", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    for needle in [
+        "bad.toml: prompt p.1: duplicate id",
+        "bad.toml: prompt p.2: unknown kind `poem`",
+        "bad.toml: prompt p.2: unknown audience `everyone`",
+        "bad.toml: prompt p.2: unknown depth `bottomless`",
+        "bad.toml: prompt p.2: unknown phase `later`",
+        "bad.toml: prompt p.2: has an empty `text`",
+        "bad.toml: prompt p.3: `text` is 4097 characters",
+        "bad.toml: prompt p.4: `text` uses \"location\"",
+        "other.toml: unknown pillar `gardening`",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn list_filters_by_pillar_and_refuses_an_unknown_one() {
+    let o = mend(&["prompts", "list", "--pillar", "patience-time"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.lines().count() >= 15);
+    assert!(
+        out.lines().all(|l| l.starts_with("patience-time.")),
+        "{out}"
+    );
+    let o = mend(&["prompts", "list", "--pillar", "patience"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("patience-time"));
+}
+
+#[test]
+fn simulate_prints_a_transcript_and_exits_0_when_the_invariants_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    let o = mend(&[
+        "simulate",
+        "--couples",
+        "4",
+        "--days",
+        "15",
+        "--seed",
+        "3",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("for Alex:") && out.contains("Weekly reflection"),
+        "{out}"
+    );
+    assert!(out.contains("invariants: all hold"));
+    assert!(db.exists(), "the run used a real SQLite file");
+}

@@ -1,0 +1,145 @@
+//! The test app: a real SQLite file in a temporary directory, the real engine,
+//! and a clock the test moves.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use mend::clock::ManualClock;
+use mend::core::answer::Answer;
+use mend::core::model::{Role, ScheduleKind, Slot};
+use mend::core::prompts::Library;
+use mend::engine::{Engine, NewCouple, Prepared, Saved, Settings};
+use mend::store::couples::{CoupleId, Partner};
+
+pub struct TestApp {
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub dir: tempfile::TempDir,
+    pub library: Arc<Library>,
+}
+
+pub fn library() -> Arc<Library> {
+    Arc::new(Library::builtin_with(&[]).expect("the built-in library loads"))
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+impl TestApp {
+    /// A fresh app at Monday 2026-01-05 00:00 UTC.
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
+        ));
+        let library = library();
+        let engine = Self::engine_on(&dir, library.clone(), clock.clone()).await;
+        TestApp {
+            engine,
+            clock,
+            dir,
+            library,
+        }
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("mend.db")
+    }
+
+    async fn engine_on(
+        dir: &tempfile::TempDir,
+        library: Arc<Library>,
+        clock: Arc<ManualClock>,
+    ) -> Engine {
+        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+        let pool = mend::store::connect(&url).await.unwrap();
+        Engine::new(pool, library, clock, Settings::default())
+    }
+
+    /// Throws the engine away, as a crash would, and starts a new one on the
+    /// same database file.
+    pub async fn restart(&mut self) {
+        self.engine.pool().close().await;
+        self.engine = Self::engine_on(&self.dir, self.library.clone(), self.clock.clone()).await;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn set_time(&self, to: &str) {
+        self.clock.set(at(to));
+    }
+
+    /// A couple in Paris with a daily 08:30 prompt and a Sunday 19:00 reflection.
+    pub async fn couple(&self, roles: [Role; 2]) -> CoupleId {
+        let names = ["Alex", "Sam"];
+        let partners = [0, 1].map(|i| Partner {
+            name: names[i].into(),
+            role: roles[i],
+            external_id: None,
+        });
+        let id = self
+            .engine
+            .create_couple(NewCouple {
+                tz: "Europe/Paris".into(),
+                partners,
+            })
+            .await
+            .unwrap();
+        self.engine
+            .set_schedule(id, ScheduleKind::Prompt, "daily 08:30", "Europe/Paris")
+            .await
+            .unwrap();
+        self.engine
+            .set_schedule(id, ScheduleKind::Reflection, "sun 19:00", "Europe/Paris")
+            .await
+            .unwrap();
+        id
+    }
+
+    /// One pass of the scheduler: claim what is due, choose and "send" it.
+    pub async fn tick(&self) -> Vec<Prepared> {
+        self.engine.claim_due().await.unwrap();
+        let mut sent = Vec::new();
+        for d in self.engine.pending(1000).await.unwrap() {
+            if let Some(p) = self.engine.prepare(d.id).await.unwrap() {
+                self.engine.mark_sent(d.id, Some("msg")).await.unwrap();
+                sent.push(p);
+            }
+        }
+        sent
+    }
+
+    /// Moves to the next day's 08:30 in Paris (07:30 UTC in winter) and ticks.
+    pub async fn next_prompt(&self) -> Prepared {
+        let now = self.clock.now_utc();
+        let mut target = now.date_naive().and_hms_opt(7, 30, 0).unwrap().and_utc();
+        if target <= now {
+            target += Duration::days(1);
+        }
+        self.clock.set(target);
+        let mut sent = self.tick().await;
+        assert_eq!(sent.len(), 1, "one prompt at 08:30");
+        sent.remove(0)
+    }
+
+    pub async fn answer(&self, couple: CoupleId, p: &Prepared, slot: Slot, text: &str) -> Saved {
+        self.engine
+            .answer(couple, p.delivery.id, slot, Answer::text(text).unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+pub trait NowUtc {
+    fn now_utc(&self) -> DateTime<Utc>;
+}
+
+impl NowUtc for ManualClock {
+    fn now_utc(&self) -> DateTime<Utc> {
+        mend::clock::Clock::now(self)
+    }
+}

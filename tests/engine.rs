@@ -1,0 +1,482 @@
+//! The engine on a real SQLite file: what each partner would notice.
+
+mod common;
+
+use chrono::Duration;
+use common::{NowUtc, TestApp};
+use mend::core::answer::Answer;
+use mend::core::model::{Depth, Kind, Phase, Role, Slot};
+use mend::engine::{EngineError, UserError};
+use mend::store::deliveries::{self, Status};
+
+const BETRAYAL: [Role; 2] = [Role::Repairing, Role::Hurt];
+const DRIFTED: [Role; 2] = [Role::Drifted, Role::Drifted];
+
+fn user_error<T: std::fmt::Debug>(r: Result<T, EngineError>) -> UserError {
+    match r {
+        Err(EngineError::User(e)) => e,
+        other => panic!("expected a user error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_database_is_a_real_file_with_wal_and_foreign_keys() {
+    let app = TestApp::new().await;
+    assert!(app.db_path().exists());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(app.engine.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(app.engine.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[tokio::test]
+async fn a_daily_prompt_is_claimed_once_even_across_a_restart() {
+    let mut app = TestApp::new().await;
+    let couple = app.couple(BETRAYAL).await;
+    app.set_time("2026-01-05T07:29:59Z");
+    assert!(app.tick().await.is_empty(), "nothing before 08:30 Paris");
+    app.set_time("2026-01-05T07:30:00Z");
+    let report = app.engine.claim_due().await.unwrap();
+    assert_eq!(report.prompts, 1);
+    assert_eq!(
+        app.engine.claim_due().await.unwrap().prompts,
+        0,
+        "claiming again claims nothing"
+    );
+    // A crash after the claim and before the send: the delivery waits in the outbox.
+    app.restart().await;
+    let pending = app.engine.pending(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let first = app.engine.prepare(pending[0].id).await.unwrap().unwrap();
+    // A second crash after choosing: the same prompt comes back, not a new one.
+    app.restart().await;
+    let again = app.engine.prepare(pending[0].id).await.unwrap().unwrap();
+    assert_eq!(first.delivery.chosen, again.delivery.chosen);
+    app.engine
+        .mark_sent(pending[0].id, Some("m1"))
+        .await
+        .unwrap();
+    assert!(app.engine.pending(10).await.unwrap().is_empty());
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, Status::Sent);
+}
+
+#[tokio::test]
+async fn answers_stay_private_until_both_have_answered_then_are_revealed_once() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = loop {
+        let p = app.next_prompt().await;
+        if p.kind == Kind::Shared {
+            break p;
+        }
+    };
+    let first = app
+        .answer(couple, &p, Slot::A, "our walk by the river")
+        .await;
+    assert!(
+        first.reveal.is_none(),
+        "nothing is revealed with one answer"
+    );
+    let edit = app
+        .answer(couple, &p, Slot::A, "our walk by the river, and the rain")
+        .await;
+    assert!(edit.edited && edit.reveal.is_none());
+    let second = app
+        .answer(couple, &p, Slot::B, "the coffee you made me")
+        .await;
+    let reveal = second.reveal.expect("both answered: revealed");
+    let bodies: Vec<_> = reveal
+        .responses
+        .iter()
+        .map(|r| r.body.clone().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "our walk by the river, and the rain",
+            "the coffee you made me"
+        ]
+    );
+    let late = app
+        .engine
+        .answer(
+            couple,
+            p.delivery.id,
+            Slot::A,
+            Answer::text("changed my mind").unwrap(),
+        )
+        .await;
+    assert_eq!(user_error(late), UserError::AlreadyRevealed);
+}
+
+#[tokio::test]
+async fn journal_answers_are_never_revealed() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let mut journals = 0;
+    for _ in 0..40 {
+        let p = app.next_prompt().await;
+        if p.kind != Kind::Journal {
+            continue;
+        }
+        journals += 1;
+        assert!(
+            app.answer(couple, &p, Slot::A, "just for me")
+                .await
+                .reveal
+                .is_none()
+        );
+        assert!(
+            app.answer(couple, &p, Slot::B, "just for me too")
+                .await
+                .reveal
+                .is_none()
+        );
+        let d = app.engine.delivery(p.delivery.id).await.unwrap().unwrap();
+        assert_eq!(d.revealed_at, None);
+    }
+    assert!(journals > 0, "40 days include journal prompts");
+}
+
+#[tokio::test]
+async fn action_prompts_take_done_or_not_today() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = loop {
+        let p = app.next_prompt().await;
+        if p.kind == Kind::Action {
+            break p;
+        }
+    };
+    let wrong = app
+        .engine
+        .answer(
+            couple,
+            p.delivery.id,
+            Slot::A,
+            Answer::text("hello").unwrap(),
+        )
+        .await;
+    assert_eq!(user_error(wrong), UserError::ActionNeedsDone);
+    app.engine
+        .answer(
+            couple,
+            p.delivery.id,
+            Slot::A,
+            Answer::action(true, Some("we did it")).unwrap(),
+        )
+        .await
+        .unwrap();
+    let saved = app
+        .engine
+        .answer(
+            couple,
+            p.delivery.id,
+            Slot::B,
+            Answer::action(false, None).unwrap(),
+        )
+        .await
+        .unwrap();
+    let reveal = saved.reveal.unwrap();
+    assert_eq!(reveal.responses[0].done, Some(true));
+    assert_eq!(reveal.responses[1].done, Some(false));
+}
+
+#[tokio::test]
+async fn another_couple_cannot_answer_or_skip_a_prompt_that_is_not_theirs() {
+    let app = TestApp::new().await;
+    let ours = app.couple(DRIFTED).await;
+    let theirs = app.couple(DRIFTED).await;
+    app.set_time("2026-01-05T07:30:00Z");
+    let sent = app.tick().await;
+    let p = sent.iter().find(|p| p.couple.id == ours).unwrap();
+    let r = app
+        .engine
+        .answer(theirs, p.delivery.id, Slot::A, Answer::text("hi").unwrap())
+        .await;
+    assert_eq!(user_error(r), UserError::NotYours);
+    assert_eq!(
+        user_error(app.engine.skip(theirs, p.delivery.id, Slot::A).await),
+        UserError::NotYours
+    );
+}
+
+#[tokio::test]
+async fn after_downtime_only_the_newest_prompt_is_sent_and_only_within_grace() {
+    let mut app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    // Down from Monday until Thursday 10:00 UTC: Mon, Tue, Wed 08:30 Paris are
+    // stale; Thu 08:30 Paris (07:30 UTC) is 2.5 h late, inside the grace window.
+    app.set_time("2026-01-08T10:00:00Z");
+    app.restart().await;
+    let sent = app.tick().await;
+    assert_eq!(sent.len(), 1, "no burst of stale prompts");
+    assert_eq!(
+        mend::engine::instant(sent[0].delivery.occurrence),
+        common::at("2026-01-08T07:30:00Z")
+    );
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
+        .await
+        .unwrap();
+    let missed = rows.iter().filter(|d| d.status == Status::Missed).count();
+    assert_eq!(missed, 3, "each missed day is recorded");
+    // Down again past the grace window: Friday's prompt is only recorded.
+    app.set_time("2026-01-09T18:00:00Z");
+    assert!(app.tick().await.is_empty());
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(rows.last().unwrap().status, Status::Missed);
+}
+
+#[tokio::test]
+async fn paused_couples_get_nothing_until_they_resume() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    app.engine.pause(couple, None).await.unwrap();
+    assert_eq!(
+        user_error(app.engine.pause(couple, None).await),
+        UserError::AlreadyPaused
+    );
+    app.set_time("2026-01-09T12:00:00Z");
+    assert!(
+        app.tick().await.is_empty(),
+        "nothing while paused, not even missed rows"
+    );
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+    app.engine.resume(couple).await.unwrap();
+    let p = app.next_prompt().await;
+    assert_eq!(
+        mend::engine::instant(p.delivery.occurrence),
+        common::at("2026-01-10T07:30:00Z")
+    );
+}
+
+#[tokio::test]
+async fn a_pause_with_an_end_resumes_by_itself() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    app.engine
+        .pause(couple, Some(common::at("2026-01-07T00:00:00Z")))
+        .await
+        .unwrap();
+    app.set_time("2026-01-06T12:00:00Z");
+    assert!(app.tick().await.is_empty());
+    let p = app.next_prompt().await;
+    assert_eq!(
+        mend::engine::instant(p.delivery.occurrence),
+        common::at("2026-01-07T07:30:00Z")
+    );
+}
+
+#[tokio::test]
+async fn needing_space_pauses_prompts_for_two_days_without_losing_an_answer() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = loop {
+        let p = app.next_prompt().await;
+        if p.kind == Kind::Shared {
+            break p;
+        }
+    };
+    app.answer(couple, &p, Slot::A, "I wrote this first").await;
+    // A skip after answering keeps the answer.
+    app.engine
+        .skip(couple, p.delivery.id, Slot::A)
+        .await
+        .unwrap();
+    let until = app
+        .engine
+        .need_space(couple, p.delivery.id, Slot::B)
+        .await
+        .unwrap();
+    assert_eq!(until, app.clock.now_utc() + Duration::days(2));
+    let kept = app.engine.responses(p.delivery.id).await.unwrap();
+    assert_eq!(kept[0].body.as_deref(), Some("I wrote this first"));
+    app.clock.set(until);
+    assert!(app.tick().await.is_empty(), "no prompt for two days");
+    let next = app.next_prompt().await;
+    assert_eq!(
+        next.delivery.occurrence,
+        (until + Duration::days(1)).timestamp(),
+        "back the day after"
+    );
+}
+
+#[tokio::test]
+async fn only_the_hurt_partner_moves_the_couple_on_and_either_can_slow_down() {
+    let app = TestApp::new().await;
+    let couple = app.couple(BETRAYAL).await;
+    assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Atone);
+    assert_eq!(
+        user_error(app.engine.advance_phase(couple, Slot::A).await),
+        UserError::NotTheirsToMove
+    );
+    assert_eq!(
+        app.engine.advance_phase(couple, Slot::B).await.unwrap(),
+        Phase::Attune
+    );
+    assert_eq!(app.engine.slow_down(couple).await.unwrap(), Phase::Atone);
+    assert_eq!(
+        user_error(app.engine.slow_down(couple).await),
+        UserError::FirstPhase
+    );
+    let drifted = app.couple(DRIFTED).await;
+    assert_eq!(
+        app.engine.couple(drifted).await.unwrap().phase,
+        Phase::Attune
+    );
+    assert_eq!(
+        app.engine.advance_phase(drifted, Slot::A).await.unwrap(),
+        Phase::Attach
+    );
+}
+
+#[tokio::test]
+async fn prompts_balance_the_pillars_and_start_light() {
+    let app = TestApp::new().await;
+    let couple = app.couple(BETRAYAL).await;
+    let mut pillars = Vec::new();
+    for _ in 0..10 {
+        let p = app.next_prompt().await;
+        pillars.push(p.pillar.clone());
+        for (slot, prompt) in p.prompts.iter().enumerate() {
+            assert_eq!(prompt.depth, Depth::Light, "the first two weeks are light");
+            assert!(prompt.phases.contains(&Phase::Atone));
+            let role = p.couple.partners[slot].role;
+            assert!(
+                prompt.audience == mend::core::model::Audience::Both
+                    || Some(prompt.audience) == role.audience(),
+                "{} is worded for its reader",
+                prompt.id
+            );
+        }
+    }
+    pillars.sort();
+    pillars.dedup();
+    assert_eq!(pillars.len(), 10, "ten days touch all ten pillars");
+    let _ = couple;
+}
+
+#[tokio::test]
+async fn the_same_couple_and_day_always_get_the_same_prompt() {
+    let a = TestApp::new().await;
+    let b = TestApp::new().await;
+    let ca = a.couple(BETRAYAL).await;
+    let cb = b.couple(BETRAYAL).await;
+    assert_eq!(ca, cb);
+    for _ in 0..5 {
+        assert_eq!(
+            a.next_prompt().await.delivery.chosen,
+            b.next_prompt().await.delivery.chosen
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let mut revealed = None;
+    for day in 0..6 {
+        let p = app.next_prompt().await;
+        let answer = |slot| match p.kind {
+            Kind::Action => Answer::action(true, Some("done together")).unwrap(),
+            _ => Answer::text(&format!("day {day} from {slot:?}")).unwrap(),
+        };
+        app.engine
+            .answer(couple, p.delivery.id, Slot::A, answer(Slot::A))
+            .await
+            .unwrap();
+        if day % 2 == 0 {
+            let saved = app
+                .engine
+                .answer(couple, p.delivery.id, Slot::B, answer(Slot::B))
+                .await
+                .unwrap();
+            if saved.reveal.is_some() && revealed.is_none() {
+                revealed = Some(p.delivery.id);
+            }
+        }
+    }
+    let revealed = revealed.expect("a revealed prompt this week");
+    // Sam marks what Alex wrote as meaningful.
+    app.engine
+        .mark_meaningful(couple, revealed, Slot::B)
+        .await
+        .unwrap();
+    app.set_time("2026-01-11T18:00:00Z");
+    app.tick().await;
+    let pending = app.engine.pending_reflections(10).await.unwrap();
+    assert_eq!(pending.len(), 1, "Sunday 19:00 Paris");
+    let r = app
+        .engine
+        .reflection(couple, pending[0].week_start, pending[0].occurrence)
+        .await
+        .unwrap();
+    assert_eq!(r.prompts, 6);
+    assert_eq!(r.answered, [6, 3]);
+    assert_eq!(r.appreciations.len(), 1);
+    assert_eq!(r.appreciations[0].writer, Slot::A);
+    assert_eq!(r.pillars_touched.len() + r.pillars_missed.len(), 10);
+    assert!(r.topic.is_some());
+}
+
+#[tokio::test]
+async fn marking_before_the_reveal_is_refused() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = app.next_prompt().await;
+    assert_eq!(
+        user_error(
+            app.engine
+                .mark_meaningful(couple, p.delivery.id, Slot::A)
+                .await
+        ),
+        UserError::NotRevealed
+    );
+}
+
+#[tokio::test]
+async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let bad = app
+        .engine
+        .set_schedule(
+            couple,
+            mend::core::model::ScheduleKind::Prompt,
+            "daily 8am",
+            "Europe/Paris",
+        )
+        .await;
+    assert!(matches!(user_error(bad), UserError::Schedule(_)));
+    let zone = app
+        .engine
+        .set_schedule(
+            couple,
+            mend::core::model::ScheduleKind::Prompt,
+            "daily 08:00",
+            "Paris",
+        )
+        .await;
+    assert!(matches!(user_error(zone), UserError::Schedule(_)));
+    let p = app.next_prompt().await;
+    assert_eq!(
+        mend::engine::instant(p.delivery.occurrence),
+        common::at("2026-01-05T07:30:00Z")
+    );
+}
