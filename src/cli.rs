@@ -236,15 +236,11 @@ fn list_prompts(
         })?,
         None => load_library(store)?,
     };
-    if let Some(p) = &pillar {
-        if !PILLARS.iter().any(|(id, ..)| id == p) {
-            let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
-            return Err(InputError(format!(
-                "unknown pillar `{p}`; pillars are: {}",
-                known.join(", ")
-            ))
-            .into());
-        }
+    if let Some(p) = &pillar
+        && !PILLARS.iter().any(|(id, ..)| id == p)
+    {
+        let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
+        return Err(InputError(format!("unknown pillar `{p}`; pillars are: {}", known.join(", "))).into());
     }
     for prompt in library
         .prompts()

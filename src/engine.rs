@@ -634,6 +634,23 @@ impl Engine {
         Ok(reflections::pending(&self.pool, limit).await?)
     }
 
+    /// Builds a claimed reflection for sending. A week in which no prompt reached
+    /// the couple (their first days, or mend was down) has nothing to reflect
+    /// on: it is recorded as missed and `None` returned.
+    pub async fn prepare_reflection(
+        &self,
+        r: &reflections::StoredReflection,
+    ) -> Result<Option<Reflection>> {
+        let now = ts(self.now());
+        let stale = now - r.occurrence > self.settings.grace.num_seconds();
+        let reflection = self.reflection(r.couple_id, r.week_start, r.occurrence).await?;
+        if stale || reflection.prompts == 0 {
+            reflections::mark_missed(&self.pool, r.id).await?;
+            return Ok(None);
+        }
+        Ok(Some(reflection))
+    }
+
     pub async fn mark_reflection_sent(&self, id: i64, message_ref: Option<&str>) -> Result<()> {
         reflections::mark_sent(&self.pool, id, ts(self.now()), message_ref).await?;
         Ok(())

@@ -436,10 +436,9 @@ impl Sim {
             self.act(now, ci, act, rng, out.as_deref_mut()).await?;
         }
         for r in self.engine.pending_reflections(10_000).await? {
-            let reflection = self
-                .engine
-                .reflection(r.couple_id, r.week_start, r.occurrence)
-                .await?;
+            let Some(reflection) = self.engine.prepare_reflection(&r).await? else {
+                continue;
+            };
             self.engine.mark_reflection_sent(r.id, None).await?;
             self.outcome.reflections += 1;
             if self.index(r.couple_id) == 0

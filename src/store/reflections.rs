@@ -95,3 +95,11 @@ pub async fn mark_sent(
     .await?;
     Ok(())
 }
+
+pub async fn mark_missed(exec: impl SqliteExecutor<'_>, id: i64) -> Result<()> {
+    sqlx::query("UPDATE reflections SET status = 'missed' WHERE id = ? AND status = 'pending'")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -124,11 +123,11 @@ async fn invalidate(State(shared): Ctx, Json(b): Json<Invalidate>) -> Reply {
 }
 
 #[derive(Deserialize)]
-struct Drop_ {
+struct DropBody {
     code: Option<u16>,
 }
 
-async fn drop_gateway(State(shared): Ctx, Json(b): Json<Drop_>) -> Reply {
+async fn drop_gateway(State(shared): Ctx, Json(b): Json<DropBody>) -> Reply {
     ok(json!({"dropped": sim(&shared).drop_gateway(b.code)}))
 }
 
@@ -406,10 +405,4 @@ struct WaitModal {
 async fn wait_modal(State(shared): Ctx, Path(who): Path<String>, Json(b): Json<WaitModal>) -> Reply {
     let u = user(&shared, &who)?;
     ok(u.wait_for_modal(b.interaction_id, wait(b.timeout_ms)).await?)
-}
-
-/// Unused routes under /control answer 404 with a JSON body too.
-#[allow(dead_code)]
-fn not_found() -> (StatusCode, Json<Value>) {
-    (StatusCode::NOT_FOUND, Json(json!({"error": "no such control route"})))
 }

@@ -95,7 +95,7 @@ fn token_ok(state: &State, d: &Value) -> bool {
     token.strip_prefix("Bot ").unwrap_or(token) == state.cfg.token
 }
 
-fn identify(state: &mut State, conn: u64, d: &Value) -> Result<(), Close> {
+pub(crate) fn identify(state: &mut State, conn: u64, d: &Value) -> Result<(), Close> {
     if state.gateway.is_authenticated(conn) {
         return Err(ALREADY_AUTHENTICATED);
     }

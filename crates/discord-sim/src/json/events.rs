@@ -79,7 +79,7 @@ pub(crate) fn guild_create(state: &State, g: &Guild, session_intents: u64) -> Va
             .collect()
     };
     let joined_at = g.members.get(&bot).map(|m| m.joined_at.clone());
-    json!({
+    let mut v = json!({
         "id": sf(g.id),
         "name": g.name,
         "icon": null,
@@ -107,6 +107,9 @@ pub(crate) fn guild_create(state: &State, g: &Guild, session_intents: u64) -> Va
         "premium_tier": 0,
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
+    });
+    // Two objects: one `json!` this large exceeds the macro recursion limit.
+    let rest = json!({
         "public_updates_channel_id": null,
         "max_video_channel_users": 25,
         "nsfw_level": 0,
@@ -126,7 +129,11 @@ pub(crate) fn guild_create(state: &State, g: &Guild, session_intents: u64) -> Va
         "stage_instances": [],
         "guild_scheduled_events": [],
         "soundboard_sounds": [],
-    })
+    });
+    if let (Some(base), Value::Object(rest)) = (v.as_object_mut(), rest) {
+        base.extend(rest);
+    }
+    v
 }
 
 pub(crate) fn interaction(state: &State, ix: &Interaction) -> Value {

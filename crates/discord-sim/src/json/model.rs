@@ -201,8 +201,3 @@ pub(crate) fn message(state: &State, m: &Message) -> Value {
     }
     v
 }
-
-/// The partial message of MESSAGE_UPDATE: Discord sends the whole message.
-pub(crate) fn message_update(state: &State, m: &Message) -> Value {
-    message(state, m)
-}

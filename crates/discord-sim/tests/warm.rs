@@ -1,2 +1,0 @@
-#[test]
-fn warm() { let _ = serenity::all::GatewayIntents::GUILDS; let _ = reqwest::Client::new(); }
