@@ -37,6 +37,8 @@ pub enum Command {
     /// Try schedule specs.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Open the database (creating and migrating it if needed) and say what it holds.
+    Status,
     /// Run the whole engine on a simulated clock with scripted couples, print the
     /// first couple's transcript and a summary, and check the invariants.
     Simulate {
@@ -177,6 +179,30 @@ pub async fn engine(store: &StoreConfig, library: Library) -> anyhow::Result<Eng
     ))
 }
 
+async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
+    let pool = crate::store::connect(&store.url()).await.map_err(|e| {
+        InputError(format!(
+            "could not open the database {}: {e}",
+            store.database_url
+        ))
+    })?;
+    let now = Utc::now();
+    let (couples, paused) = crate::store::couples::count(&pool, now.timestamp()).await?;
+    let pending = crate::store::deliveries::count_pending(&pool).await?;
+    let next = crate::store::schedules::earliest(&pool).await?;
+    println!("database: {}", store.database_url);
+    println!("couples: {couples} ({paused} paused)");
+    println!("prompts waiting to be sent: {pending}");
+    match next {
+        Some(t) => println!(
+            "next scheduled: {}",
+            crate::engine::instant(t).format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        None => println!("next scheduled: nothing scheduled"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
     m.get(&k).copied().unwrap_or(0)
 }
@@ -240,7 +266,11 @@ fn list_prompts(
         && !PILLARS.iter().any(|(id, ..)| id == p)
     {
         let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
-        return Err(InputError(format!("unknown pillar `{p}`; pillars are: {}", known.join(", "))).into());
+        return Err(InputError(format!(
+            "unknown pillar `{p}`; pillars are: {}",
+            known.join(", ")
+        ))
+        .into());
     }
     for prompt in library
         .prompts()

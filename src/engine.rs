@@ -643,7 +643,9 @@ impl Engine {
     ) -> Result<Option<Reflection>> {
         let now = ts(self.now());
         let stale = now - r.occurrence > self.settings.grace.num_seconds();
-        let reflection = self.reflection(r.couple_id, r.week_start, r.occurrence).await?;
+        let reflection = self
+            .reflection(r.couple_id, r.week_start, r.occurrence)
+            .await?;
         if stale || reflection.prompts == 0 {
             reflections::mark_missed(&self.pool, r.id).await?;
             return Ok(None);

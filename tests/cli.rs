@@ -204,3 +204,21 @@ fn simulate_prints_a_transcript_and_exits_0_when_the_invariants_hold() {
     assert!(out.contains("invariants: all hold"));
     assert!(db.exists(), "the run used a real SQLite file");
 }
+
+#[test]
+fn status_creates_the_database_from_database_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_mend"))
+        .arg("status")
+        .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(path.exists(), "created if missing");
+    assert!(
+        stdout(&o).contains("couples: 0 (0 paused)"),
+        "{}",
+        stdout(&o)
+    );
+}

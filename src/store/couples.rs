@@ -205,3 +205,14 @@ pub async fn ids(exec: impl SqliteExecutor<'_>) -> Result<Vec<CoupleId>> {
         .fetch_all(exec)
         .await?)
 }
+
+/// How many couples there are, and how many of them are paused at `now`.
+pub async fn count(exec: impl SqliteExecutor<'_>, now: i64) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(paused = 1 AND (paused_until IS NULL OR paused_until > ?)), 0)
+         FROM couples WHERE ended_at IS NULL",
+    )
+    .bind(now)
+    .fetch_one(exec)
+    .await?)
+}

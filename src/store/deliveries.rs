@@ -262,3 +262,12 @@ pub async fn count(exec: impl SqliteExecutor<'_>, couple: CoupleId, status: Stat
             .await?,
     )
 }
+
+/// Deliveries claimed and not yet sent, across all couples.
+pub async fn count_pending(exec: impl SqliteExecutor<'_>) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+            .fetch_one(exec)
+            .await?,
+    )
+}

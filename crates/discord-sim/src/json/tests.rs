@@ -21,7 +21,8 @@ struct World {
     rx: UnboundedReceiver<Outbound>,
 }
 
-const ALL_INTENTS: u64 = (1 << 26) - 1;
+/// Everything the default portal settings allow (presences are not enabled).
+const ALL_INTENTS: u64 = ((1 << 26) - 1) & !intents::GUILD_PRESENCES;
 
 fn world_with_intents(wanted: u64) -> World {
     let cfg = Arc::new(SimConfig::default());
@@ -224,7 +225,18 @@ fn channel_thread_and_member_events_parse() {
     let channel = w.state.create_guild_channel(guild, &body).unwrap();
     let Event::ChannelCreate(c) = w.last("CHANNEL_CREATE") else { unreachable!() };
     assert_eq!(c.channel.permission_overwrites.len(), 2);
-    w.state.put_overwrite(channel, w.state.bot_id(), &json!({"type": 1, "allow": "3072", "deny": "0"})).unwrap();
+    let allow = json!({"type": 1, "allow": "3072", "deny": "0"});
+    let sam = w.id("sam");
+    let hidden = w.state.put_overwrite(channel, sam, &allow).unwrap_err();
+    assert_eq!(hidden.code, 50001, "the bot forgot to allow itself");
+    let bot = w.state.bot_id();
+    w.state.channels.get_mut(&channel).unwrap().overwrites.push(crate::perms::Overwrite {
+        id: bot,
+        kind: crate::perms::OverwriteKind::Member,
+        allow: 3072,
+        deny: 0,
+    });
+    w.state.put_overwrite(channel, sam, &allow).unwrap();
     assert!(matches!(w.last("CHANNEL_UPDATE"), Event::ChannelUpdate(_)));
 
     let msg = w.bot_post(general, json!({"content": "prompt"}));

@@ -52,7 +52,10 @@ impl State {
             return Err(invalid("a subcommand must be chosen".into()));
         }
         let mut leaf = vec![];
-        for (name, value) in inv.values {
+        // In definition order, as the Discord client sends them.
+        let mut given: Vec<(&String, &Value)> = inv.values.iter().collect();
+        given.sort_by_key(|(name, _)| defs.iter().position(|d| d["name"] == **name));
+        for (name, value) in given {
             let def = defs
                 .iter()
                 .find(|d| d["name"] == *name)
