@@ -56,10 +56,7 @@ async fn seed(pool: &sqlx::SqlitePool, couples: i64, at: i64) {
 }
 
 async fn reset_due(pool: &sqlx::SqlitePool, at: i64) {
-    sqlx::query("DELETE FROM deliveries")
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query("DELETE FROM deliveries").execute(pool).await.unwrap();
     sqlx::query("UPDATE schedules SET next_fire_at = ? WHERE kind = 'prompt' AND couple_id <= ?")
         .bind(at)
         .bind(DUE)
@@ -90,16 +87,10 @@ async fn measure(couples: i64) -> Figures {
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 7, 30, 0).unwrap();
     let started = Instant::now();
     seed(&pool, couples, at.timestamp()).await;
-    eprintln!(
-        "seeded {couples} couples in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("seeded {couples} couples in {:.1}s", started.elapsed().as_secs_f64());
     let clock = Arc::new(ManualClock::new(at));
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
-    let settings = Settings {
-        claim_batch: DUE,
-        ..Settings::default()
-    };
+    let settings = Settings { claim_batch: DUE, ..Settings::default() };
     let engine = Engine::new(pool.clone(), library, clock.clone(), settings);
 
     let mut claim = Vec::new();
@@ -122,11 +113,7 @@ async fn measure(couples: i64) -> Figures {
     }
     claim.sort();
     idle.sort();
-    Figures {
-        couples,
-        claim,
-        idle,
-    }
+    Figures { couples, claim, idle }
 }
 
 #[tokio::main]

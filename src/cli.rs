@@ -119,37 +119,16 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Prompts(PromptsCommand::Check { dirs }) => Ok(check_prompts(dirs)),
-        Command::Prompts(PromptsCommand::List { pillar, dir }) => {
-            list_prompts(&cli.store, pillar, dir)
+        Command::Prompts(PromptsCommand::List { pillar, dir }) => list_prompts(&cli.store, pillar, dir),
+        Command::Schedule(ScheduleCommand::Preview { spec, tz, from, count }) => {
+            preview(&spec.join(" "), &tz, from.as_deref(), count)
         }
-        Command::Schedule(ScheduleCommand::Preview {
-            spec,
-            tz,
-            from,
-            count,
-        }) => preview(&spec.join(" "), &tz, from.as_deref(), count),
-        Command::Simulate {
-            couples,
-            days,
-            seed,
-            db,
-            quiet,
-        } => {
+        Command::Status => status(&cli.store).await,
+        Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
-            let options = SimOptions {
-                couples,
-                days,
-                seed,
-                db,
-                transcript: !quiet,
-            };
-            let outcome =
-                simulate::run(Arc::new(library), &options, &mut std::io::stdout()).await?;
-            Ok(if outcome.violations.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            let options = SimOptions { couples, days, seed, db, transcript: !quiet };
+            let outcome = simulate::run(Arc::new(library), &options, &mut std::io::stdout()).await?;
+            Ok(if outcome.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }
@@ -171,21 +150,13 @@ pub async fn engine(store: &StoreConfig, library: Library) -> anyhow::Result<Eng
     let pool = crate::store::connect(&store.url())
         .await
         .with_context(|| format!("could not open the database {}", store.database_url))?;
-    Ok(Engine::new(
-        pool,
-        Arc::new(library),
-        Arc::new(SystemClock),
-        Settings::default(),
-    ))
+    Ok(Engine::new(pool, Arc::new(library), Arc::new(SystemClock), Settings::default()))
 }
 
 async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
-    let pool = crate::store::connect(&store.url()).await.map_err(|e| {
-        InputError(format!(
-            "could not open the database {}: {e}",
-            store.database_url
-        ))
-    })?;
+    let pool = crate::store::connect(&store.url())
+        .await
+        .map_err(|e| InputError(format!("could not open the database {}: {e}", store.database_url)))?;
     let now = Utc::now();
     let (couples, paused) = crate::store::couples::count(&pool, now.timestamp()).await?;
     let pending = crate::store::deliveries::count_pending(&pool).await?;
@@ -194,10 +165,7 @@ async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
     println!("couples: {couples} ({paused} paused)");
     println!("prompts waiting to be sent: {pending}");
     match next {
-        Some(t) => println!(
-            "next scheduled: {}",
-            crate::engine::instant(t).format("%Y-%m-%dT%H:%M:%SZ")
-        ),
+        Some(t) => println!("next scheduled: {}", crate::engine::instant(t).format("%Y-%m-%dT%H:%M:%SZ")),
         None => println!("next scheduled: nothing scheduled"),
     }
     Ok(ExitCode::SUCCESS)
@@ -208,11 +176,7 @@ fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
 }
 
 fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
-    let dirs = if dirs.is_empty() {
-        vec![PathBuf::from("prompts")]
-    } else {
-        dirs
-    };
+    let dirs = if dirs.is_empty() { vec![PathBuf::from("prompts")] } else { dirs };
     let (library, problems) = Library::check(&dirs);
     for problem in &problems {
         println!("{problem}");
@@ -235,11 +199,7 @@ fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
         );
     }
     if problems.is_empty() {
-        println!(
-            "ok: {} prompts in {} pillars",
-            library.prompts().len(),
-            library.pillars().len()
-        );
+        println!("ok: {} prompts in {} pillars", library.prompts().len(), library.pillars().len());
         ExitCode::SUCCESS
     } else {
         println!("{} problem(s)", problems.len());
@@ -247,36 +207,19 @@ fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
     }
 }
 
-fn list_prompts(
-    store: &StoreConfig,
-    pillar: Option<String>,
-    dir: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
+fn list_prompts(store: &StoreConfig, pillar: Option<String>, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let library = match dir {
-        Some(dir) => Library::load(&[dir]).map_err(|p| {
-            InputError(format!(
-                "{} problem(s) in the prompts, first: {}",
-                p.len(),
-                p[0]
-            ))
-        })?,
+        Some(dir) => Library::load(&[dir])
+            .map_err(|p| InputError(format!("{} problem(s) in the prompts, first: {}", p.len(), p[0])))?,
         None => load_library(store)?,
     };
     if let Some(p) = &pillar
         && !PILLARS.iter().any(|(id, ..)| id == p)
     {
         let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
-        return Err(InputError(format!(
-            "unknown pillar `{p}`; pillars are: {}",
-            known.join(", ")
-        ))
-        .into());
+        return Err(InputError(format!("unknown pillar `{p}`; pillars are: {}", known.join(", "))).into());
     }
-    for prompt in library
-        .prompts()
-        .iter()
-        .filter(|p| pillar.as_ref().is_none_or(|want| &p.pillar == want))
-    {
+    for prompt in library.prompts().iter().filter(|p| pillar.as_ref().is_none_or(|want| &p.pillar == want)) {
         let phases: Vec<&str> = prompt.phases.iter().map(|p| p.as_str()).collect();
         println!(
             "{:<32} {:<7} {:<9} {:<6} {:<20} {}",
@@ -295,11 +238,7 @@ fn preview(spec: &str, tz: &str, from: Option<&str>, count: usize) -> anyhow::Re
     let schedule = Schedule::parse(spec, tz).map_err(|e| InputError(e.to_string()))?;
     let from = match from {
         Some(s) => DateTime::parse_from_rfc3339(s)
-            .map_err(|_| {
-                InputError(format!(
-                    "`{s}` is not an RFC 3339 instant — try 2026-03-08T00:00:00Z"
-                ))
-            })?
+            .map_err(|_| InputError(format!("`{s}` is not an RFC 3339 instant — try 2026-03-08T00:00:00Z")))?
             .with_timezone(&Utc),
         None => Utc::now(),
     };

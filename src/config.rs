@@ -9,22 +9,12 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
     /// The SQLite database (created if missing).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://mend.db",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mend.db", global = true)]
     pub database_url: String,
 
     /// Extra directories of prompt files, added to the built-in library
     /// (separate several with `:` in the environment variable).
-    #[arg(
-        long = "extra-prompts",
-        env = "MEND_EXTRA_PROMPTS",
-        value_delimiter = ':',
-        global = true
-    )]
+    #[arg(long = "extra-prompts", env = "MEND_EXTRA_PROMPTS", value_delimiter = ':', global = true)]
     pub extra_prompts: Vec<PathBuf>,
 }
 
@@ -37,9 +27,5 @@ impl StoreConfig {
 
 /// Accepts `sqlite://file.db`, `sqlite::memory:` or a bare path.
 pub fn database_url(value: &str) -> String {
-    if value.starts_with("sqlite:") {
-        value.to_string()
-    } else {
-        format!("sqlite://{value}")
-    }
+    if value.starts_with("sqlite:") { value.to_string() } else { format!("sqlite://{value}") }
 }

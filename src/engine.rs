@@ -35,11 +35,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            grace: Duration::hours(6),
-            space: Duration::days(2),
-            claim_batch: 5_000,
-        }
+        Settings { grace: Duration::hours(6), space: Duration::days(2), claim_batch: 5_000 }
     }
 }
 
@@ -60,19 +56,13 @@ pub enum UserError {
         "Your answers to this prompt have already been shared with each other, so it can't be changed now. Tomorrow brings a new one."
     )]
     AlreadyRevealed,
-    #[error(
-        "This is a small action for today: answer with done or not today, and a note if you like."
-    )]
+    #[error("This is a small action for today: answer with done or not today, and a note if you like.")]
     ActionNeedsDone,
     #[error("This prompt asks for a few words rather than done or not today.")]
     TextNeeded,
-    #[error(
-        "There is nothing revealed to mark yet: it becomes possible once you have both answered."
-    )]
+    #[error("There is nothing revealed to mark yet: it becomes possible once you have both answered.")]
     NotRevealed,
-    #[error(
-        "Moving on to the next phase is for the partner who was hurt to decide, when they feel ready."
-    )]
+    #[error("Moving on to the next phase is for the partner who was hurt to decide, when they feel ready.")]
     NotTheirsToMove,
     #[error("You're already in the last phase, building closeness together.")]
     LastPhase,
@@ -170,24 +160,12 @@ fn ts(t: DateTime<Utc>) -> i64 {
 }
 
 pub fn instant(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0)
-        .single()
-        .expect("stored instants are in range")
+    Utc.timestamp_opt(secs, 0).single().expect("stored instants are in range")
 }
 
 impl Engine {
-    pub fn new(
-        pool: SqlitePool,
-        library: Arc<Library>,
-        clock: Arc<dyn Clock>,
-        settings: Settings,
-    ) -> Self {
-        Engine {
-            pool,
-            library,
-            clock,
-            settings,
-        }
+    pub fn new(pool: SqlitePool, library: Arc<Library>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Engine { pool, library, clock, settings }
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -217,20 +195,12 @@ impl Engine {
 
     pub async fn couple(&self, id: CoupleId) -> Result<Couple> {
         let mut conn = self.pool.acquire().await?;
-        couples::get(&mut conn, id)
-            .await?
-            .ok_or(UserError::UnknownCouple.into())
+        couples::get(&mut conn, id).await?.ok_or(UserError::UnknownCouple.into())
     }
 
     /// Sets (or replaces) one of a couple's schedules; it next fires strictly
     /// after now, unless the couple is paused.
-    pub async fn set_schedule(
-        &self,
-        couple: CoupleId,
-        kind: ScheduleKind,
-        spec: &str,
-        tz: &str,
-    ) -> Result<Schedule> {
+    pub async fn set_schedule(&self, couple: CoupleId, kind: ScheduleKind, spec: &str, tz: &str) -> Result<Schedule> {
         let schedule = Schedule::parse(spec, tz)?;
         let c = self.couple(couple).await?;
         let now = self.now();
@@ -261,17 +231,13 @@ impl Engine {
             return Err(UserError::PauseInPast.into());
         }
         let mut tx = store::begin_write(&self.pool).await?;
-        let c = couples::get(&mut tx, couple)
-            .await?
-            .ok_or(UserError::UnknownCouple)?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if until.is_none() && c.is_paused_at(ts(now)) && c.paused_until.is_none() {
             return Err(UserError::AlreadyPaused.into());
         }
         couples::set_paused(&mut *tx, couple, true, until.map(ts)).await?;
         for s in schedules::for_couple(&mut *tx, couple).await? {
-            let next = until
-                .and_then(|u| parse_stored(&s).and_then(|sch| sch.next_after(u)))
-                .map(ts);
+            let next = until.and_then(|u| parse_stored(&s).and_then(|sch| sch.next_after(u))).map(ts);
             schedules::set_next(&mut *tx, couple, s.kind, next).await?;
         }
         tx.commit().await?;
@@ -282,9 +248,7 @@ impl Engine {
     pub async fn resume(&self, couple: CoupleId) -> Result<()> {
         let now = self.now();
         let mut tx = store::begin_write(&self.pool).await?;
-        let c = couples::get(&mut tx, couple)
-            .await?
-            .ok_or(UserError::UnknownCouple)?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if !c.is_paused_at(ts(now)) {
             return Err(UserError::NotPaused.into());
         }
@@ -323,10 +287,7 @@ impl Engine {
             let mut reflections = Vec::new();
             let mut advanced = Vec::with_capacity(due.len());
             for s in &due {
-                let schedule = parsed
-                    .entry((s.spec.clone(), s.tz.clone()))
-                    .or_insert_with(|| parse_stored(s))
-                    .as_ref();
+                let schedule = parsed.entry((s.spec.clone(), s.tz.clone())).or_insert_with(|| parse_stored(s)).as_ref();
                 let Some(schedule) = schedule else {
                     tracing::error!(couple_id = s.couple_id, kind = %s.kind, "stored schedule no longer parses; stopping it");
                     advanced.push((s.couple_id, s.kind, None));
@@ -334,15 +295,9 @@ impl Engine {
                 };
                 let first = s.next_fire_at.expect("due schedules have a fire instant");
                 let (occurrences, next) = occurrences_until(schedule, first, now);
-                let newest = *occurrences
-                    .last()
-                    .expect("a due schedule has an occurrence");
+                let newest = *occurrences.last().expect("a due schedule has an occurrence");
                 for &occ in &occurrences {
-                    let status = if occ == newest && ts(now) - occ <= grace {
-                        Status::Pending
-                    } else {
-                        Status::Missed
-                    };
+                    let status = if occ == newest && ts(now) - occ <= grace { Status::Pending } else { Status::Missed };
                     if status == Status::Missed {
                         report.missed += 1;
                     } else if s.kind == ScheduleKind::Prompt {
@@ -351,17 +306,12 @@ impl Engine {
                         report.reflections += 1;
                     }
                     match s.kind {
-                        ScheduleKind::Prompt => prompts.push(NewDelivery {
-                            couple_id: s.couple_id,
-                            occurrence: occ,
-                            status,
-                        }),
-                        ScheduleKind::Reflection => reflections.push((
-                            s.couple_id,
-                            occ,
-                            occ - Duration::days(7).num_seconds(),
-                            status,
-                        )),
+                        ScheduleKind::Prompt => {
+                            prompts.push(NewDelivery { couple_id: s.couple_id, occurrence: occ, status })
+                        }
+                        ScheduleKind::Reflection => {
+                            reflections.push((s.couple_id, occ, occ - Duration::days(7).num_seconds(), status))
+                        }
                     }
                 }
                 advanced.push((s.couple_id, s.kind, next.map(ts)));
@@ -395,10 +345,7 @@ impl Engine {
         let stale = ts(now) - delivery.occurrence > self.settings.grace.num_seconds();
         let couple = match couple {
             Some(c)
-                if delivery.status == Status::Pending
-                    && !stale
-                    && !c.is_paused_at(ts(now))
-                    && c.ended_at.is_none() =>
+                if delivery.status == Status::Pending && !stale && !c.is_paused_at(ts(now)) && c.ended_at.is_none() =>
             {
                 c
             }
@@ -419,37 +366,24 @@ impl Engine {
                 };
                 let mut rng = StdRng::seed_from_u64(seed(couple.id, delivery.occurrence));
                 let Some(choice) = pick_prompt(&self.library, &input, &history, &mut rng) else {
-                    tracing::error!(
-                        couple_id = couple.id,
-                        "no prompt in the library fits this couple"
-                    );
+                    tracing::error!(couple_id = couple.id, "no prompt in the library fits this couple");
                     deliveries::mark_missed(&mut *tx, id).await?;
                     tx.commit().await?;
                     return Ok(None);
                 };
-                let chosen = Chosen {
-                    pillar: choice.pillar,
-                    phase: couple.phase,
-                    kind: choice.kind,
-                    prompts: choice.prompts,
-                };
+                let chosen =
+                    Chosen { pillar: choice.pillar, phase: couple.phase, kind: choice.kind, prompts: choice.prompts };
                 deliveries::set_chosen(&mut *tx, id, &chosen).await?;
                 chosen
             }
         };
         tx.commit().await?;
         let prompts = chosen.prompts.clone().map(|p| {
-            self.library
-                .prompt(&p)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("prompt {p} left the library")))
+            self.library.prompt(&p).cloned().ok_or_else(|| StoreError::Corrupt(format!("prompt {p} left the library")))
         });
         let [a, b] = prompts;
         Ok(Some(Prepared {
-            delivery: Delivery {
-                chosen: Some(chosen.clone()),
-                ..delivery
-            },
+            delivery: Delivery { chosen: Some(chosen.clone()), ..delivery },
             couple,
             pillar: chosen.pillar,
             kind: chosen.kind,
@@ -473,18 +407,10 @@ impl Engine {
 
     /// Saves a partner's answer (an edit while not yet revealed replaces it). When
     /// both partners have answered a prompt that is shared, both are revealed, once.
-    pub async fn answer(
-        &self,
-        couple: CoupleId,
-        id: DeliveryId,
-        slot: Slot,
-        answer: Answer,
-    ) -> Result<Saved> {
+    pub async fn answer(&self, couple: CoupleId, id: DeliveryId, slot: Slot, answer: Answer) -> Result<Saved> {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
-        let delivery = deliveries::get(&mut *tx, id)
-            .await?
-            .ok_or(UserError::NotYours)?;
+        let delivery = deliveries::get(&mut *tx, id).await?.ok_or(UserError::NotYours)?;
         let chosen = owned_and_sent(&delivery, couple)?;
         if delivery.revealed_at.is_some() {
             return Err(UserError::AlreadyRevealed.into());
@@ -497,36 +423,15 @@ impl Engine {
             _ => {}
         }
         let before = responses::for_delivery(&mut *tx, id).await?;
-        let edited = before
-            .iter()
-            .any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
-        responses::upsert(
-            &mut *tx,
-            id,
-            slot,
-            ResponseStatus::Answered,
-            answer.body(),
-            answer.done(),
-            now,
-        )
-        .await?;
+        let edited = before.iter().any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
+        responses::upsert(&mut *tx, id, slot, ResponseStatus::Answered, answer.body(), answer.done(), now).await?;
         let mut reveal = None;
         if chosen.kind != Kind::Journal {
             let after = responses::for_delivery(&mut *tx, id).await?;
-            let both = after
-                .iter()
-                .filter(|r| r.status == ResponseStatus::Answered)
-                .count()
-                == 2;
+            let both = after.iter().filter(|r| r.status == ResponseStatus::Answered).count() == 2;
             if both && deliveries::set_revealed(&mut *tx, id, now).await? {
                 let [a, b]: [Response; 2] = after.try_into().expect("two answered responses");
-                reveal = Some(Reveal {
-                    delivery: Delivery {
-                        revealed_at: Some(now),
-                        ..delivery
-                    },
-                    responses: [a, b],
-                });
+                reveal = Some(Reveal { delivery: Delivery { revealed_at: Some(now), ..delivery }, responses: [a, b] });
             }
         }
         tx.commit().await?;
@@ -535,20 +440,13 @@ impl Engine {
 
     /// "Skip today": no answer, no nudge, no guilt.
     pub async fn skip(&self, couple: CoupleId, id: DeliveryId, slot: Slot) -> Result<()> {
-        self.set_response(couple, id, slot, ResponseStatus::Skipped)
-            .await
+        self.set_response(couple, id, slot, ResponseStatus::Skipped).await
     }
 
     /// "I need space": this partner steps back from today's prompt and the
     /// couple's prompts pause for a while. Returns when they resume.
-    pub async fn need_space(
-        &self,
-        couple: CoupleId,
-        id: DeliveryId,
-        slot: Slot,
-    ) -> Result<DateTime<Utc>> {
-        self.set_response(couple, id, slot, ResponseStatus::Space)
-            .await?;
+    pub async fn need_space(&self, couple: CoupleId, id: DeliveryId, slot: Slot) -> Result<DateTime<Utc>> {
+        self.set_response(couple, id, slot, ResponseStatus::Space).await?;
         let until = self.now() + self.settings.space;
         let c = self.couple(couple).await?;
         // Already paused for longer: leave the longer pause as it is.
@@ -558,18 +456,10 @@ impl Engine {
         Ok(until)
     }
 
-    async fn set_response(
-        &self,
-        couple: CoupleId,
-        id: DeliveryId,
-        slot: Slot,
-        status: ResponseStatus,
-    ) -> Result<()> {
+    async fn set_response(&self, couple: CoupleId, id: DeliveryId, slot: Slot, status: ResponseStatus) -> Result<()> {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
-        let delivery = deliveries::get(&mut *tx, id)
-            .await?
-            .ok_or(UserError::NotYours)?;
+        let delivery = deliveries::get(&mut *tx, id).await?.ok_or(UserError::NotYours)?;
         owned_and_sent(&delivery, couple)?;
         if delivery.revealed_at.is_some() {
             return Err(UserError::AlreadyRevealed.into());
@@ -588,15 +478,8 @@ impl Engine {
 
     /// `marker` marks their partner's revealed answer as meaningful; it comes
     /// back in the weekly reflection's appreciations.
-    pub async fn mark_meaningful(
-        &self,
-        couple: CoupleId,
-        id: DeliveryId,
-        marker: Slot,
-    ) -> Result<()> {
-        let delivery = deliveries::get(&self.pool, id)
-            .await?
-            .ok_or(UserError::NotYours)?;
+    pub async fn mark_meaningful(&self, couple: CoupleId, id: DeliveryId, marker: Slot) -> Result<()> {
+        let delivery = deliveries::get(&self.pool, id).await?.ok_or(UserError::NotYours)?;
         owned_and_sent(&delivery, couple)?;
         if delivery.revealed_at.is_none() {
             return Err(UserError::NotRevealed.into());
@@ -627,25 +510,17 @@ impl Engine {
     }
 
     /// Reflections claimed and not yet sent.
-    pub async fn pending_reflections(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<reflections::StoredReflection>> {
+    pub async fn pending_reflections(&self, limit: i64) -> Result<Vec<reflections::StoredReflection>> {
         Ok(reflections::pending(&self.pool, limit).await?)
     }
 
     /// Builds a claimed reflection for sending. A week in which no prompt reached
     /// the couple (their first days, or mend was down) has nothing to reflect
     /// on: it is recorded as missed and `None` returned.
-    pub async fn prepare_reflection(
-        &self,
-        r: &reflections::StoredReflection,
-    ) -> Result<Option<Reflection>> {
+    pub async fn prepare_reflection(&self, r: &reflections::StoredReflection) -> Result<Option<Reflection>> {
         let now = ts(self.now());
         let stale = now - r.occurrence > self.settings.grace.num_seconds();
-        let reflection = self
-            .reflection(r.couple_id, r.week_start, r.occurrence)
-            .await?;
+        let reflection = self.reflection(r.couple_id, r.week_start, r.occurrence).await?;
         if stale || reflection.prompts == 0 {
             reflections::mark_missed(&self.pool, r.id).await?;
             return Ok(None);
@@ -667,14 +542,10 @@ impl Engine {
             .filter(|d| d.status == Status::Sent)
             .filter_map(|d| {
                 let chosen = d.chosen.as_ref()?;
-                let mine: Vec<&Response> =
-                    answers.iter().filter(|r| r.delivery_id == d.id).collect();
-                let answered = Slot::BOTH.map(|s| {
-                    mine.iter()
-                        .any(|r| r.slot == s && r.status == ResponseStatus::Answered)
-                });
-                let done =
-                    Slot::BOTH.map(|s| mine.iter().find(|r| r.slot == s).and_then(|r| r.done));
+                let mine: Vec<&Response> = answers.iter().filter(|r| r.delivery_id == d.id).collect();
+                let answered =
+                    Slot::BOTH.map(|s| mine.iter().any(|r| r.slot == s && r.status == ResponseStatus::Answered));
+                let done = Slot::BOTH.map(|s| mine.iter().find(|r| r.slot == s).and_then(|r| r.done));
                 let meaningful = mine
                     .iter()
                     .filter(|r| r.meaningful_at.is_some() && d.revealed_at.is_some())
@@ -713,11 +584,7 @@ fn parse_stored(s: &schedules::StoredSchedule) -> Option<Schedule> {
 /// Every occurrence from `first` up to `now`, and the first one after `now`. A
 /// schedule left unclaimed for a very long time is capped: beyond the cap the
 /// rest are folded into the jump to the next future occurrence.
-fn occurrences_until(
-    schedule: &Schedule,
-    first: i64,
-    now: DateTime<Utc>,
-) -> (Vec<i64>, Option<DateTime<Utc>>) {
+fn occurrences_until(schedule: &Schedule, first: i64, now: DateTime<Utc>) -> (Vec<i64>, Option<DateTime<Utc>>) {
     const CAP: usize = 1_000;
     let mut occurrences = vec![first];
     let mut next = schedule.next_after(instant(first));

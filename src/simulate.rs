@@ -62,9 +62,8 @@ const ZONES: [&str; 12] = [
     "America/St_Johns",
 ];
 
-const NAMES: [&str; 12] = [
-    "Alex", "Sam", "Jordan", "Robin", "Maya", "Noor", "Kai", "Lea", "Tomas", "Ines", "Yuki", "Ade",
-];
+const NAMES: [&str; 12] =
+    ["Alex", "Sam", "Jordan", "Robin", "Maya", "Noor", "Kai", "Lea", "Tomas", "Ines", "Yuki", "Ade"];
 
 const ROLES: [[Role; 2]; 5] = [
     [Role::Repairing, Role::Hurt],
@@ -87,22 +86,10 @@ struct Habit {
 /// Something a scripted partner will do at a given instant.
 #[derive(Debug, Clone, Copy)]
 enum Act {
-    Answer {
-        delivery: i64,
-        slot: Slot,
-        edit: bool,
-    },
-    Skip {
-        delivery: i64,
-        slot: Slot,
-    },
-    Space {
-        delivery: i64,
-        slot: Slot,
-    },
-    Pause {
-        until_days: Option<i64>,
-    },
+    Answer { delivery: i64, slot: Slot, edit: bool },
+    Skip { delivery: i64, slot: Slot },
+    Space { delivery: i64, slot: Slot },
+    Pause { until_days: Option<i64> },
     Resume,
     AdvancePhase,
 }
@@ -121,32 +108,16 @@ struct SimCouple {
     open_pause: Option<i64>,
 }
 
-pub async fn run(
-    library: Arc<Library>,
-    options: &SimOptions,
-    out: &mut impl Write,
-) -> anyhow::Result<Outcome> {
+pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let tmp = tempfile::tempdir()?;
-    let path = options
-        .db
-        .clone()
-        .unwrap_or_else(|| tmp.path().join("simulate.db"));
+    let path = options.db.clone().unwrap_or_else(|| tmp.path().join("simulate.db"));
     let pool = store::connect(&crate::config::database_url(&path.to_string_lossy())).await?;
-    let start = Utc
-        .with_ymd_and_hms(2026, 1, 5, 0, 0, 0)
-        .single()
-        .expect("valid start");
+    let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().expect("valid start");
     let end = start + Duration::days(options.days.into());
     let clock = Arc::new(ManualClock::new(start));
     let engine = Engine::new(pool, library.clone(), clock.clone(), Settings::default());
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut sim = Sim {
-        engine,
-        couples: Vec::new(),
-        acts: BTreeMap::new(),
-        outcome: Outcome::default(),
-        seq: 0,
-    };
+    let mut sim = Sim { engine, couples: Vec::new(), acts: BTreeMap::new(), outcome: Outcome::default(), seq: 0 };
 
     for i in 0..options.couples {
         sim.add_couple(i, &mut rng, start, end).await?;
@@ -159,14 +130,10 @@ pub async fn run(
         clock.set(now);
         let down = downtime.iter().any(|(a, b)| now >= *a && now < *b);
         if !down {
-            sim.tick(now, &mut rng, options.transcript.then_some(&mut *out))
-                .await?;
+            sim.tick(now, &mut rng, options.transcript.then_some(&mut *out)).await?;
             last_tick = now;
         }
-        now = sim
-            .next_event(now, &downtime)
-            .await?
-            .max(now + Duration::minutes(1));
+        now = sim.next_event(now, &downtime).await?.max(now + Duration::minutes(1));
     }
     for c in &mut sim.couples {
         if let Some(from) = c.open_pause.take() {
@@ -178,15 +145,7 @@ pub async fn run(
     writeln!(
         out,
         "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses",
-        options.couples,
-        options.days,
-        options.seed,
-        o.sent,
-        o.missed,
-        o.answers,
-        o.reveals,
-        o.reflections,
-        o.pauses
+        options.couples, options.days, options.seed, o.sent, o.missed, o.answers, o.reveals, o.reflections, o.pauses
     )?;
     if o.violations.is_empty() {
         writeln!(out, "invariants: all hold")?;
@@ -199,11 +158,7 @@ pub async fn run(
 }
 
 /// Three outages: an hour, most of a day, two days.
-fn downtime_windows(
-    rng: &mut StdRng,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+fn downtime_windows(rng: &mut StdRng, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let span = (end - start).num_minutes().max(1);
     [60, 20 * 60, 50 * 60]
         .into_iter()
@@ -238,22 +193,9 @@ impl Sim {
     ) -> anyhow::Result<()> {
         let tz = *ZONES.choose(rng).expect("zones");
         let roles = *ROLES.choose(rng).expect("roles");
-        let names = [
-            NAMES[(2 * i) % NAMES.len()].to_string(),
-            NAMES[(2 * i + 1) % NAMES.len()].to_string(),
-        ];
-        let partners = [0, 1].map(|s| Partner {
-            name: names[s].clone(),
-            role: roles[s],
-            external_id: None,
-        });
-        let id = self
-            .engine
-            .create_couple(crate::engine::NewCouple {
-                tz: tz.into(),
-                partners,
-            })
-            .await?;
+        let names = [NAMES[(2 * i) % NAMES.len()].to_string(), NAMES[(2 * i + 1) % NAMES.len()].to_string()];
+        let partners = [0, 1].map(|s| Partner { name: names[s].clone(), role: roles[s], external_id: None });
+        let id = self.engine.create_couple(crate::engine::NewCouple { tz: tz.into(), partners }).await?;
         let (h, m) = (rng.random_range(6..23), rng.random_range(0..60));
         let prompt_spec = match rng.random_range(0..5) {
             0 | 1 => format!("daily {h:02}:{m:02}"),
@@ -261,19 +203,9 @@ impl Sim {
             3 => format!("mon,wed,fri,sat {h:02}:{m:02}"),
             _ => format!("{m} {h} * * *"),
         };
-        let reflection_spec = if rng.random_bool(0.5) {
-            "sun 19:00".to_string()
-        } else {
-            "30 18 * * 6".to_string()
-        };
-        let prompt = self
-            .engine
-            .set_schedule(id, ScheduleKind::Prompt, &prompt_spec, tz)
-            .await?;
-        let reflection = self
-            .engine
-            .set_schedule(id, ScheduleKind::Reflection, &reflection_spec, tz)
-            .await?;
+        let reflection_spec = if rng.random_bool(0.5) { "sun 19:00".to_string() } else { "30 18 * * 6".to_string() };
+        let prompt = self.engine.set_schedule(id, ScheduleKind::Prompt, &prompt_spec, tz).await?;
+        let reflection = self.engine.set_schedule(id, ScheduleKind::Reflection, &reflection_spec, tz).await?;
         let habit = |rng: &mut StdRng| Habit {
             answer: rng.random_range(0.45..0.95),
             skip: rng.random_range(0.02..0.15),
@@ -297,24 +229,14 @@ impl Sim {
         if rng.random_bool(0.25) {
             let at = start + Duration::minutes(rng.random_range(1..span));
             if rng.random_bool(0.5) {
-                self.plan(
-                    at,
-                    i,
-                    Act::Pause {
-                        until_days: Some(rng.random_range(2..6)),
-                    },
-                );
+                self.plan(at, i, Act::Pause { until_days: Some(rng.random_range(2..6)) });
             } else {
                 self.plan(at, i, Act::Pause { until_days: None });
                 self.plan(at + Duration::days(rng.random_range(1..8)), i, Act::Resume);
             }
         }
         if roles.contains(&Role::Hurt) || rng.random_bool(0.5) {
-            self.plan(
-                start + Duration::days(rng.random_range(14..40)),
-                i,
-                Act::AdvancePhase,
-            );
+            self.plan(start + Duration::days(rng.random_range(14..40)), i, Act::AdvancePhase);
         }
         Ok(())
     }
@@ -325,20 +247,16 @@ impl Sim {
         now: DateTime<Utc>,
         downtime: &[(DateTime<Utc>, DateTime<Utc>)],
     ) -> anyhow::Result<DateTime<Utc>> {
-        let fire = store::schedules::earliest(self.engine.pool())
-            .await?
-            .map(instant);
+        let fire = store::schedules::earliest(self.engine.pool()).await?.map(instant);
         let act = self.acts.keys().next().map(|(t, _)| *t);
         let back_up = downtime.iter().map(|(_, b)| *b).filter(|b| *b > now).min();
         let candidates = [fire, act].into_iter().flatten().map(|t| t.max(now));
         let next = candidates.min().unwrap_or(now + Duration::days(1));
         // While down nothing happens until mend is back.
-        Ok(
-            match downtime.iter().find(|(a, b)| next >= *a && next < *b) {
-                Some((_, b)) => *b,
-                None => back_up.filter(|b| *b < next).map_or(next, |_| next),
-            },
-        )
+        Ok(match downtime.iter().find(|(a, b)| next >= *a && next < *b) {
+            Some((_, b)) => *b,
+            None => back_up.filter(|b| *b < next).map_or(next, |_| next),
+        })
     }
 
     async fn tick(
@@ -360,33 +278,16 @@ impl Sim {
             {
                 let c = &self.couples[0];
                 let local = now.with_timezone(&c.tz).format("%a %Y-%m-%d %H:%M");
-                let pillar = self
-                    .engine
-                    .library()
-                    .pillar(&prepared.pillar)
-                    .map_or("", |p| p.name.as_str());
-                let late = if now.timestamp() > delivery.occurrence {
-                    " · sent late: mend was down"
-                } else {
-                    ""
-                };
+                let pillar = self.engine.library().pillar(&prepared.pillar).map_or("", |p| p.name.as_str());
+                let late = if now.timestamp() > delivery.occurrence { " · sent late: mend was down" } else { "" };
                 writeln!(
                     out,
                     "\n{local} · {pillar} · {} ({}){late}",
                     prepared.kind,
-                    prepared
-                        .delivery
-                        .chosen
-                        .as_ref()
-                        .map_or("", |c| c.phase.as_str())
+                    prepared.delivery.chosen.as_ref().map_or("", |c| c.phase.as_str())
                 )?;
                 for slot in Slot::BOTH {
-                    writeln!(
-                        out,
-                        "  for {}: {}",
-                        c.names[slot.index()],
-                        prepared.prompts[slot.index()].text
-                    )?;
+                    writeln!(out, "  for {}: {}", c.names[slot.index()], prepared.prompts[slot.index()].text)?;
                 }
             }
             for slot in Slot::BOTH {
@@ -394,21 +295,11 @@ impl Sim {
                 let at = now + Duration::minutes(rng.random_range(20..16 * 60));
                 let roll: f64 = rng.random();
                 let act = if roll < habit.space {
-                    Act::Space {
-                        delivery: delivery.id,
-                        slot,
-                    }
+                    Act::Space { delivery: delivery.id, slot }
                 } else if roll < habit.space + habit.skip {
-                    Act::Skip {
-                        delivery: delivery.id,
-                        slot,
-                    }
+                    Act::Skip { delivery: delivery.id, slot }
                 } else if roll < habit.space + habit.skip + habit.answer {
-                    Act::Answer {
-                        delivery: delivery.id,
-                        slot,
-                        edit: false,
-                    }
+                    Act::Answer { delivery: delivery.id, slot, edit: false }
                 } else {
                     continue;
                 };
@@ -417,20 +308,12 @@ impl Sim {
                     self.plan(
                         at + Duration::minutes(rng.random_range(1..120)),
                         ci,
-                        Act::Answer {
-                            delivery: delivery.id,
-                            slot,
-                            edit: true,
-                        },
+                        Act::Answer { delivery: delivery.id, slot, edit: true },
                     );
                 }
             }
         }
-        let due: Vec<_> = self
-            .acts
-            .range(..=(now, u64::MAX))
-            .map(|(k, v)| (*k, *v))
-            .collect();
+        let due: Vec<_> = self.acts.range(..=(now, u64::MAX)).map(|(k, v)| (*k, *v)).collect();
         for (key, (ci, act)) in due {
             self.acts.remove(&key);
             self.act(now, ci, act, rng, out.as_deref_mut()).await?;
@@ -459,12 +342,7 @@ impl Sim {
                     reflection.pillars_missed.len(),
                 )?;
                 for a in &reflection.appreciations {
-                    writeln!(
-                        out,
-                        "  appreciated: what {} wrote — {}",
-                        c.names[a.writer.index()],
-                        a.text
-                    )?;
+                    writeln!(out, "  appreciated: what {} wrote — {}", c.names[a.writer.index()], a.text)?;
                 }
                 if let Some(topic) = &reflection.topic {
                     writeln!(out, "  to talk through: {}", topic.guide)?;
@@ -475,10 +353,7 @@ impl Sim {
     }
 
     fn index(&self, couple: CoupleId) -> usize {
-        self.couples
-            .iter()
-            .position(|c| c.id == couple)
-            .expect("simulated couple")
+        self.couples.iter().position(|c| c.id == couple).expect("simulated couple")
     }
 
     async fn act(
@@ -495,22 +370,11 @@ impl Sim {
         let name = |slot: Slot| names[slot.index()].clone();
         let mut line = None;
         match act {
-            Act::Answer {
-                delivery,
-                slot,
-                edit,
-            } => {
-                let d = self
-                    .engine
-                    .delivery(delivery)
-                    .await?
-                    .expect("delivery exists");
+            Act::Answer { delivery, slot, edit } => {
+                let d = self.engine.delivery(delivery).await?.expect("delivery exists");
                 let kind = d.chosen.as_ref().map(|c| c.kind);
-                let text = format!(
-                    "{}'s {}answer to delivery {delivery}",
-                    name(slot),
-                    if edit { "edited " } else { "" }
-                );
+                let text =
+                    format!("{}'s {}answer to delivery {delivery}", name(slot), if edit { "edited " } else { "" });
                 let answer = match kind {
                     Some(Kind::Action) => Answer::action(rng.random_bool(0.7), Some(&text))?,
                     _ => Answer::text(&text)?,
@@ -519,44 +383,26 @@ impl Sim {
                     Ok(saved) => {
                         self.outcome.answers += 1;
                         let day = instant(d.occurrence).with_timezone(&tz).format("%a");
-                        let verb = if saved.edited {
-                            "edited their answer"
-                        } else {
-                            "answered"
-                        };
+                        let verb = if saved.edited { "edited their answer" } else { "answered" };
                         line = Some(format!("  {} {verb} ({day}'s prompt): {text}", name(slot)));
                         if let Some(reveal) = saved.reveal {
                             self.outcome.reveals += 1;
                             if kind == Some(Kind::Journal) {
-                                self.outcome
-                                    .violations
-                                    .push(format!("journal delivery {delivery} was revealed"));
+                                self.outcome.violations.push(format!("journal delivery {delivery} was revealed"));
                             }
                             let shown: Vec<String> = reveal
                                 .responses
                                 .iter()
-                                .map(|r| {
-                                    format!(
-                                        "{}: {}",
-                                        name(r.slot),
-                                        r.body.as_deref().unwrap_or("(no note)")
-                                    )
-                                })
+                                .map(|r| format!("{}: {}", name(r.slot), r.body.as_deref().unwrap_or("(no note)")))
                                 .collect();
                             line = Some(format!(
                                 "{}\n  revealed to both → {}",
                                 line.unwrap_or_default(),
                                 shown.join(" | ")
                             ));
-                            let marker = if rng.random_bool(0.5) {
-                                Slot::A
-                            } else {
-                                Slot::B
-                            };
+                            let marker = if rng.random_bool(0.5) { Slot::A } else { Slot::B };
                             if rng.random_bool(self.couples[ci].habits[marker.index()].meaningful) {
-                                self.engine
-                                    .mark_meaningful(couple, delivery, marker)
-                                    .await?;
+                                self.engine.mark_meaningful(couple, delivery, marker).await?;
                             }
                         }
                     }
@@ -566,10 +412,7 @@ impl Sim {
                 }
             }
             Act::Skip { delivery, slot } => {
-                self.engine
-                    .skip(couple, delivery, slot)
-                    .await
-                    .or_else(user_ok)?;
+                self.engine.skip(couple, delivery, slot).await.or_else(user_ok)?;
                 line = Some(format!("  {} skipped today", name(slot)));
             }
             Act::Space { delivery, slot } => {
@@ -599,16 +442,9 @@ impl Sim {
             }
             Act::AdvancePhase => {
                 let c = &self.couples[ci];
-                let by = if c.roles[1] == Role::Hurt {
-                    Slot::B
-                } else {
-                    Slot::A
-                };
+                let by = if c.roles[1] == Role::Hurt { Slot::B } else { Slot::A };
                 if let Ok(phase) = self.engine.advance_phase(couple, by).await {
-                    line = Some(format!(
-                        "  {} felt ready to move on: phase is now {phase}",
-                        name(by)
-                    ));
+                    line = Some(format!("  {} felt ready to move on: phase is now {phase}", name(by)));
                 }
             }
         }
@@ -648,18 +484,10 @@ impl Sim {
                 v.push(format!("couple {}: an occurrence has two deliveries", c.id));
             }
             for o in owed_prompts.difference(&have) {
-                v.push(format!(
-                    "couple {}: occurrence {} has no delivery",
-                    c.id,
-                    instant(*o)
-                ));
+                v.push(format!("couple {}: occurrence {} has no delivery", c.id, instant(*o)));
             }
             for o in have.difference(&owed_prompts) {
-                v.push(format!(
-                    "couple {}: delivery at {} was not owed",
-                    c.id,
-                    instant(*o)
-                ));
+                v.push(format!("couple {}: delivery at {} was not owed", c.id, instant(*o)));
             }
             for d in &rows {
                 if d.status == Status::Sent {
@@ -679,38 +507,24 @@ impl Sim {
                         occ >= *a
                             && occ < *b
                             && ((*b - occ).num_seconds() > grace
-                                || rows.iter().any(|n| {
-                                    n.occurrence > d.occurrence && instant(n.occurrence) < *b
-                                }))
+                                || rows.iter().any(|n| n.occurrence > d.occurrence && instant(n.occurrence) < *b))
                     });
                     if !excused {
-                        v.push(format!(
-                            "couple {}: the prompt due {occ} was missed while mend was up",
-                            c.id
-                        ));
+                        v.push(format!("couple {}: the prompt due {occ} was missed while mend was up", c.id));
                     }
                 }
                 let responses = responses::for_delivery(&pool, d.id).await?;
                 if let Some(revealed) = d.revealed_at {
-                    let answered: Vec<_> = responses
-                        .iter()
-                        .filter(|r| r.status == ResponseStatus::Answered)
-                        .collect();
+                    let answered: Vec<_> = responses.iter().filter(|r| r.status == ResponseStatus::Answered).collect();
                     if answered.len() != 2
-                        || answered.iter().any(|r| {
-                            r.answered_at > revealed || r.edited_at.is_some_and(|e| e > revealed)
-                        })
+                        || answered
+                            .iter()
+                            .any(|r| r.answered_at > revealed || r.edited_at.is_some_and(|e| e > revealed))
                     {
-                        v.push(format!(
-                            "couple {}: delivery {} revealed before both answered",
-                            c.id, d.id
-                        ));
+                        v.push(format!("couple {}: delivery {} revealed before both answered", c.id, d.id));
                     }
                     if d.chosen.as_ref().is_some_and(|ch| ch.kind == Kind::Journal) {
-                        v.push(format!(
-                            "couple {}: journal delivery {} revealed",
-                            c.id, d.id
-                        ));
+                        v.push(format!("couple {}: journal delivery {} revealed", c.id, d.id));
                     }
                 }
             }
@@ -731,17 +545,11 @@ impl Sim {
                     };
                     let unused: Vec<&str> = library
                         .in_pillar(&ch.pillar)
-                        .filter(|p| {
-                            fits(p, c.roles[slot.index()], &state) && !set.contains(p.id.as_str())
-                        })
+                        .filter(|p| fits(p, c.roles[slot.index()], &state) && !set.contains(p.id.as_str()))
                         .map(|p| p.id.as_str())
                         .collect();
                     if !unused.is_empty() {
-                        v.push(format!(
-                            "couple {}: {id} repeated while {} was unused",
-                            c.id,
-                            unused.join(", ")
-                        ));
+                        v.push(format!("couple {}: {id} repeated while {} was unused", c.id, unused.join(", ")));
                     }
                     set.clear();
                     set.insert(id);
@@ -773,13 +581,11 @@ impl Sim {
 /// Every occurrence of a schedule from the couple's start to the last tick,
 /// except those that fell inside one of its pauses.
 fn owed(schedule: &Schedule, c: &SimCouple, last_tick: DateTime<Utc>) -> HashSet<i64> {
-    std::iter::successors(schedule.next_after(instant(c.created_at)), |t| {
-        schedule.next_after(*t)
-    })
-    .take_while(|t| *t <= last_tick)
-    .map(|t| t.timestamp())
-    .filter(|t| !c.paused.iter().any(|(from, to)| t > from && t <= to))
-    .collect()
+    std::iter::successors(schedule.next_after(instant(c.created_at)), |t| schedule.next_after(*t))
+        .take_while(|t| *t <= last_tick)
+        .map(|t| t.timestamp())
+        .filter(|t| !c.paused.iter().any(|(from, to)| t > from && t <= to))
+        .collect()
 }
 
 fn user_ok(e: crate::engine::EngineError) -> Result<(), crate::engine::EngineError> {

@@ -33,10 +33,7 @@ fn preview_prints_rfc3339_utc_instants_across_a_dst_gap() {
         "3",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o),
-        "2026-03-08T07:30:00Z\n2026-03-09T06:30:00Z\n2026-03-10T06:30:00Z\n"
-    );
+    assert_eq!(stdout(&o), "2026-03-08T07:30:00Z\n2026-03-09T06:30:00Z\n2026-03-10T06:30:00Z\n");
 }
 
 #[test]
@@ -59,22 +56,8 @@ fn preview_takes_crontab_lines() {
 fn a_bad_spec_or_zone_is_one_line_with_an_example_and_exit_2() {
     for args in [
         vec!["schedule", "preview", "daily 8pm", "--tz", "UTC"],
-        vec![
-            "schedule",
-            "preview",
-            "daily 08:00",
-            "--tz",
-            "Atlantis/Capital",
-        ],
-        vec![
-            "schedule",
-            "preview",
-            "daily 08:00",
-            "--tz",
-            "UTC",
-            "--from",
-            "yesterday",
-        ],
+        vec!["schedule", "preview", "daily 08:00", "--tz", "Atlantis/Capital"],
+        vec!["schedule", "preview", "daily 08:00", "--tz", "UTC", "--from", "yesterday"],
     ] {
         let o = mend(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -171,10 +154,7 @@ fn list_filters_by_pillar_and_refuses_an_unknown_one() {
     assert!(o.status.success());
     let out = stdout(&o);
     assert!(out.lines().count() >= 15);
-    assert!(
-        out.lines().all(|l| l.starts_with("patience-time.")),
-        "{out}"
-    );
+    assert!(out.lines().all(|l| l.starts_with("patience-time.")), "{out}");
     let o = mend(&["prompts", "list", "--pillar", "patience"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("patience-time"));
@@ -184,23 +164,10 @@ fn list_filters_by_pillar_and_refuses_an_unknown_one() {
 fn simulate_prints_a_transcript_and_exits_0_when_the_invariants_hold() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sim.db");
-    let o = mend(&[
-        "simulate",
-        "--couples",
-        "4",
-        "--days",
-        "15",
-        "--seed",
-        "3",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let o = mend(&["simulate", "--couples", "4", "--days", "15", "--seed", "3", "--db", db.to_str().unwrap()]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.contains("for Alex:") && out.contains("Weekly reflection"),
-        "{out}"
-    );
+    assert!(out.contains("for Alex:") && out.contains("Weekly reflection"), "{out}");
     assert!(out.contains("invariants: all hold"));
     assert!(db.exists(), "the run used a real SQLite file");
 }
@@ -216,9 +183,5 @@ fn status_creates_the_database_from_database_url() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(path.exists(), "created if missing");
-    assert!(
-        stdout(&o).contains("couples: 0 (0 paused)"),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).contains("couples: 0 (0 paused)"), "{}", stdout(&o));
 }

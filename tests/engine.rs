@@ -23,15 +23,9 @@ fn user_error<T: std::fmt::Debug>(r: Result<T, EngineError>) -> UserError {
 async fn the_database_is_a_real_file_with_wal_and_foreign_keys() {
     let app = TestApp::new().await;
     assert!(app.db_path().exists());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(app.engine.pool())
-        .await
-        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(app.engine.pool()).await.unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(app.engine.pool())
-        .await
-        .unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(app.engine.pool()).await.unwrap();
     assert_eq!(fk, 1);
 }
 
@@ -44,11 +38,7 @@ async fn a_daily_prompt_is_claimed_once_even_across_a_restart() {
     app.set_time("2026-01-05T07:30:00Z");
     let report = app.engine.claim_due().await.unwrap();
     assert_eq!(report.prompts, 1);
-    assert_eq!(
-        app.engine.claim_due().await.unwrap().prompts,
-        0,
-        "claiming again claims nothing"
-    );
+    assert_eq!(app.engine.claim_due().await.unwrap().prompts, 0, "claiming again claims nothing");
     // A crash after the claim and before the send: the delivery waits in the outbox.
     app.restart().await;
     let pending = app.engine.pending(10).await.unwrap();
@@ -58,14 +48,9 @@ async fn a_daily_prompt_is_claimed_once_even_across_a_restart() {
     app.restart().await;
     let again = app.engine.prepare(pending[0].id).await.unwrap().unwrap();
     assert_eq!(first.delivery.chosen, again.delivery.chosen);
-    app.engine
-        .mark_sent(pending[0].id, Some("m1"))
-        .await
-        .unwrap();
+    app.engine.mark_sent(pending[0].id, Some("m1")).await.unwrap();
     assert!(app.engine.pending(10).await.unwrap().is_empty());
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
-        .await
-        .unwrap();
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, Status::Sent);
 }
@@ -80,42 +65,15 @@ async fn answers_stay_private_until_both_have_answered_then_are_revealed_once() 
             break p;
         }
     };
-    let first = app
-        .answer(couple, &p, Slot::A, "our walk by the river")
-        .await;
-    assert!(
-        first.reveal.is_none(),
-        "nothing is revealed with one answer"
-    );
-    let edit = app
-        .answer(couple, &p, Slot::A, "our walk by the river, and the rain")
-        .await;
+    let first = app.answer(couple, &p, Slot::A, "our walk by the river").await;
+    assert!(first.reveal.is_none(), "nothing is revealed with one answer");
+    let edit = app.answer(couple, &p, Slot::A, "our walk by the river, and the rain").await;
     assert!(edit.edited && edit.reveal.is_none());
-    let second = app
-        .answer(couple, &p, Slot::B, "the coffee you made me")
-        .await;
+    let second = app.answer(couple, &p, Slot::B, "the coffee you made me").await;
     let reveal = second.reveal.expect("both answered: revealed");
-    let bodies: Vec<_> = reveal
-        .responses
-        .iter()
-        .map(|r| r.body.clone().unwrap())
-        .collect();
-    assert_eq!(
-        bodies,
-        [
-            "our walk by the river, and the rain",
-            "the coffee you made me"
-        ]
-    );
-    let late = app
-        .engine
-        .answer(
-            couple,
-            p.delivery.id,
-            Slot::A,
-            Answer::text("changed my mind").unwrap(),
-        )
-        .await;
+    let bodies: Vec<_> = reveal.responses.iter().map(|r| r.body.clone().unwrap()).collect();
+    assert_eq!(bodies, ["our walk by the river, and the rain", "the coffee you made me"]);
+    let late = app.engine.answer(couple, p.delivery.id, Slot::A, Answer::text("changed my mind").unwrap()).await;
     assert_eq!(user_error(late), UserError::AlreadyRevealed);
 }
 
@@ -130,18 +88,8 @@ async fn journal_answers_are_never_revealed() {
             continue;
         }
         journals += 1;
-        assert!(
-            app.answer(couple, &p, Slot::A, "just for me")
-                .await
-                .reveal
-                .is_none()
-        );
-        assert!(
-            app.answer(couple, &p, Slot::B, "just for me too")
-                .await
-                .reveal
-                .is_none()
-        );
+        assert!(app.answer(couple, &p, Slot::A, "just for me").await.reveal.is_none());
+        assert!(app.answer(couple, &p, Slot::B, "just for me too").await.reveal.is_none());
         let d = app.engine.delivery(p.delivery.id).await.unwrap().unwrap();
         assert_eq!(d.revealed_at, None);
     }
@@ -158,35 +106,10 @@ async fn action_prompts_take_done_or_not_today() {
             break p;
         }
     };
-    let wrong = app
-        .engine
-        .answer(
-            couple,
-            p.delivery.id,
-            Slot::A,
-            Answer::text("hello").unwrap(),
-        )
-        .await;
+    let wrong = app.engine.answer(couple, p.delivery.id, Slot::A, Answer::text("hello").unwrap()).await;
     assert_eq!(user_error(wrong), UserError::ActionNeedsDone);
-    app.engine
-        .answer(
-            couple,
-            p.delivery.id,
-            Slot::A,
-            Answer::action(true, Some("we did it")).unwrap(),
-        )
-        .await
-        .unwrap();
-    let saved = app
-        .engine
-        .answer(
-            couple,
-            p.delivery.id,
-            Slot::B,
-            Answer::action(false, None).unwrap(),
-        )
-        .await
-        .unwrap();
+    app.engine.answer(couple, p.delivery.id, Slot::A, Answer::action(true, Some("we did it")).unwrap()).await.unwrap();
+    let saved = app.engine.answer(couple, p.delivery.id, Slot::B, Answer::action(false, None).unwrap()).await.unwrap();
     let reveal = saved.reveal.unwrap();
     assert_eq!(reveal.responses[0].done, Some(true));
     assert_eq!(reveal.responses[1].done, Some(false));
@@ -200,15 +123,9 @@ async fn another_couple_cannot_answer_or_skip_a_prompt_that_is_not_theirs() {
     app.set_time("2026-01-05T07:30:00Z");
     let sent = app.tick().await;
     let p = sent.iter().find(|p| p.couple.id == ours).unwrap();
-    let r = app
-        .engine
-        .answer(theirs, p.delivery.id, Slot::A, Answer::text("hi").unwrap())
-        .await;
+    let r = app.engine.answer(theirs, p.delivery.id, Slot::A, Answer::text("hi").unwrap()).await;
     assert_eq!(user_error(r), UserError::NotYours);
-    assert_eq!(
-        user_error(app.engine.skip(theirs, p.delivery.id, Slot::A).await),
-        UserError::NotYours
-    );
+    assert_eq!(user_error(app.engine.skip(theirs, p.delivery.id, Slot::A).await), UserError::NotYours);
 }
 
 #[tokio::test]
@@ -221,21 +138,14 @@ async fn after_downtime_only_the_newest_prompt_is_sent_and_only_within_grace() {
     app.restart().await;
     let sent = app.tick().await;
     assert_eq!(sent.len(), 1, "no burst of stale prompts");
-    assert_eq!(
-        mend::engine::instant(sent[0].delivery.occurrence),
-        common::at("2026-01-08T07:30:00Z")
-    );
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
-        .await
-        .unwrap();
+    assert_eq!(mend::engine::instant(sent[0].delivery.occurrence), common::at("2026-01-08T07:30:00Z"));
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
     let missed = rows.iter().filter(|d| d.status == Status::Missed).count();
     assert_eq!(missed, 3, "each missed day is recorded");
     // Down again past the grace window: Friday's prompt is only recorded.
     app.set_time("2026-01-09T18:00:00Z");
     assert!(app.tick().await.is_empty());
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
-        .await
-        .unwrap();
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
     assert_eq!(rows.last().unwrap().status, Status::Missed);
 }
 
@@ -244,42 +154,25 @@ async fn paused_couples_get_nothing_until_they_resume() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
     app.engine.pause(couple, None).await.unwrap();
-    assert_eq!(
-        user_error(app.engine.pause(couple, None).await),
-        UserError::AlreadyPaused
-    );
+    assert_eq!(user_error(app.engine.pause(couple, None).await), UserError::AlreadyPaused);
     app.set_time("2026-01-09T12:00:00Z");
-    assert!(
-        app.tick().await.is_empty(),
-        "nothing while paused, not even missed rows"
-    );
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX)
-        .await
-        .unwrap();
+    assert!(app.tick().await.is_empty(), "nothing while paused, not even missed rows");
+    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
     assert!(rows.is_empty());
     app.engine.resume(couple).await.unwrap();
     let p = app.next_prompt().await;
-    assert_eq!(
-        mend::engine::instant(p.delivery.occurrence),
-        common::at("2026-01-10T07:30:00Z")
-    );
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-10T07:30:00Z"));
 }
 
 #[tokio::test]
 async fn a_pause_with_an_end_resumes_by_itself() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    app.engine
-        .pause(couple, Some(common::at("2026-01-07T00:00:00Z")))
-        .await
-        .unwrap();
+    app.engine.pause(couple, Some(common::at("2026-01-07T00:00:00Z"))).await.unwrap();
     app.set_time("2026-01-06T12:00:00Z");
     assert!(app.tick().await.is_empty());
     let p = app.next_prompt().await;
-    assert_eq!(
-        mend::engine::instant(p.delivery.occurrence),
-        common::at("2026-01-07T07:30:00Z")
-    );
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-07T07:30:00Z"));
 }
 
 #[tokio::test]
@@ -294,26 +187,15 @@ async fn needing_space_pauses_prompts_for_two_days_without_losing_an_answer() {
     };
     app.answer(couple, &p, Slot::A, "I wrote this first").await;
     // A skip after answering keeps the answer.
-    app.engine
-        .skip(couple, p.delivery.id, Slot::A)
-        .await
-        .unwrap();
-    let until = app
-        .engine
-        .need_space(couple, p.delivery.id, Slot::B)
-        .await
-        .unwrap();
+    app.engine.skip(couple, p.delivery.id, Slot::A).await.unwrap();
+    let until = app.engine.need_space(couple, p.delivery.id, Slot::B).await.unwrap();
     assert_eq!(until, app.clock.now_utc() + Duration::days(2));
     let kept = app.engine.responses(p.delivery.id).await.unwrap();
     assert_eq!(kept[0].body.as_deref(), Some("I wrote this first"));
     app.clock.set(until);
     assert!(app.tick().await.is_empty(), "no prompt for two days");
     let next = app.next_prompt().await;
-    assert_eq!(
-        next.delivery.occurrence,
-        (until + Duration::days(1)).timestamp(),
-        "back the day after"
-    );
+    assert_eq!(next.delivery.occurrence, (until + Duration::days(1)).timestamp(), "back the day after");
 }
 
 #[tokio::test]
@@ -321,28 +203,13 @@ async fn only_the_hurt_partner_moves_the_couple_on_and_either_can_slow_down() {
     let app = TestApp::new().await;
     let couple = app.couple(BETRAYAL).await;
     assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Atone);
-    assert_eq!(
-        user_error(app.engine.advance_phase(couple, Slot::A).await),
-        UserError::NotTheirsToMove
-    );
-    assert_eq!(
-        app.engine.advance_phase(couple, Slot::B).await.unwrap(),
-        Phase::Attune
-    );
+    assert_eq!(user_error(app.engine.advance_phase(couple, Slot::A).await), UserError::NotTheirsToMove);
+    assert_eq!(app.engine.advance_phase(couple, Slot::B).await.unwrap(), Phase::Attune);
     assert_eq!(app.engine.slow_down(couple).await.unwrap(), Phase::Atone);
-    assert_eq!(
-        user_error(app.engine.slow_down(couple).await),
-        UserError::FirstPhase
-    );
+    assert_eq!(user_error(app.engine.slow_down(couple).await), UserError::FirstPhase);
     let drifted = app.couple(DRIFTED).await;
-    assert_eq!(
-        app.engine.couple(drifted).await.unwrap().phase,
-        Phase::Attune
-    );
-    assert_eq!(
-        app.engine.advance_phase(drifted, Slot::A).await.unwrap(),
-        Phase::Attach
-    );
+    assert_eq!(app.engine.couple(drifted).await.unwrap().phase, Phase::Attune);
+    assert_eq!(app.engine.advance_phase(drifted, Slot::A).await.unwrap(), Phase::Attach);
 }
 
 #[tokio::test]
@@ -358,8 +225,7 @@ async fn prompts_balance_the_pillars_and_start_light() {
             assert!(prompt.phases.contains(&Phase::Atone));
             let role = p.couple.partners[slot].role;
             assert!(
-                prompt.audience == mend::core::model::Audience::Both
-                    || Some(prompt.audience) == role.audience(),
+                prompt.audience == mend::core::model::Audience::Both || Some(prompt.audience) == role.audience(),
                 "{} is worded for its reader",
                 prompt.id
             );
@@ -379,10 +245,7 @@ async fn the_same_couple_and_day_always_get_the_same_prompt() {
     let cb = b.couple(BETRAYAL).await;
     assert_eq!(ca, cb);
     for _ in 0..5 {
-        assert_eq!(
-            a.next_prompt().await.delivery.chosen,
-            b.next_prompt().await.delivery.chosen
-        );
+        assert_eq!(a.next_prompt().await.delivery.chosen, b.next_prompt().await.delivery.chosen);
     }
 }
 
@@ -397,16 +260,9 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
             Kind::Action => Answer::action(true, Some("done together")).unwrap(),
             _ => Answer::text(&format!("day {day} from {slot:?}")).unwrap(),
         };
-        app.engine
-            .answer(couple, p.delivery.id, Slot::A, answer(Slot::A))
-            .await
-            .unwrap();
+        app.engine.answer(couple, p.delivery.id, Slot::A, answer(Slot::A)).await.unwrap();
         if day % 2 == 0 {
-            let saved = app
-                .engine
-                .answer(couple, p.delivery.id, Slot::B, answer(Slot::B))
-                .await
-                .unwrap();
+            let saved = app.engine.answer(couple, p.delivery.id, Slot::B, answer(Slot::B)).await.unwrap();
             if saved.reveal.is_some() && revealed.is_none() {
                 revealed = Some(p.delivery.id);
             }
@@ -414,19 +270,12 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
     }
     let revealed = revealed.expect("a revealed prompt this week");
     // Sam marks what Alex wrote as meaningful.
-    app.engine
-        .mark_meaningful(couple, revealed, Slot::B)
-        .await
-        .unwrap();
+    app.engine.mark_meaningful(couple, revealed, Slot::B).await.unwrap();
     app.set_time("2026-01-11T18:00:00Z");
     app.tick().await;
     let pending = app.engine.pending_reflections(10).await.unwrap();
     assert_eq!(pending.len(), 1, "Sunday 19:00 Paris");
-    let r = app
-        .engine
-        .reflection(couple, pending[0].week_start, pending[0].occurrence)
-        .await
-        .unwrap();
+    let r = app.engine.reflection(couple, pending[0].week_start, pending[0].occurrence).await.unwrap();
     assert_eq!(r.prompts, 6);
     assert_eq!(r.answered, [6, 3]);
     assert_eq!(r.appreciations.len(), 1);
@@ -440,43 +289,18 @@ async fn marking_before_the_reveal_is_refused() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
     let p = app.next_prompt().await;
-    assert_eq!(
-        user_error(
-            app.engine
-                .mark_meaningful(couple, p.delivery.id, Slot::A)
-                .await
-        ),
-        UserError::NotRevealed
-    );
+    assert_eq!(user_error(app.engine.mark_meaningful(couple, p.delivery.id, Slot::A).await), UserError::NotRevealed);
 }
 
 #[tokio::test]
 async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let bad = app
-        .engine
-        .set_schedule(
-            couple,
-            mend::core::model::ScheduleKind::Prompt,
-            "daily 8am",
-            "Europe/Paris",
-        )
-        .await;
+    let bad =
+        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", "Europe/Paris").await;
     assert!(matches!(user_error(bad), UserError::Schedule(_)));
-    let zone = app
-        .engine
-        .set_schedule(
-            couple,
-            mend::core::model::ScheduleKind::Prompt,
-            "daily 08:00",
-            "Paris",
-        )
-        .await;
+    let zone = app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", "Paris").await;
     assert!(matches!(user_error(zone), UserError::Schedule(_)));
     let p = app.next_prompt().await;
-    assert_eq!(
-        mend::engine::instant(p.delivery.occurrence),
-        common::at("2026-01-05T07:30:00Z")
-    );
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-05T07:30:00Z"));
 }

@@ -12,34 +12,15 @@ fn every_pillar_is_covered_in_every_way() {
         let c = &coverage[id];
         assert!(c.total >= 15, "{id}: {} prompts", c.total);
         for depth in Depth::ALL {
-            assert!(
-                c.depths.get(depth).copied().unwrap_or(0) >= 1,
-                "{id}: no {depth} prompt"
-            );
+            assert!(c.depths.get(depth).copied().unwrap_or(0) >= 1, "{id}: no {depth} prompt");
         }
-        assert!(
-            c.audiences.get(&Audience::Hurt).copied().unwrap_or(0) >= 2,
-            "{id}: hurt"
-        );
-        assert!(
-            c.audiences.get(&Audience::Repairing).copied().unwrap_or(0) >= 2,
-            "{id}: repairing"
-        );
-        assert!(
-            c.kinds.get(&Kind::Journal).copied().unwrap_or(0) >= 1,
-            "{id}: journal"
-        );
-        assert!(
-            c.kinds.get(&Kind::Action).copied().unwrap_or(0) >= 2,
-            "{id}: action"
-        );
+        assert!(c.audiences.get(&Audience::Hurt).copied().unwrap_or(0) >= 2, "{id}: hurt");
+        assert!(c.audiences.get(&Audience::Repairing).copied().unwrap_or(0) >= 2, "{id}: repairing");
+        assert!(c.kinds.get(&Kind::Journal).copied().unwrap_or(0) >= 1, "{id}: journal");
+        assert!(c.kinds.get(&Kind::Action).copied().unwrap_or(0) >= 2, "{id}: action");
     }
     for phase in Phase::ALL {
-        let n = library
-            .prompts()
-            .iter()
-            .filter(|p| p.phases.contains(phase))
-            .count();
+        let n = library.prompts().iter().filter(|p| p.phases.contains(phase)).count();
         assert!(n >= 30, "{phase}: {n} prompts");
     }
 }
@@ -53,10 +34,7 @@ fn the_built_in_library_is_the_prompts_directory() {
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
     };
-    assert!(
-        sorted(&built_in) == sorted(&on_disk),
-        "every file of prompts/ is built in, unchanged"
-    );
+    assert!(sorted(&built_in) == sorted(&on_disk), "every file of prompts/ is built in, unchanged");
 }
 
 #[test]

@@ -13,43 +13,27 @@ fn zone() -> impl Strategy<Value = Tz> {
 
 fn spec() -> impl Strategy<Value = String> {
     let hm = (0u32..24, 0u32..60);
-    let days =
-        prop::sample::subsequence(vec!["sun", "mon", "tue", "wed", "thu", "fri", "sat"], 1..=7);
+    let days = prop::sample::subsequence(vec!["sun", "mon", "tue", "wed", "thu", "fri", "sat"], 1..=7);
     prop_oneof![
         hm.clone().prop_map(|(h, m)| format!("daily {h:02}:{m:02}")),
-        hm.clone()
-            .prop_map(|(h, m)| format!("weekdays {h:02}:{m:02}")),
-        hm.clone()
-            .prop_map(|(h, m)| format!("weekends {h:02}:{m:02}")),
+        hm.clone().prop_map(|(h, m)| format!("weekdays {h:02}:{m:02}")),
+        hm.clone().prop_map(|(h, m)| format!("weekends {h:02}:{m:02}")),
         (days, hm.clone()).prop_map(|(d, (h, m))| format!("{} {h:02}:{m:02}", d.join(","))),
-        (0u32..60, 0u32..24, 0u32..24).prop_map(|(m, h1, h2)| format!(
-            "{m} {},{} * * *",
-            h1.min(h2),
-            h1.max(h2)
-        )),
+        (0u32..60, 0u32..24, 0u32..24).prop_map(|(m, h1, h2)| format!("{m} {},{} * * *", h1.min(h2), h1.max(h2))),
         (0u32..60, 0u32..24, 0u32..8).prop_map(|(m, h, d)| format!("{m} {h} * * {d}")),
-        (0u32..60, 0u32..24, 1u32..29, 0u32..7)
-            .prop_map(|(m, h, dom, dow)| format!("{m} {h} {dom} * {dow}")),
+        (0u32..60, 0u32..24, 1u32..29, 0u32..7).prop_map(|(m, h, dom, dow)| format!("{m} {h} {dom} * {dow}")),
         (0u32..60, 0u32..24).prop_map(|(m, h)| format!("{m} {h} * * 1-5/2")),
     ]
 }
 
 fn start() -> impl Strategy<Value = DateTime<Utc>> {
     // 1990 to 2040, to the minute: old and future transitions alike.
-    (0i64..(50 * 365 * 24 * 60))
-        .prop_map(|m| Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(m))
+    (0i64..(50 * 365 * 24 * 60)).prop_map(|m| Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(m))
 }
 
 /// Every scheduled (wall time, instant) on local dates from `from` to `to`.
-fn scheduled(
-    s: &Schedule,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Vec<(chrono::NaiveDateTime, DateTime<Utc>)> {
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .flat_map(|d| s.fires_on(d))
-        .collect()
+fn scheduled(s: &Schedule, from: NaiveDate, to: NaiveDate) -> Vec<(chrono::NaiveDateTime, DateTime<Utc>)> {
+    from.iter_days().take_while(|d| *d <= to).flat_map(|d| s.fires_on(d)).collect()
 }
 
 proptest! {
@@ -110,8 +94,7 @@ fn dst_zone() -> impl Strategy<Value = Tz> {
             .iter()
             .copied()
             .filter(|tz| {
-                let offset =
-                    |t: DateTime<Utc>| t.with_timezone(tz).offset().fix().local_minus_utc();
+                let offset = |t: DateTime<Utc>| t.with_timezone(tz).offset().fix().local_minus_utc();
                 (0..730).any(|d| offset(from + Duration::days(d)) != offset(from))
             })
             .collect()
@@ -121,11 +104,7 @@ fn dst_zone() -> impl Strategy<Value = Tz> {
 
 /// The next change of UTC offset in the wanted direction (`forward`: the clock
 /// jumps ahead) after `from`: (instant, offset before, offset after).
-fn next_change(
-    tz: Tz,
-    mut from: DateTime<Utc>,
-    forward: bool,
-) -> Option<(DateTime<Utc>, i32, i32)> {
+fn next_change(tz: Tz, mut from: DateTime<Utc>, forward: bool) -> Option<(DateTime<Utc>, i32, i32)> {
     for _ in 0..8 {
         let (at, before, after) = next_transition(tz, from)?;
         if (after > before) == forward {
@@ -149,11 +128,7 @@ fn next_transition(tz: Tz, from: DateTime<Utc>) -> Option<(DateTime<Utc>, i32, i
             let (mut lo, mut hi) = (t, next);
             while hi - lo > Duration::minutes(1) {
                 let mid = lo + (hi - lo) / 2;
-                if offset(mid) == start {
-                    lo = mid
-                } else {
-                    hi = mid
-                }
+                if offset(mid) == start { lo = mid } else { hi = mid }
             }
             return Some((hi, start, offset(hi)));
         }
@@ -206,16 +181,7 @@ fn a_whole_skipped_day_still_fires_once() {
     let s = Schedule::parse("daily 08:30", "Pacific/Apia").unwrap();
     let from = Utc.with_ymd_and_hms(2011, 12, 28, 0, 0, 0).unwrap();
     let fires = s.upcoming(from, 4);
-    let days: Vec<String> = fires
-        .iter()
-        .map(|f| {
-            f.with_timezone(&chrono_tz::Pacific::Apia)
-                .format("%m-%d %H:%M")
-                .to_string()
-        })
-        .collect();
-    assert_eq!(
-        days,
-        ["12-28 08:30", "12-29 08:30", "12-31 08:30", "01-01 08:30"]
-    );
+    let days: Vec<String> =
+        fires.iter().map(|f| f.with_timezone(&chrono_tz::Pacific::Apia).format("%m-%d %H:%M").to_string()).collect();
+    assert_eq!(days, ["12-28 08:30", "12-29 08:30", "12-31 08:30", "01-01 08:30"]);
 }

@@ -18,9 +18,7 @@ pub enum Answer {
 pub enum AnswerError {
     #[error("Your answer looks empty. Write a few words, even just one, and send it again.")]
     Empty,
-    #[error(
-        "Your answer is {0} characters; mend keeps up to {MAX_ANSWER_CHARS}. Could you shorten it a little?"
-    )]
+    #[error("Your answer is {0} characters; mend keeps up to {MAX_ANSWER_CHARS}. Could you shorten it a little?")]
     TooLong(usize),
 }
 
@@ -95,21 +93,12 @@ mod tests {
 
     #[test]
     fn text_is_kept_as_written_inside() {
-        assert_eq!(
-            Answer::text("  we walked,\n  and talked  "),
-            Ok(Answer::Text("we walked,\n  and talked".into()))
-        );
+        assert_eq!(Answer::text("  we walked,\n  and talked  "), Ok(Answer::Text("we walked,\n  and talked".into())));
     }
 
     #[test]
     fn action_notes_are_optional() {
-        assert_eq!(
-            Answer::action(true, Some("  ")),
-            Ok(Answer::Action {
-                done: true,
-                note: None
-            })
-        );
+        assert_eq!(Answer::action(true, Some("  ")), Ok(Answer::Action { done: true, note: None }));
         assert_eq!(Answer::action(false, None).unwrap().done(), Some(false));
     }
 }

@@ -111,14 +111,7 @@ impl Phase {
     /// Where a couple starts: after a betrayal with responsibility and honesty,
     /// after drifting apart with understanding.
     pub fn starting(roles: [Role; 2]) -> Phase {
-        if roles
-            .iter()
-            .any(|r| matches!(r, Role::Hurt | Role::Repairing))
-        {
-            Phase::Atone
-        } else {
-            Phase::Attune
-        }
+        if roles.iter().any(|r| matches!(r, Role::Hurt | Role::Repairing)) { Phase::Atone } else { Phase::Attune }
     }
 
     pub fn next(self) -> Option<Phase> {

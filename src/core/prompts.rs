@@ -15,101 +15,37 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 
 /// The ten pillars, in the order DESIGN.md lists them: (id, name, group).
 pub const PILLARS: [(&str, &str, &str); 10] = [
-    (
-        "taking-responsibility",
-        "Taking Responsibility",
-        "what it really takes",
-    ),
-    (
-        "openness-transparency",
-        "Openness & Transparency",
-        "what it really takes",
-    ),
-    (
-        "emotional-repair",
-        "Emotional Repair",
-        "what it really takes",
-    ),
+    ("taking-responsibility", "Taking Responsibility", "what it really takes"),
+    ("openness-transparency", "Openness & Transparency", "what it really takes"),
+    ("emotional-repair", "Emotional Repair", "what it really takes"),
     ("patience-time", "Patience & Time", "what it really takes"),
     ("guided-support", "Guided Support", "what it really takes"),
-    (
-        "turning-toward",
-        "Turning Toward Each Other",
-        "small daily actions",
-    ),
-    (
-        "honest-communication",
-        "Clear and Honest Communication",
-        "small daily actions",
-    ),
-    (
-        "consistency-follow-through",
-        "Consistency and Follow-Through",
-        "small daily actions",
-    ),
-    (
-        "reconnection",
-        "Physical and Emotional Reconnection",
-        "small daily actions",
-    ),
-    (
-        "being-present",
-        "Being Fully Present",
-        "small daily actions",
-    ),
+    ("turning-toward", "Turning Toward Each Other", "small daily actions"),
+    ("honest-communication", "Clear and Honest Communication", "small daily actions"),
+    ("consistency-follow-through", "Consistency and Follow-Through", "small daily actions"),
+    ("reconnection", "Physical and Emotional Reconnection", "small daily actions"),
+    ("being-present", "Being Fully Present", "small daily actions"),
 ];
 
 /// The prompt files of `prompts/`, built into the binary so that mend runs from
 /// any directory.
 const BUILTIN: [(&str, &str); 10] = [
-    (
-        "prompts/taking-responsibility.toml",
-        include_str!("../../prompts/taking-responsibility.toml"),
-    ),
-    (
-        "prompts/openness-transparency.toml",
-        include_str!("../../prompts/openness-transparency.toml"),
-    ),
-    (
-        "prompts/emotional-repair.toml",
-        include_str!("../../prompts/emotional-repair.toml"),
-    ),
-    (
-        "prompts/patience-time.toml",
-        include_str!("../../prompts/patience-time.toml"),
-    ),
-    (
-        "prompts/guided-support.toml",
-        include_str!("../../prompts/guided-support.toml"),
-    ),
-    (
-        "prompts/turning-toward.toml",
-        include_str!("../../prompts/turning-toward.toml"),
-    ),
-    (
-        "prompts/honest-communication.toml",
-        include_str!("../../prompts/honest-communication.toml"),
-    ),
-    (
-        "prompts/consistency-follow-through.toml",
-        include_str!("../../prompts/consistency-follow-through.toml"),
-    ),
-    (
-        "prompts/reconnection.toml",
-        include_str!("../../prompts/reconnection.toml"),
-    ),
-    (
-        "prompts/being-present.toml",
-        include_str!("../../prompts/being-present.toml"),
-    ),
+    ("prompts/taking-responsibility.toml", include_str!("../../prompts/taking-responsibility.toml")),
+    ("prompts/openness-transparency.toml", include_str!("../../prompts/openness-transparency.toml")),
+    ("prompts/emotional-repair.toml", include_str!("../../prompts/emotional-repair.toml")),
+    ("prompts/patience-time.toml", include_str!("../../prompts/patience-time.toml")),
+    ("prompts/guided-support.toml", include_str!("../../prompts/guided-support.toml")),
+    ("prompts/turning-toward.toml", include_str!("../../prompts/turning-toward.toml")),
+    ("prompts/honest-communication.toml", include_str!("../../prompts/honest-communication.toml")),
+    ("prompts/consistency-follow-through.toml", include_str!("../../prompts/consistency-follow-through.toml")),
+    ("prompts/reconnection.toml", include_str!("../../prompts/reconnection.toml")),
+    ("prompts/being-present.toml", include_str!("../../prompts/being-present.toml")),
 ];
 
 /// Words that have no place in a prompt: trust is rebuilt by what is offered, not
 /// by surveillance, proof or keeping score.
-const FORBIDDEN_WORDS: [&str; 11] = [
-    "password", "passcode", "location", "track", "tracking", "proof", "prove", "streak", "score",
-    "spy", "surveil",
-];
+const FORBIDDEN_WORDS: [&str; 11] =
+    ["password", "passcode", "location", "track", "tracking", "proof", "prove", "streak", "score", "spy", "surveil"];
 
 /// A pillar of trust repair, as the library describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,11 +125,7 @@ impl Library {
     /// pillars of earlier ones). Any problem fails the whole load.
     pub fn load(dirs: &[PathBuf]) -> Result<Library, Vec<Problem>> {
         let (library, problems) = Library::check(dirs);
-        if problems.is_empty() {
-            Ok(library)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(library) } else { Err(problems) }
     }
 
     /// Reads the directories and returns what could be read together with every
@@ -206,11 +138,7 @@ impl Library {
             let files = match toml_files(dir) {
                 Ok(files) => files,
                 Err(message) => {
-                    problems.push(Problem {
-                        file: dir.clone(),
-                        prompt: None,
-                        message,
-                    });
+                    problems.push(Problem { file: dir.clone(), prompt: None, message });
                     continue;
                 }
             };
@@ -220,11 +148,7 @@ impl Library {
         }
         if library.prompts.is_empty() && problems.is_empty() {
             let file = dirs.first().cloned().unwrap_or_default();
-            problems.push(Problem {
-                file,
-                prompt: None,
-                message: "no prompts found".into(),
-            });
+            problems.push(Problem { file, prompt: None, message: "no prompts found".into() });
         }
         (library, problems)
     }
@@ -236,12 +160,7 @@ impl Library {
         let mut problems = Vec::new();
         let mut seen = HashMap::new();
         for (name, text) in BUILTIN {
-            library.read_source(
-                Path::new(name),
-                Ok(text.to_string()),
-                &mut seen,
-                &mut problems,
-            );
+            library.read_source(Path::new(name), Ok(text.to_string()), &mut seen, &mut problems);
         }
         for dir in extra {
             match toml_files(dir) {
@@ -250,26 +169,13 @@ impl Library {
                         library.read_file(&file, &mut seen, &mut problems);
                     }
                 }
-                Err(message) => problems.push(Problem {
-                    file: dir.clone(),
-                    prompt: None,
-                    message,
-                }),
+                Err(message) => problems.push(Problem { file: dir.clone(), prompt: None, message }),
             }
         }
-        if problems.is_empty() {
-            Ok(library)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(library) } else { Err(problems) }
     }
 
-    fn read_file(
-        &mut self,
-        file: &Path,
-        seen: &mut HashMap<String, PathBuf>,
-        problems: &mut Vec<Problem>,
-    ) {
+    fn read_file(&mut self, file: &Path, seen: &mut HashMap<String, PathBuf>, problems: &mut Vec<Problem>) {
         let text = std::fs::read_to_string(file).map_err(|e| e.to_string());
         self.read_source(file, text, seen, problems);
     }
@@ -282,28 +188,18 @@ impl Library {
         problems: &mut Vec<Problem>,
     ) {
         let mut problem = |prompt: Option<String>, message: String| {
-            problems.push(Problem {
-                file: file.to_path_buf(),
-                prompt,
-                message,
-            });
+            problems.push(Problem { file: file.to_path_buf(), prompt, message });
         };
-        let raw: RawFile = match text
-            .and_then(|text| toml::from_str(&text).map_err(|e| e.message().to_string()))
-        {
+        let raw: RawFile = match text.and_then(|text| toml::from_str(&text).map_err(|e| e.message().to_string())) {
             Ok(raw) => raw,
             Err(e) => return problem(None, format!("cannot be read: {e}")),
         };
         let Some(pillar_id) = raw.pillar else {
             return problem(None, "names no `pillar`".into());
         };
-        let Some(&(_, default_name, default_group)) = PILLARS.iter().find(|p| p.0 == pillar_id)
-        else {
+        let Some(&(_, default_name, default_group)) = PILLARS.iter().find(|p| p.0 == pillar_id) else {
             let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
-            return problem(
-                None,
-                format!("unknown pillar `{pillar_id}` (known: {})", known.join(", ")),
-            );
+            return problem(None, format!("unknown pillar `{pillar_id}` (known: {})", known.join(", ")));
         };
         if !self.pillars.iter().any(|p| p.id == pillar_id) {
             let colour = match raw.colour.as_deref().map(parse_colour) {
@@ -323,26 +219,18 @@ impl Library {
             });
         }
         for (index, raw) in raw.prompt.into_iter().enumerate() {
-            let label = raw
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("#{} (no id)", index + 1));
+            let label = raw.id.clone().unwrap_or_else(|| format!("#{} (no id)", index + 1));
             match validate(raw, &pillar_id) {
                 Ok(prompt) => {
                     if let Some(first) = seen.get(&prompt.id) {
-                        problem(
-                            Some(label),
-                            format!("duplicate id, first used in {}", first.display()),
-                        );
+                        problem(Some(label), format!("duplicate id, first used in {}", first.display()));
                         continue;
                     }
                     seen.insert(prompt.id.clone(), file.to_path_buf());
                     self.by_id.insert(prompt.id.clone(), self.prompts.len());
                     self.prompts.push(prompt);
                 }
-                Err(messages) => messages
-                    .into_iter()
-                    .for_each(|m| problem(Some(label.clone()), m)),
+                Err(messages) => messages.into_iter().for_each(|m| problem(Some(label.clone()), m)),
             }
         }
     }
@@ -406,9 +294,7 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 fn parse_colour(s: &str) -> Option<u32> {
     let hex = s.strip_prefix('#')?;
-    (hex.len() == 6)
-        .then(|| u32::from_str_radix(hex, 16).ok())
-        .flatten()
+    (hex.len() == 6).then(|| u32::from_str_radix(hex, 16).ok()).flatten()
 }
 
 fn validate(raw: RawPrompt, pillar: &str) -> Result<Prompt, Vec<String>> {
@@ -416,11 +302,7 @@ fn validate(raw: RawPrompt, pillar: &str) -> Result<Prompt, Vec<String>> {
     let id = raw.id.unwrap_or_default();
     if id.trim().is_empty() {
         errors.push("has no `id`".into());
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        || id.len() > 64
-    {
+    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) || id.len() > 64 {
         errors.push("`id` may hold only letters, digits, `.`, `-` and `_` (at most 64)".into());
     }
     let kind = field(raw.kind, "kind", &mut errors);
@@ -442,40 +324,23 @@ fn validate(raw: RawPrompt, pillar: &str) -> Result<Prompt, Vec<String>> {
     if text.is_empty() {
         errors.push("has an empty `text`".into());
     } else if chars > MAX_TEXT_CHARS {
-        errors.push(format!(
-            "`text` is {chars} characters; a Discord embed holds {MAX_TEXT_CHARS}"
-        ));
+        errors.push(format!("`text` is {chars} characters; a Discord embed holds {MAX_TEXT_CHARS}"));
     }
-    let words: HashSet<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .map(|w| w.to_lowercase())
-        .collect();
+    let words: HashSet<String> = text.split(|c: char| !c.is_alphanumeric()).map(|w| w.to_lowercase()).collect();
     for word in FORBIDDEN_WORDS {
         if words.contains(word) {
-            errors.push(format!(
-                "`text` uses \"{word}\": prompts never ask for surveillance, proof or keeping score"
-            ));
+            errors.push(format!("`text` uses \"{word}\": prompts never ask for surveillance, proof or keeping score"));
         }
     }
     match (kind, audience, depth) {
-        (Some(kind), Some(audience), Some(depth)) if errors.is_empty() => Ok(Prompt {
-            id,
-            pillar: pillar.to_string(),
-            kind,
-            audience,
-            depth,
-            phases,
-            text,
-        }),
+        (Some(kind), Some(audience), Some(depth)) if errors.is_empty() => {
+            Ok(Prompt { id, pillar: pillar.to_string(), kind, audience, depth, phases, text })
+        }
         _ => Err(errors),
     }
 }
 
-fn field<T: std::str::FromStr<Err = String>>(
-    value: Option<String>,
-    name: &str,
-    errors: &mut Vec<String>,
-) -> Option<T> {
+fn field<T: std::str::FromStr<Err = String>>(value: Option<String>, name: &str, errors: &mut Vec<String>) -> Option<T> {
     match value {
         None => {
             errors.push(format!("has no `{name}`"));

@@ -97,16 +97,8 @@ impl Reflection {
         }
         // Talk through a pillar the week reached but did not get to, else the
         // one touched last: something alive, never a list of failures.
-        let unanswered = items
-            .iter()
-            .rev()
-            .find(|i| !i.answered.contains(&true))
-            .map(|i| i.pillar.clone());
-        let last_touched = items
-            .iter()
-            .rev()
-            .find(|i| i.answered.contains(&true))
-            .map(|i| i.pillar.clone());
+        let unanswered = items.iter().rev().find(|i| !i.answered.contains(&true)).map(|i| i.pillar.clone());
+        let last_touched = items.iter().rev().find(|i| i.answered.contains(&true)).map(|i| i.pillar.clone());
         r.topic = unanswered.or(last_touched).and_then(|id| {
             library.pillar(&id).map(|p| Topic {
                 guide: format!(

@@ -9,10 +9,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use cron::TimeUnitSpec;
 
@@ -23,13 +20,9 @@ const HORIZON_DAYS: i64 = 366 * 9;
 /// A parse or validation failure, worded for the person who typed the spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    #[error(
-        "{0} — try something like `daily 08:30`, `weekdays 21:00`, `mon,wed,fri 07:15` or `30 8 * * 1-5`"
-    )]
+    #[error("{0} — try something like `daily 08:30`, `weekdays 21:00`, `mon,wed,fri 07:15` or `30 8 * * 1-5`")]
     Spec(String),
-    #[error(
-        "unknown timezone `{0}` — use an IANA name such as `Europe/Paris` or `America/New_York`"
-    )]
+    #[error("unknown timezone `{0}` — use an IANA name such as `Europe/Paris` or `America/New_York`")]
     Zone(String),
 }
 
@@ -59,9 +52,7 @@ impl Spec {
             return false;
         }
         let dom = self.days_of_month.contains(&date.day());
-        let dow = self
-            .days_of_week
-            .contains(&date.weekday().num_days_from_sunday());
+        let dow = self.days_of_week.contains(&date.weekday().num_days_from_sunday());
         match (self.dom_restricted, self.dow_restricted) {
             (true, true) => dom || dow,
             (true, false) => dom,
@@ -72,9 +63,7 @@ impl Spec {
 
     fn wall_times(&self) -> impl Iterator<Item = NaiveTime> + '_ {
         self.hours.iter().flat_map(move |&h| {
-            self.minutes
-                .iter()
-                .map(move |&m| NaiveTime::from_hms_opt(h, m, 0).expect("validated hour and minute"))
+            self.minutes.iter().map(move |&m| NaiveTime::from_hms_opt(h, m, 0).expect("validated hour and minute"))
         })
     }
 }
@@ -99,10 +88,7 @@ impl FromStr for Spec {
         };
         let spec = Spec { source, ..spec };
         if !spec.fires_at_all() {
-            return Err(ScheduleError::Spec(format!(
-                "`{}` names no day that exists",
-                spec.source
-            )));
+            return Err(ScheduleError::Spec(format!("`{}` names no day that exists", spec.source)));
         }
         Ok(spec)
     }
@@ -171,26 +157,18 @@ fn day_name(name: &str) -> Option<u32> {
 /// numbering matches crontab(5) for them. Day of week does not (cron counts
 /// 1 = Sunday, crontab 0 or 7 = Sunday), so that field is read here.
 fn crontab(m: &str, h: &str, dom: &str, mon: &str, dow: &str) -> Result<Spec, ScheduleError> {
-    for (name, field) in [
-        ("minute", m),
-        ("hour", h),
-        ("day-of-month", dom),
-        ("month", mon),
-    ] {
+    for (name, field) in [("minute", m), ("hour", h), ("day-of-month", dom), ("month", mon)] {
         if field.contains(['?', 'L', 'W', '#']) {
             return Err(ScheduleError::Spec(format!(
                 "the {name} field `{field}` uses syntax crontab(5) does not have"
             )));
         }
     }
-    let parsed = cron::Schedule::from_str(&format!("0 {m} {h} {dom} {mon} *")).map_err(|e| {
-        ScheduleError::Spec(format!(
-            "`{m} {h} {dom} {mon} {dow}` is not a valid crontab line ({e})"
-        ))
-    })?;
-    let collect = |spec: &dyn Fn(u32) -> bool,
-                   range: std::ops::RangeInclusive<u32>|
-     -> BTreeSet<u32> { range.filter(|&v| spec(v)).collect() };
+    let parsed = cron::Schedule::from_str(&format!("0 {m} {h} {dom} {mon} *"))
+        .map_err(|e| ScheduleError::Spec(format!("`{m} {h} {dom} {mon} {dow}` is not a valid crontab line ({e})")))?;
+    let collect = |spec: &dyn Fn(u32) -> bool, range: std::ops::RangeInclusive<u32>| -> BTreeSet<u32> {
+        range.filter(|&v| spec(v)).collect()
+    };
     Ok(Spec {
         source: String::new(),
         minutes: collect(&|v| parsed.minutes().includes(v), 0..=59),
@@ -217,9 +195,7 @@ fn day_of_week_field(field: &str) -> Result<BTreeSet<u32>, ScheduleError> {
     for item in field.split(',') {
         let (range, step) = match item.split_once('/') {
             Some((r, s)) => {
-                let step: u32 = s
-                    .parse()
-                    .map_err(|_| bad("has a step that is not a number"))?;
+                let step: u32 = s.parse().map_err(|_| bad("has a step that is not a number"))?;
                 if step == 0 {
                     return Err(bad("has a step of 0"));
                 }
@@ -285,8 +261,8 @@ impl Schedule {
                 })
                 .flatten()
         };
-        let (offset, found) = (0..HORIZON_DAYS)
-            .find_map(|d| day_candidates(first + Duration::days(d)).map(|t| (d, t)))?;
+        let (offset, found) =
+            (0..HORIZON_DAYS).find_map(|d| day_candidates(first + Duration::days(d)).map(|t| (d, t)))?;
         // Gap shifts can move a wall time of the next day before this one's; look
         // one day further and keep the earlier.
         let next_day = day_candidates(first + Duration::days(offset + 1));
@@ -310,9 +286,7 @@ impl Schedule {
 
     /// The next `count` fire instants strictly after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
-        std::iter::successors(self.next_after(after), |t| self.next_after(*t))
-            .take(count)
-            .collect()
+        std::iter::successors(self.next_after(after), |t| self.next_after(*t)).take(count).collect()
     }
 
     /// The instant a local wall time names in this zone (see the module docs).
@@ -329,9 +303,7 @@ impl fmt::Display for Schedule {
 
 /// Parses an IANA zone name.
 pub fn parse_zone(name: &str) -> Result<Tz, ScheduleError> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| ScheduleError::Zone(name.trim().to_string()))
+    name.trim().parse::<Tz>().map_err(|_| ScheduleError::Zone(name.trim().to_string()))
 }
 
 /// Local wall time → UTC: the earlier instant of a repeated hour, and for a time
@@ -392,11 +364,7 @@ mod tests {
         // 01:30 happens twice on 2026-11-01 in New York: EDT first (05:30Z).
         assert_eq!(
             next("daily 01:30", "America/New_York", "2026-10-31T12:00:00Z", 3),
-            [
-                "2026-11-01T05:30:00Z",
-                "2026-11-02T06:30:00Z",
-                "2026-11-03T06:30:00Z"
-            ]
+            ["2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z", "2026-11-03T06:30:00Z"]
         );
     }
 
@@ -405,20 +373,13 @@ mod tests {
         // 2026-11-26 is a Thursday.
         assert_eq!(
             next("mon,wed,fri 07:15", "UTC", "2026-11-26T00:00:00Z", 3),
-            [
-                "2026-11-27T07:15:00Z",
-                "2026-11-30T07:15:00Z",
-                "2026-12-02T07:15:00Z"
-            ]
+            ["2026-11-27T07:15:00Z", "2026-11-30T07:15:00Z", "2026-12-02T07:15:00Z"]
         );
         assert_eq!(
             next("weekends 10:00", "UTC", "2026-11-26T00:00:00Z", 2),
             ["2026-11-28T10:00:00Z", "2026-11-29T10:00:00Z"]
         );
-        assert_eq!(
-            next("weekdays 21:00", "UTC", "2026-11-27T22:00:00Z", 1),
-            ["2026-11-30T21:00:00Z"]
-        );
+        assert_eq!(next("weekdays 21:00", "UTC", "2026-11-27T22:00:00Z", 1), ["2026-11-30T21:00:00Z"]);
     }
 
     #[test]
@@ -426,39 +387,22 @@ mod tests {
         // The 1st of the month or any Monday, as crontab(5) says.
         assert_eq!(
             next("0 9 1 * mon", "UTC", "2026-11-26T00:00:00Z", 3),
-            [
-                "2026-11-30T09:00:00Z",
-                "2026-12-01T09:00:00Z",
-                "2026-12-07T09:00:00Z"
-            ]
+            ["2026-11-30T09:00:00Z", "2026-12-01T09:00:00Z", "2026-12-07T09:00:00Z"]
         );
         // Sunday is 0 and 7.
-        assert_eq!(
-            next("0 9 * * 7", "UTC", "2026-11-26T00:00:00Z", 1),
-            ["2026-11-29T09:00:00Z"]
-        );
-        assert_eq!(
-            next("0 9 * * 0", "UTC", "2026-11-26T00:00:00Z", 1),
-            ["2026-11-29T09:00:00Z"]
-        );
+        assert_eq!(next("0 9 * * 7", "UTC", "2026-11-26T00:00:00Z", 1), ["2026-11-29T09:00:00Z"]);
+        assert_eq!(next("0 9 * * 0", "UTC", "2026-11-26T00:00:00Z", 1), ["2026-11-29T09:00:00Z"]);
         // A step in the day-of-week field starting with `*` leaves it unrestricted
         // for the either-or rule.
         assert_eq!(
             next("*/30 8-9 * * 1-5/2", "UTC", "2026-11-26T00:00:00Z", 3),
-            [
-                "2026-11-27T08:00:00Z",
-                "2026-11-27T08:30:00Z",
-                "2026-11-27T09:00:00Z"
-            ]
+            ["2026-11-27T08:00:00Z", "2026-11-27T08:30:00Z", "2026-11-27T09:00:00Z"]
         );
     }
 
     #[test]
     fn leap_day_only_spec_finds_its_day() {
-        assert_eq!(
-            next("0 12 29 2 *", "UTC", "2026-11-26T00:00:00Z", 1),
-            ["2028-02-29T12:00:00Z"]
-        );
+        assert_eq!(next("0 12 29 2 *", "UTC", "2026-11-26T00:00:00Z", 1), ["2028-02-29T12:00:00Z"]);
     }
 
     #[test]
@@ -477,12 +421,7 @@ mod tests {
             assert!(err.contains(needle), "{spec:?}: {err}");
             assert!(err.contains("daily 08:30"), "error shows an example: {err}");
         }
-        let err = Schedule::parse("daily 08:00", "Mars/Olympus")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("Mars/Olympus") && err.contains("Europe/Paris"),
-            "{err}"
-        );
+        let err = Schedule::parse("daily 08:00", "Mars/Olympus").unwrap_err().to_string();
+        assert!(err.contains("Mars/Olympus") && err.contains("Europe/Paris"), "{err}");
     }
 }

@@ -65,20 +65,11 @@ fn used_since_exhaustion(history: &[Past], slot: Slot) -> HashMap<&str, HashSet<
 
 /// Picks the prompts for one occurrence, or `None` when the library has nothing
 /// that fits this couple at all.
-pub fn pick_prompt(
-    library: &Library,
-    couple: &Couple,
-    history: &[Past],
-    rng: &mut impl Rng,
-) -> Option<Choice> {
+pub fn pick_prompt(library: &Library, couple: &Couple, history: &[Past], rng: &mut impl Rng) -> Option<Choice> {
     let mut used = Slot::BOTH.map(|s| used_since_exhaustion(history, s));
     let mut pillars: Vec<&str> = library.pillars().iter().map(|p| p.id.as_str()).collect();
     pillars.shuffle(rng);
-    let last_used: HashMap<&str, usize> = history
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.pillar.as_str(), i))
-        .collect();
+    let last_used: HashMap<&str, usize> = history.iter().enumerate().map(|(i, p)| (p.pillar.as_str(), i)).collect();
     // Never used first, then least recently used; the shuffle breaks ties.
     pillars.sort_by_key(|p| last_used.get(p).map_or(0, |i| i + 1));
 
@@ -104,11 +95,7 @@ pub fn pick_prompt(
                     .collect::<Vec<&Prompt>>()
             });
             if let Some(prompts) = choose_pair(&candidates, rng) {
-                return Some(Choice {
-                    pillar: pillar.to_string(),
-                    kind,
-                    prompts,
-                });
+                return Some(Choice { pillar: pillar.to_string(), kind, prompts });
             }
         }
     }
@@ -127,11 +114,7 @@ fn kinds_for_today(rng: &mut impl Rng) -> [Kind; 3] {
 
 /// Prompts worded for one partner's role rather than for both.
 fn worded<'a>(candidates: &[&'a Prompt]) -> Vec<&'a Prompt> {
-    candidates
-        .iter()
-        .copied()
-        .filter(|p| p.audience != Audience::Both)
-        .collect()
+    candidates.iter().copied().filter(|p| p.audience != Audience::Both).collect()
 }
 
 fn choose_pair(candidates: &[Vec<&Prompt>; 2], rng: &mut impl Rng) -> Option<[String; 2]> {

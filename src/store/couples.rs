@@ -38,9 +38,7 @@ impl Couple {
 
     /// The slot of the partner known outside mend by `external_id`.
     pub fn slot_of(&self, external_id: &str) -> Option<Slot> {
-        Slot::BOTH
-            .into_iter()
-            .find(|s| self.partner(*s).external_id.as_deref() == Some(external_id))
+        Slot::BOTH.into_iter().find(|s| self.partner(*s).external_id.as_deref() == Some(external_id))
     }
 }
 
@@ -91,12 +89,10 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
     else {
         return Ok(None);
     };
-    let rows = sqlx::query(
-        "SELECT slot, name, role, external_id FROM partners WHERE couple_id = ? ORDER BY slot",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query("SELECT slot, name, role, external_id FROM partners WHERE couple_id = ? ORDER BY slot")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
     let partners: Vec<Partner> = rows
         .iter()
         .map(|r| {
@@ -107,9 +103,8 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
             })
         })
         .collect::<Result<_>>()?;
-    let partners: [Partner; 2] = partners
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("couple {id} does not have two partners")))?;
+    let partners: [Partner; 2] =
+        partners.try_into().map_err(|_| StoreError::Corrupt(format!("couple {id} does not have two partners")))?;
     Ok(Some(Couple {
         id: row.try_get("id")?,
         created_at: row.try_get("created_at")?,
@@ -124,24 +119,15 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
 }
 
 /// The couple a partner belongs to, by their id outside mend.
-pub async fn find_by_external(
-    exec: impl SqliteExecutor<'_>,
-    external_id: &str,
-) -> Result<Option<(CoupleId, Slot)>> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT couple_id, slot FROM partners WHERE external_id = ?")
-            .bind(external_id)
-            .fetch_optional(exec)
-            .await?;
+pub async fn find_by_external(exec: impl SqliteExecutor<'_>, external_id: &str) -> Result<Option<(CoupleId, Slot)>> {
+    let row: Option<(i64, i64)> = sqlx::query_as("SELECT couple_id, slot FROM partners WHERE external_id = ?")
+        .bind(external_id)
+        .fetch_optional(exec)
+        .await?;
     Ok(row.and_then(|(c, s)| Slot::from_index(s).map(|s| (c, s))))
 }
 
-pub async fn set_phase(
-    exec: impl SqliteExecutor<'_>,
-    id: CoupleId,
-    phase: Phase,
-    at: i64,
-) -> Result<()> {
+pub async fn set_phase(exec: impl SqliteExecutor<'_>, id: CoupleId, phase: Phase, at: i64) -> Result<()> {
     sqlx::query("UPDATE couples SET phase = ?, phase_changed_at = ? WHERE id = ?")
         .bind(phase.as_str())
         .bind(at)
@@ -151,12 +137,7 @@ pub async fn set_phase(
     Ok(())
 }
 
-pub async fn set_role(
-    exec: impl SqliteExecutor<'_>,
-    id: CoupleId,
-    slot: Slot,
-    role: Role,
-) -> Result<()> {
+pub async fn set_role(exec: impl SqliteExecutor<'_>, id: CoupleId, slot: Slot, role: Role) -> Result<()> {
     sqlx::query("UPDATE partners SET role = ? WHERE couple_id = ? AND slot = ?")
         .bind(role.as_str())
         .bind(id)
@@ -166,12 +147,7 @@ pub async fn set_role(
     Ok(())
 }
 
-pub async fn set_paused(
-    exec: impl SqliteExecutor<'_>,
-    id: CoupleId,
-    paused: bool,
-    until: Option<i64>,
-) -> Result<()> {
+pub async fn set_paused(exec: impl SqliteExecutor<'_>, id: CoupleId, paused: bool, until: Option<i64>) -> Result<()> {
     sqlx::query("UPDATE couples SET paused = ?, paused_until = ? WHERE id = ?")
         .bind(paused)
         .bind(until)
@@ -183,27 +159,18 @@ pub async fn set_paused(
 
 /// Marks a couple ended; its schedules stop firing (the caller deletes them).
 pub async fn set_ended(exec: impl SqliteExecutor<'_>, id: CoupleId, at: i64) -> Result<()> {
-    sqlx::query("UPDATE couples SET ended_at = ? WHERE id = ?")
-        .bind(at)
-        .bind(id)
-        .execute(exec)
-        .await?;
+    sqlx::query("UPDATE couples SET ended_at = ? WHERE id = ?").bind(at).bind(id).execute(exec).await?;
     Ok(())
 }
 
 /// Deletes a couple and, through the foreign keys, everything of theirs.
 pub async fn delete(exec: impl SqliteExecutor<'_>, id: CoupleId) -> Result<()> {
-    sqlx::query("DELETE FROM couples WHERE id = ?")
-        .bind(id)
-        .execute(exec)
-        .await?;
+    sqlx::query("DELETE FROM couples WHERE id = ?").bind(id).execute(exec).await?;
     Ok(())
 }
 
 pub async fn ids(exec: impl SqliteExecutor<'_>) -> Result<Vec<CoupleId>> {
-    Ok(sqlx::query_scalar("SELECT id FROM couples ORDER BY id")
-        .fetch_all(exec)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT id FROM couples ORDER BY id").fetch_all(exec).await?)
 }
 
 /// How many couples there are, and how many of them are paused at `now`.

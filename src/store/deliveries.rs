@@ -68,12 +68,9 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
     let b: Option<String> = r.try_get("prompt_b")?;
     let phase: Option<&str> = r.try_get("phase")?;
     let chosen = match (pillar, kind, a, b, phase) {
-        (Some(pillar), Some(kind), Some(a), Some(b), Some(phase)) => Some(Chosen {
-            pillar,
-            phase: parse_enum(phase)?,
-            kind: parse_enum(kind)?,
-            prompts: [a, b],
-        }),
+        (Some(pillar), Some(kind), Some(a), Some(b), Some(phase)) => {
+            Some(Chosen { pillar, phase: parse_enum(phase)?, kind: parse_enum(kind)?, prompts: [a, b] })
+        }
         _ => None,
     };
     Ok(Delivery {
@@ -99,20 +96,12 @@ pub struct NewDelivery {
 
 /// Inserts claimed occurrences. An occurrence already claimed is left as it is,
 /// so claiming twice never doubles a prompt.
-pub async fn insert_many(
-    conn: &mut sqlx::SqliteConnection,
-    rows: &[NewDelivery],
-    claimed_at: i64,
-) -> Result<()> {
+pub async fn insert_many(conn: &mut sqlx::SqliteConnection, rows: &[NewDelivery], claimed_at: i64) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO deliveries (couple_id, occurrence, claimed_at, status) ",
-        );
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO deliveries (couple_id, occurrence, claimed_at, status) ");
         q.push_values(chunk, |mut b, d| {
-            b.push_bind(d.couple_id)
-                .push_bind(d.occurrence)
-                .push_bind(claimed_at)
-                .push_bind(d.status.as_str());
+            b.push_bind(d.couple_id).push_bind(d.occurrence).push_bind(claimed_at).push_bind(d.status.as_str());
         });
         q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
         q.build().execute(&mut *conn).await?;
@@ -121,15 +110,13 @@ pub async fn insert_many(
 }
 
 pub async fn get(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<Option<Delivery>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(exec)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM deliveries WHERE id = ?")))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Claimed deliveries not yet sent, oldest first.
@@ -146,12 +133,7 @@ pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<De
 }
 
 /// Every delivery of a couple in `[from, to)`, oldest first.
-pub async fn for_couple(
-    exec: impl SqliteExecutor<'_>,
-    couple: CoupleId,
-    from: i64,
-    to: i64,
-) -> Result<Vec<Delivery>> {
+pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<Vec<Delivery>> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM deliveries WHERE couple_id = ? AND occurrence >= ? AND occurrence < ? ORDER BY occurrence"
     )))
@@ -166,10 +148,7 @@ pub async fn for_couple(
 }
 
 /// The latest delivery of a couple that reached them.
-pub async fn latest_sent(
-    exec: impl SqliteExecutor<'_>,
-    couple: CoupleId,
-) -> Result<Option<Delivery>> {
+pub async fn latest_sent(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Option<Delivery>> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM deliveries WHERE couple_id = ? AND status = 'sent' ORDER BY occurrence DESC LIMIT 1"
     )))
@@ -190,13 +169,7 @@ pub async fn history(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<
     .bind(couple)
     .fetch_all(exec)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(pillar, a, b)| Past {
-            pillar,
-            prompts: [a, b],
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(pillar, a, b)| Past { pillar, prompts: [a, b] }).collect())
 }
 
 /// Records the chosen prompt unless one was chosen already (a retry after a crash
@@ -243,31 +216,24 @@ pub async fn mark_missed(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Resul
 /// Marks a delivery revealed; true only for the call that did it, so a reveal is
 /// announced once.
 pub async fn set_revealed(exec: impl SqliteExecutor<'_>, id: DeliveryId, at: i64) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE deliveries SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(exec)
-            .await?;
+    let done = sqlx::query("UPDATE deliveries SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(exec)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Counts by status for one couple, for summaries.
 pub async fn count(exec: impl SqliteExecutor<'_>, couple: CoupleId, status: Status) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE couple_id = ? AND status = ?")
-            .bind(couple)
-            .bind(status.as_str())
-            .fetch_one(exec)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE couple_id = ? AND status = ?")
+        .bind(couple)
+        .bind(status.as_str())
+        .fetch_one(exec)
+        .await?)
 }
 
 /// Deliveries claimed and not yet sent, across all couples.
 pub async fn count_pending(exec: impl SqliteExecutor<'_>) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
-            .fetch_one(exec)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetch_one(exec).await?)
 }

@@ -15,19 +15,12 @@ pub struct StoredReflection {
     pub status: Status,
 }
 
-pub async fn insert_many(
-    conn: &mut sqlx::SqliteConnection,
-    rows: &[(CoupleId, i64, i64, Status)],
-) -> Result<()> {
+pub async fn insert_many(conn: &mut sqlx::SqliteConnection, rows: &[(CoupleId, i64, i64, Status)]) -> Result<()> {
     for chunk in rows.chunks(300) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO reflections (couple_id, occurrence, week_start, status) ",
-        );
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO reflections (couple_id, occurrence, week_start, status) ");
         q.push_values(chunk, |mut b, (c, o, w, s)| {
-            b.push_bind(*c)
-                .push_bind(*o)
-                .push_bind(*w)
-                .push_bind(s.as_str());
+            b.push_bind(*c).push_bind(*o).push_bind(*w).push_bind(s.as_str());
         });
         q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
         q.build().execute(&mut *conn).await?;
@@ -64,10 +57,7 @@ pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<St
     .collect()
 }
 
-pub async fn for_couple(
-    exec: impl SqliteExecutor<'_>,
-    couple: CoupleId,
-) -> Result<Vec<StoredReflection>> {
+pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<StoredReflection>> {
     sqlx::query(
         "SELECT id, couple_id, occurrence, week_start, status FROM reflections WHERE couple_id = ? ORDER BY occurrence",
     )
@@ -79,20 +69,13 @@ pub async fn for_couple(
     .collect()
 }
 
-pub async fn mark_sent(
-    exec: impl SqliteExecutor<'_>,
-    id: i64,
-    at: i64,
-    message_ref: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE reflections SET status = 'sent', sent_at = ?, message_ref = ? WHERE id = ?",
-    )
-    .bind(at)
-    .bind(message_ref)
-    .bind(id)
-    .execute(exec)
-    .await?;
+pub async fn mark_sent(exec: impl SqliteExecutor<'_>, id: i64, at: i64, message_ref: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE reflections SET status = 'sent', sent_at = ?, message_ref = ? WHERE id = ?")
+        .bind(at)
+        .bind(message_ref)
+        .bind(id)
+        .execute(exec)
+        .await?;
     Ok(())
 }
 

@@ -83,10 +83,7 @@ pub async fn upsert(
     Ok(())
 }
 
-pub async fn for_delivery(
-    exec: impl SqliteExecutor<'_>,
-    delivery: DeliveryId,
-) -> Result<Vec<Response>> {
+pub async fn for_delivery(exec: impl SqliteExecutor<'_>, delivery: DeliveryId) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
          FROM responses WHERE delivery_id = ? ORDER BY slot",
@@ -100,12 +97,7 @@ pub async fn for_delivery(
 }
 
 /// Every response to a couple's deliveries with occurrence in `[from, to)`.
-pub async fn for_couple(
-    exec: impl SqliteExecutor<'_>,
-    couple: i64,
-    from: i64,
-    to: i64,
-) -> Result<Vec<Response>> {
+pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64, from: i64, to: i64) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT r.delivery_id, r.slot, r.status, r.body, r.done, r.answered_at, r.edited_at, r.meaningful_at
          FROM responses r JOIN deliveries d ON d.id = r.delivery_id
@@ -122,12 +114,7 @@ pub async fn for_couple(
 }
 
 /// Marks the answer `slot` wrote as meaningful to their partner.
-pub async fn mark_meaningful(
-    exec: impl SqliteExecutor<'_>,
-    delivery: DeliveryId,
-    slot: Slot,
-    at: i64,
-) -> Result<bool> {
+pub async fn mark_meaningful(exec: impl SqliteExecutor<'_>, delivery: DeliveryId, slot: Slot, at: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE responses SET meaningful_at = ? WHERE delivery_id = ? AND slot = ? AND status = 'answered'",
     )

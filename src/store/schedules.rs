@@ -60,10 +60,7 @@ pub async fn get(
         .transpose()
 }
 
-pub async fn for_couple(
-    exec: impl SqliteExecutor<'_>,
-    couple: CoupleId,
-) -> Result<Vec<StoredSchedule>> {
+pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<StoredSchedule>> {
     sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = ? ORDER BY kind")
         .bind(couple)
         .fetch_all(exec)
@@ -75,11 +72,7 @@ pub async fn for_couple(
 
 /// Schedules whose next fire instant is at or before `now`, earliest first. Reads
 /// only the due rows of the partial index.
-pub async fn due(
-    exec: impl SqliteExecutor<'_>,
-    now: i64,
-    limit: i64,
-) -> Result<Vec<StoredSchedule>> {
+pub async fn due(exec: impl SqliteExecutor<'_>, now: i64, limit: i64) -> Result<Vec<StoredSchedule>> {
     sqlx::query(
         "SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules
          WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
@@ -95,13 +88,9 @@ pub async fn due(
 
 /// The earliest instant any schedule fires, for the scheduler's sleep.
 pub async fn earliest(exec: impl SqliteExecutor<'_>) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT MIN(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL",
-        )
+    Ok(sqlx::query_scalar("SELECT MIN(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL")
         .fetch_one(exec)
-        .await?,
-    )
+        .await?)
 }
 
 pub async fn set_next(
@@ -139,9 +128,6 @@ pub async fn set_next_many(
 }
 
 pub async fn delete_for(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<()> {
-    sqlx::query("DELETE FROM schedules WHERE couple_id = ?")
-        .bind(couple)
-        .execute(exec)
-        .await?;
+    sqlx::query("DELETE FROM schedules WHERE couple_id = ?").bind(couple).execute(exec).await?;
     Ok(())
 }

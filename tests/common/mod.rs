@@ -31,28 +31,17 @@ impl TestApp {
     /// A fresh app at Monday 2026-01-05 00:00 UTC.
     pub async fn new() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-        ));
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
         let library = library();
         let engine = Self::engine_on(&dir, library.clone(), clock.clone()).await;
-        TestApp {
-            engine,
-            clock,
-            dir,
-            library,
-        }
+        TestApp { engine, clock, dir, library }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
     }
 
-    async fn engine_on(
-        dir: &tempfile::TempDir,
-        library: Arc<Library>,
-        clock: Arc<ManualClock>,
-    ) -> Engine {
+    async fn engine_on(dir: &tempfile::TempDir, library: Arc<Library>, clock: Arc<ManualClock>) -> Engine {
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
         let pool = mend::store::connect(&url).await.unwrap();
         Engine::new(pool, library, clock, Settings::default())
@@ -76,27 +65,10 @@ impl TestApp {
     /// A couple in Paris with a daily 08:30 prompt and a Sunday 19:00 reflection.
     pub async fn couple(&self, roles: [Role; 2]) -> CoupleId {
         let names = ["Alex", "Sam"];
-        let partners = [0, 1].map(|i| Partner {
-            name: names[i].into(),
-            role: roles[i],
-            external_id: None,
-        });
-        let id = self
-            .engine
-            .create_couple(NewCouple {
-                tz: "Europe/Paris".into(),
-                partners,
-            })
-            .await
-            .unwrap();
-        self.engine
-            .set_schedule(id, ScheduleKind::Prompt, "daily 08:30", "Europe/Paris")
-            .await
-            .unwrap();
-        self.engine
-            .set_schedule(id, ScheduleKind::Reflection, "sun 19:00", "Europe/Paris")
-            .await
-            .unwrap();
+        let partners = [0, 1].map(|i| Partner { name: names[i].into(), role: roles[i], external_id: None });
+        let id = self.engine.create_couple(NewCouple { tz: "Europe/Paris".into(), partners }).await.unwrap();
+        self.engine.set_schedule(id, ScheduleKind::Prompt, "daily 08:30", "Europe/Paris").await.unwrap();
+        self.engine.set_schedule(id, ScheduleKind::Reflection, "sun 19:00", "Europe/Paris").await.unwrap();
         id
     }
 
@@ -127,10 +99,7 @@ impl TestApp {
     }
 
     pub async fn answer(&self, couple: CoupleId, p: &Prepared, slot: Slot, text: &str) -> Saved {
-        self.engine
-            .answer(couple, p.delivery.id, slot, Answer::text(text).unwrap())
-            .await
-            .unwrap()
+        self.engine.answer(couple, p.delivery.id, slot, Answer::text(text).unwrap()).await.unwrap()
     }
 }
 
