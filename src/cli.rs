@@ -31,6 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Connect to Discord and run mend.
+    Run(RunArgs),
     /// Check or list the prompt library.
     #[command(subcommand)]
     Prompts(PromptsCommand),
@@ -55,6 +57,68 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+}
+
+/// What `mend run` needs to reach Discord, all from the environment or flags.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The bot token (Developer Portal → your app → Bot).
+    #[arg(long, env = "DISCORD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Register commands in this server only (instant; for trying things out).
+    #[arg(long, env = "DISCORD_GUILD_ID")]
+    pub guild_id: Option<u64>,
+    /// Where discord.com is, as host:port (only for a local Discord).
+    #[arg(long, env = "DISCORD_API_ADDR")]
+    pub api_addr: Option<std::net::SocketAddr>,
+    /// An extra root certificate (PEM) that signs that local Discord.
+    #[arg(long, env = "DISCORD_EXTRA_ROOT_CERT")]
+    pub extra_root_cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub bot: BotArgs,
+}
+
+/// How the bot behaves, as the host decides.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BotArgs {
+    /// Timezone for new couples until they choose theirs (IANA name).
+    #[arg(long, env = "MEND_DEFAULT_TZ", default_value = "UTC")]
+    pub default_tz: String,
+    /// When prompts come for new couples.
+    #[arg(long, env = "MEND_DEFAULT_SCHEDULE", default_value = "daily 20:00")]
+    pub default_schedule: String,
+    /// When the weekly reflection comes for new couples.
+    #[arg(long, env = "MEND_DEFAULT_REFLECTION", default_value = "sun 19:00")]
+    pub default_reflection: String,
+    /// "When you're ready, I'm here: …" — shown in /help and weekly reflections.
+    #[arg(long, env = "MEND_REFERRAL")]
+    pub referral: Option<String>,
+    /// Minutes after a prompt before one gentle nudge to a partner who hasn't answered.
+    #[arg(long, env = "MEND_NUDGE_AFTER_MINUTES", default_value_t = 360)]
+    pub nudge_after_minutes: i64,
+}
+
+impl BotArgs {
+    /// Checks every value now, so a typo fails at start-up with what to fix.
+    pub fn settings(&self) -> Result<crate::discord::BotSettings, InputError> {
+        crate::core::schedule::parse_zone(&self.default_tz).map_err(|e| InputError(format!("MEND_DEFAULT_TZ: {e}")))?;
+        for (name, spec) in
+            [("MEND_DEFAULT_SCHEDULE", &self.default_schedule), ("MEND_DEFAULT_REFLECTION", &self.default_reflection)]
+        {
+            Schedule::parse(spec, &self.default_tz).map_err(|e| InputError(format!("{name}: {e}")))?;
+        }
+        if !(1..=7 * 24 * 60).contains(&self.nudge_after_minutes) {
+            return Err(InputError("MEND_NUDGE_AFTER_MINUTES must be between 1 and 10080 (a week)".into()));
+        }
+        Ok(crate::discord::BotSettings {
+            default_tz: self.default_tz.clone(),
+            default_schedule: self.default_schedule.clone(),
+            default_reflection: self.default_reflection.clone(),
+            referral: self.referral.clone().filter(|r| !r.trim().is_empty()),
+            nudge_after: chrono::Duration::minutes(self.nudge_after_minutes),
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +187,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(ScheduleCommand::Preview { spec, tz, from, count }) => {
             preview(&spec.join(" "), &tz, from.as_deref(), count)
         }
+        Command::Run(args) => run_bot(&cli.store, args).await,
         Command::Status => status(&cli.store).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
@@ -151,6 +216,57 @@ pub async fn engine(store: &StoreConfig, library: Library) -> anyhow::Result<Eng
         .await
         .with_context(|| format!("could not open the database {}", store.database_url))?;
     Ok(Engine::new(pool, Arc::new(library), Arc::new(SystemClock), Settings::default()))
+}
+
+async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let token = args.token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        InputError(
+            "DISCORD_TOKEN is not set — put your bot token in it (or run `mend sandbox` to try mend without one)"
+                .into(),
+        )
+    })?;
+    let settings = args.bot.settings()?;
+    let library = load_library(store)?;
+    let engine = engine(store, library).await?;
+    let config = crate::discord::BotConfig {
+        token: crate::discord::Secret::new(token.trim()),
+        guild_id: args.guild_id,
+        api_addr: args.api_addr,
+        extra_root_cert: args.extra_root_cert,
+        settings,
+    };
+    serve(config, engine).await
+}
+
+/// Runs the bot until it stops or the process is asked to (Ctrl-C, SIGTERM).
+pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow::Result<ExitCode> {
+    use crate::discord::StartError;
+    let mut bot = crate::discord::build(config, engine).await.map_err(|e| InputError(e.to_string()))?;
+    let shards = bot.client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    match crate::discord::run(&mut bot).await {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e @ (StartError::BadToken | StartError::Cert(..))) => Err(InputError(e.to_string()).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {

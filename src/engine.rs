@@ -566,6 +566,71 @@ impl Engine {
     }
 }
 
+/// One delivery as a partner may see it: their prompt and answer, and their
+/// partner's answer only once revealed.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub delivery: Delivery,
+    pub prompt: Option<Prompt>,
+    pub mine: Option<Response>,
+    pub theirs: Option<Response>,
+}
+
+impl Engine {
+    /// The couple and slot of a partner known outside mend by `external_id`.
+    pub async fn couple_of(&self, external_id: &str) -> Result<Option<(CoupleId, Slot)>> {
+        Ok(couples::find_by_external(&self.pool, external_id).await?)
+    }
+
+    /// A partner says privately how they come to mend. Before the first prompt
+    /// it also sets where the couple starts.
+    pub async fn set_role(&self, couple: CoupleId, slot: Slot, role: Role) -> Result<()> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        couples::set_role(&mut *tx, couple, slot, role).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        let started = deliveries::latest_sent(&mut *tx, couple).await?.is_some();
+        if !started {
+            couples::set_phase(&mut *tx, couple, Phase::starting(c.roles()), ts(self.now())).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a couple: everything mend holds for them is deleted.
+    pub async fn end_couple(&self, couple: CoupleId) -> Result<()> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        couples::delete(&mut *tx, couple).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes everything a partner wrote; their partner's answers stay theirs.
+    pub async fn forget(&self, couple: CoupleId, slot: Slot) -> Result<u64> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        let n = responses::delete_for_partner(&mut *tx, couple, slot).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// What a partner may see of their couple's deliveries, newest first.
+    pub async fn seen_by(&self, couple: CoupleId, slot: Slot, limit: usize) -> Result<Vec<Seen>> {
+        let delivered = deliveries::for_couple(&self.pool, couple, 0, i64::MAX).await?;
+        let answers = responses::for_couple(&self.pool, couple, 0, i64::MAX).await?;
+        Ok(delivered
+            .into_iter()
+            .rev()
+            .filter(|d| d.status == Status::Sent)
+            .take(limit)
+            .map(|d| {
+                let prompt = d.chosen.as_ref().and_then(|c| self.library.prompt(&c.prompts[slot.index()]).cloned());
+                let of = |s: Slot| answers.iter().find(|r| r.delivery_id == d.id && r.slot == s).cloned();
+                let theirs = d.revealed_at.and_then(|_| of(slot.other()));
+                Seen { mine: of(slot), theirs, prompt, delivery: d }
+            })
+            .collect())
+    }
+}
+
 /// The delivery's choice, if it belongs to `couple` and was sent.
 fn owned_and_sent(delivery: &Delivery, couple: CoupleId) -> Result<&Chosen> {
     if delivery.couple_id != couple {

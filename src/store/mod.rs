@@ -3,6 +3,7 @@
 
 pub mod couples;
 pub mod deliveries;
+pub mod discord;
 pub mod reflections;
 pub mod responses;
 pub mod schedules;

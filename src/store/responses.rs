@@ -125,3 +125,15 @@ pub async fn mark_meaningful(exec: impl SqliteExecutor<'_>, delivery: DeliveryId
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Deletes every response a partner wrote in a couple.
+pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: i64, slot: Slot) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM responses WHERE slot = ? AND delivery_id IN (SELECT id FROM deliveries WHERE couple_id = ?)",
+    )
+    .bind(slot.index() as i64)
+    .bind(couple)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -72,10 +72,7 @@ impl SimUser {
         timeout: Duration,
     ) -> Result<Vec<Value>, SimError> {
         let id = self.autocomplete(channel_id, command, options, focused)?;
-        self.sim
-            .shared
-            .wait_for(timeout, "autocomplete choices", |s| s.interactions[&id].choices.clone())
-            .await
+        self.sim.shared.wait_for(timeout, "autocomplete choices", |s| s.interactions[&id].choices.clone()).await
     }
 
     /// Clicks a button on a message this user sees. Returns the interaction id.
@@ -94,11 +91,7 @@ impl SimUser {
     /// its collector only after the callback). Values are by text input custom_id;
     /// inputs not given keep their pre-filled value. Returns the submit's id.
     pub async fn submit_modal(&self, of: u64, values: &[(&str, &str)], timeout: Duration) -> Result<u64, SimError> {
-        let shown = self
-            .sim
-            .shared
-            .wait_for(timeout, "the bot to open a modal", |s| s.open_modal(self.id, of))
-            .await?;
+        let shown = self.sim.shared.wait_for(timeout, "the bot to open a modal", |s| s.open_modal(self.id, of)).await?;
         let delay = Duration::from_millis(self.sim.config().modal_submit_delay_ms);
         tokio::time::sleep_until((shown + delay).into()).await;
         let values: Vec<(String, String)> = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -118,8 +111,7 @@ impl SimUser {
     /// Leaves the seeded guild (GUILD_MEMBER_REMOVE).
     pub fn leave_guild(&self) -> Result<(), SimError> {
         let guild = self.sim.guild_id();
-        self.write(|s| s.remove_member(guild, self.id))
-            .map_err(|e| SimError::NotFound(e.message))
+        self.write(|s| s.remove_member(guild, self.id)).map_err(|e| SimError::NotFound(e.message))
     }
 
     /// Closes (or reopens) DMs from the bot: its sends fail with 50007.
@@ -149,13 +141,7 @@ impl SimUser {
 
     /// Channels (and threads) this user can see, DMs included.
     pub fn visible_channels(&self) -> Vec<ChannelView> {
-        self.read(|s| {
-            s.channels
-                .values()
-                .filter(|c| s.can_view(c.id, self.id))
-                .map(ChannelView::from)
-                .collect()
-        })
+        self.read(|s| s.channels.values().filter(|c| s.can_view(c.id, self.id)).map(ChannelView::from).collect())
     }
 
     fn visible_in(&self, s: &State, channel_id: u64) -> Option<Vec<MessageView>> {
@@ -174,28 +160,23 @@ impl SimUser {
     /// Messages in a channel, oldest first, as this user sees them
     /// (their own ephemeral responses included). Err if they cannot see it.
     pub fn messages_in(&self, channel_id: u64) -> Result<Vec<MessageView>, SimError> {
-        self.read(|s| self.visible_in(s, channel_id))
-            .ok_or_else(|| forbidden(self.id, channel_id))
+        self.read(|s| {
+            if !s.channels.contains_key(&channel_id) {
+                return Err(SimError::NotFound(format!("channel {channel_id}")));
+            }
+            self.visible_in(s, channel_id).ok_or_else(|| forbidden(self.id, channel_id))
+        })
     }
 
     /// The user's DMs with the bot, oldest first.
     pub fn dms(&self) -> Vec<MessageView> {
-        self.read(|s| {
-            s.dm_channel_of(self.id)
-                .and_then(|c| self.visible_in(s, c))
-                .unwrap_or_default()
-        })
+        self.read(|s| s.dm_channel_of(self.id).and_then(|c| self.visible_in(s, c)).unwrap_or_default())
     }
 
     /// An interaction this user made, with the responses they see.
     pub fn interaction(&self, id: u64) -> Result<InteractionView, SimError> {
-        self.read(|s| {
-            s.interactions
-                .get(&id)
-                .filter(|i| i.user_id == self.id)
-                .map(|i| InteractionView::of(s, i))
-        })
-        .ok_or_else(|| SimError::NotFound(format!("interaction {id} of user {}", self.id)))
+        self.read(|s| s.interactions.get(&id).filter(|i| i.user_id == self.id).map(|i| InteractionView::of(s, i)))
+            .ok_or_else(|| SimError::NotFound(format!("interaction {id} of user {}", self.id)))
     }
 
     /// Waits until the newest message matching `pred` is visible in a channel.
@@ -208,23 +189,22 @@ impl SimUser {
         let what = format!("a matching message in channel {channel_id}");
         self.sim
             .shared
-            .wait_for(timeout, &what, |s| {
-                self.visible_in(s, channel_id)?.into_iter().rev().find(|m| pred(m))
-            })
+            .wait_for(timeout, &what, |s| self.visible_in(s, channel_id)?.into_iter().rev().find(|m| pred(m)))
             .await
     }
 
     /// Waits until the newest DM from the bot matching `pred` arrives.
-    pub async fn wait_for_dm(&self, pred: impl Fn(&MessageView) -> bool, timeout: Duration) -> Result<MessageView, SimError> {
+    pub async fn wait_for_dm(
+        &self,
+        pred: impl Fn(&MessageView) -> bool,
+        timeout: Duration,
+    ) -> Result<MessageView, SimError> {
         let bot = self.sim.bot_user_id();
         self.sim
             .shared
             .wait_for(timeout, "a matching DM from the bot", |s| {
                 let dm = s.dm_channel_of(self.id)?;
-                self.visible_in(s, dm)?
-                    .into_iter()
-                    .rev()
-                    .find(|m| m.author_id == bot && pred(m))
+                self.visible_in(s, dm)?.into_iter().rev().find(|m| m.author_id == bot && pred(m))
             })
             .await
     }
@@ -241,11 +221,7 @@ impl SimUser {
             .shared
             .wait_for(timeout, &format!("a matching response to interaction {id}"), |s| {
                 let ix = s.interactions.get(&id).filter(|i| i.user_id == self.id)?;
-                InteractionView::of(s, ix)
-                    .messages()
-                    .into_iter()
-                    .rev()
-                    .find(|m| !m.loading && pred(m))
+                InteractionView::of(s, ix).messages().into_iter().rev().find(|m| !m.loading && pred(m))
             })
             .await
     }

@@ -61,10 +61,7 @@ impl SimConfig {
     /// Defaults with timings suited to tests: a 1 s heartbeat (so heartbeats
     /// and ACKs are exercised) and everything else as on Discord.
     pub fn for_tests() -> Self {
-        Self {
-            heartbeat_interval_ms: 1_000,
-            ..Self::default()
-        }
+        Self { heartbeat_interval_ms: 1_000, ..Self::default() }
     }
 }
 
@@ -96,10 +93,7 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             global_per_second: Some(50),
-            default_bucket: BucketLimit {
-                limit: 5,
-                window_ms: 5_000,
-            },
+            default_bucket: BucketLimit { limit: 5, window_ms: 5_000 },
             overrides: Vec::new(),
         }
     }

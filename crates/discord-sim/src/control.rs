@@ -256,9 +256,7 @@ struct Autocomplete {
 async fn autocomplete(State(shared): Ctx, Path(who): Path<String>, Json(b): Json<Autocomplete>) -> Reply {
     let u = user(&shared, &who)?;
     let channel = b.place.resolve(&u)?;
-    let choices = u
-        .autocomplete_choices(channel, &b.command, b.options, &b.focused, wait(b.timeout_ms))
-        .await?;
+    let choices = u.autocomplete_choices(channel, &b.command, b.options, &b.focused, wait(b.timeout_ms)).await?;
     ok(json!({"choices": choices}))
 }
 
@@ -290,11 +288,8 @@ struct Modal {
 
 async fn modal(State(shared): Ctx, Path(who): Path<String>, Json(b): Json<Modal>) -> Reply {
     let u = user(&shared, &who)?;
-    let values: Vec<(String, String)> = b
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from)))
-        .collect();
+    let values: Vec<(String, String)> =
+        b.values.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), String::from))).collect();
     let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let id = u.submit_modal(b.interaction_id, &pairs, wait(b.timeout_ms)).await?;
     ok(json!({"interaction_id": id}))
@@ -357,9 +352,7 @@ struct Filter {
 
 impl Filter {
     fn predicate(&self, bot: u64) -> impl Fn(&MessageView) -> bool + '_ {
-        move |m| {
-            self.contains.as_deref().is_none_or(|c| m.contains(c)) && (!self.from_bot || m.author_id == bot)
-        }
+        move |m| self.contains.as_deref().is_none_or(|c| m.contains(c)) && (!self.from_bot || m.author_id == bot)
     }
 }
 

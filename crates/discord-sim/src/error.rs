@@ -17,12 +17,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: u32, message: &str) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            errors: None,
-        }
+        Self { status, code, message: message.into(), errors: None }
     }
 
     pub fn unauthorized() -> Self {
@@ -62,11 +57,7 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, 50027, "Invalid Webhook Token")
     }
     pub fn already_acknowledged() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            40060,
-            "Interaction has already been acknowledged.",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 40060, "Interaction has already been acknowledged.")
     }
     pub fn missing_access() -> Self {
         Self::new(StatusCode::FORBIDDEN, 50001, "Missing Access")
@@ -75,34 +66,19 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, 50013, "Missing Permissions")
     }
     pub fn cannot_dm() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            50007,
-            "Cannot send messages to this user",
-        )
+        Self::new(StatusCode::FORBIDDEN, 50007, "Cannot send messages to this user")
     }
     pub fn cannot_edit_foreign() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            50005,
-            "Cannot edit a message authored by another user",
-        )
+        Self::new(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user")
     }
     pub fn empty_message() -> Self {
         Self::new(StatusCode::BAD_REQUEST, 50006, "Cannot send an empty message")
     }
     pub fn thread_exists() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            160004,
-            "A thread has already been created for this message",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 160004, "A thread has already been created for this message")
     }
     pub fn invalid_form(errors: FormErrors) -> Self {
-        Self {
-            errors: Some(errors.tree),
-            ..Self::new(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body")
-        }
+        Self { errors: Some(errors.tree), ..Self::new(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body") }
     }
     /// A 50035 with a single error at `path` (e.g. `["embeds", "0", "title"]`).
     pub fn invalid_field(path: &[&str], code: &str, message: &str) -> Self {
@@ -135,9 +111,7 @@ pub struct FormErrors {
 
 impl Default for FormErrors {
     fn default() -> Self {
-        Self {
-            tree: Value::Object(Map::new()),
-        }
+        Self { tree: Value::Object(Map::new()) }
     }
 }
 
@@ -156,17 +130,11 @@ impl FormErrors {
             .expect("error tree nodes are objects")
             .entry("_errors")
             .or_insert_with(|| Value::Array(vec![]));
-        list.as_array_mut()
-            .expect("_errors is an array")
-            .push(json!({"code": code, "message": message}));
+        list.as_array_mut().expect("_errors is an array").push(json!({"code": code, "message": message}));
     }
 
     pub fn max_length(&mut self, path: &[&str], max: usize) {
-        self.add(
-            path,
-            "BASE_TYPE_MAX_LENGTH",
-            &format!("Must be {max} or fewer in length."),
-        );
+        self.add(path, "BASE_TYPE_MAX_LENGTH", &format!("Must be {max} or fewer in length."));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -175,11 +143,7 @@ impl FormErrors {
 
     /// `Err(50035)` if anything was added.
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid_form(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(ApiError::invalid_form(self)) }
     }
 }
 
@@ -225,14 +189,8 @@ mod tests {
         e.max_length(&["content"], 2000);
         let body = ApiError::invalid_form(e).body();
         assert_eq!(body["code"], 50035);
-        assert_eq!(
-            body["errors"]["embeds"]["0"]["title"]["_errors"][0]["code"],
-            "BASE_TYPE_MAX_LENGTH"
-        );
-        assert_eq!(
-            body["errors"]["content"]["_errors"][0]["message"],
-            "Must be 2000 or fewer in length."
-        );
+        assert_eq!(body["errors"]["embeds"]["0"]["title"]["_errors"][0]["code"], "BASE_TYPE_MAX_LENGTH");
+        assert_eq!(body["errors"]["content"]["_errors"][0]["message"], "Must be 2000 or fewer in length.");
     }
 
     #[test]

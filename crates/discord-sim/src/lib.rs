@@ -43,7 +43,4 @@ pub use sim::Sim;
 pub use state::WorldIds;
 pub use state::interaction::InteractionKind;
 pub use state::model::ChannelKind;
-pub use views::{
-    AttachmentView, ChannelView, ComponentView, InteractionView, MessageView, ModalView,
-    TextInputView,
-};
+pub use views::{AttachmentView, ChannelView, ComponentView, InteractionView, MessageView, ModalView, TextInputView};

@@ -118,15 +118,8 @@ pub(crate) fn base(subject: &Subject) -> u64 {
     if subject.user_id == subject.owner_id {
         return bits::ALL;
     }
-    let perms = subject
-        .roles
-        .iter()
-        .fold(subject.everyone, |acc, (_, p)| acc | p);
-    if perms & bits::ADMINISTRATOR != 0 {
-        bits::ALL
-    } else {
-        perms
-    }
+    let perms = subject.roles.iter().fold(subject.everyone, |acc, (_, p)| acc | p);
+    if perms & bits::ADMINISTRATOR != 0 { bits::ALL } else { perms }
 }
 
 /// The member's permissions in a channel with these overwrites.
@@ -135,11 +128,7 @@ pub(crate) fn in_channel(subject: &Subject, overwrites: &[Overwrite]) -> u64 {
     if perms & bits::ADMINISTRATOR != 0 {
         return bits::ALL;
     }
-    let find = |kind: OverwriteKind, id: u64| {
-        overwrites
-            .iter()
-            .find(move |o| o.kind == kind && o.id == id)
-    };
+    let find = |kind: OverwriteKind, id: u64| overwrites.iter().find(move |o| o.kind == kind && o.id == id);
     if let Some(o) = find(OverwriteKind::Role, subject.guild_id) {
         perms = (perms & !o.deny) | o.allow;
     }
@@ -171,13 +160,7 @@ mod tests {
     const USER: u64 = 30;
 
     fn subject(roles: &[(u64, u64)]) -> Subject<'_> {
-        Subject {
-            user_id: USER,
-            guild_id: GUILD,
-            owner_id: 99,
-            everyone: VIEW_CHANNEL | SEND_MESSAGES,
-            roles,
-        }
+        Subject { user_id: USER, guild_id: GUILD, owner_id: 99, everyone: VIEW_CHANNEL | SEND_MESSAGES, roles }
     }
 
     fn ow(id: u64, kind: OverwriteKind, allow: u64, deny: u64) -> Overwrite {
@@ -190,10 +173,7 @@ mod tests {
         let s = subject(&roles);
         let deny_all = [ow(GUILD, OverwriteKind::Role, 0, VIEW_CHANNEL)];
         assert_eq!(in_channel(&s, &deny_all), 0);
-        let with_member = [
-            deny_all[0].clone(),
-            ow(USER, OverwriteKind::Member, VIEW_CHANNEL | SEND_MESSAGES, 0),
-        ];
+        let with_member = [deny_all[0].clone(), ow(USER, OverwriteKind::Member, VIEW_CHANNEL | SEND_MESSAGES, 0)];
         let p = in_channel(&s, &with_member);
         assert_ne!(p & VIEW_CHANNEL, 0);
         assert_ne!(p & SEND_MESSAGES, 0);
@@ -203,16 +183,11 @@ mod tests {
     fn role_allow_beats_role_deny_and_member_beats_roles() {
         let roles = [(ROLE, 0), (21, 0)];
         let s = subject(&roles);
-        let overwrites = [
-            ow(ROLE, OverwriteKind::Role, 0, SEND_MESSAGES),
-            ow(21, OverwriteKind::Role, SEND_MESSAGES, 0),
-        ];
+        let overwrites =
+            [ow(ROLE, OverwriteKind::Role, 0, SEND_MESSAGES), ow(21, OverwriteKind::Role, SEND_MESSAGES, 0)];
         assert_ne!(in_channel(&s, &overwrites) & SEND_MESSAGES, 0);
-        let member_deny = [
-            overwrites[0].clone(),
-            overwrites[1].clone(),
-            ow(USER, OverwriteKind::Member, 0, SEND_MESSAGES),
-        ];
+        let member_deny =
+            [overwrites[0].clone(), overwrites[1].clone(), ow(USER, OverwriteKind::Member, 0, SEND_MESSAGES)];
         assert_eq!(in_channel(&s, &member_deny) & SEND_MESSAGES, 0);
     }
 

@@ -43,21 +43,13 @@ pub(crate) fn serve(listener: TcpListener, app: Router, tls: Option<TlsAcceptor>
                 let builder = auto::Builder::new(TokioExecutor::new());
                 let served = match tls {
                     Some(acceptor) => match acceptor.accept(tcp).await {
-                        Ok(stream) => {
-                            builder
-                                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                                .await
-                        }
+                        Ok(stream) => builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await,
                         Err(e) => {
                             tracing::debug!("TLS handshake failed: {e}");
                             return;
                         }
                     },
-                    None => {
-                        builder
-                            .serve_connection_with_upgrades(TokioIo::new(tcp), service)
-                            .await
-                    }
+                    None => builder.serve_connection_with_upgrades(TokioIo::new(tcp), service).await,
                 };
                 if let Err(e) = served {
                     tracing::debug!("connection ended: {e}");

@@ -18,6 +18,7 @@ use crate::rest::limits::{Fault, RequestRecord};
 use crate::rest::route::{RouteKey, matches};
 use crate::shared::Shared;
 use crate::state::{State, WorldIds};
+use crate::views::{ChannelView, MessageView};
 use crate::{server, tls};
 
 /// A running local Discord. Cheap to clone; the servers stop when the last
@@ -51,32 +52,19 @@ impl Sim {
         let config = Arc::new(config);
         // No path, query or trailing slash: serenity appends `?v=10` itself.
         let state = State::new(config.clone(), format!("ws://{http_addr}"));
-        let shared = Arc::new(Shared::new(
-            config,
-            state,
-            https_addr,
-            http_addr,
-            certs.ca_pem,
-            certs.ca_der,
-        ));
+        let shared = Arc::new(Shared::new(config, state, https_addr, http_addr, certs.ca_pem, certs.ca_der));
         let app = server::router(shared.clone());
         let tasks = vec![
             server::serve(http, app.clone(), None),
             server::serve(https, app, Some(TlsAcceptor::from(certs.server))),
         ];
-        Ok(Self {
-            shared,
-            servers: Arc::new(Servers(tasks)),
-        })
+        Ok(Self { shared, servers: Arc::new(Servers(tasks)) })
     }
 
     /// A handle for the control API's handlers. It does not own the servers,
     /// so the handlers inside the servers do not keep them alive.
     pub(crate) fn detached(shared: Arc<Shared>) -> Self {
-        Self {
-            shared,
-            servers: Arc::new(Servers(Vec::new())),
-        }
+        Self { shared, servers: Arc::new(Servers(Vec::new())) }
     }
 
     /// Closes every gateway connection and stops accepting new ones.
@@ -143,15 +131,12 @@ impl Sim {
 
     /// A seeded channel by name. Panics if there is none: a test typo.
     pub fn channel_id(&self, name: &str) -> u64 {
-        self.world()
-            .channel(name)
-            .unwrap_or_else(|| panic!("no seeded channel named {name:?}"))
+        self.world().channel(name).unwrap_or_else(|| panic!("no seeded channel named {name:?}"))
     }
 
     /// Plays the user with this username. Panics if there is none: a test typo.
     pub fn user(&self, name: &str) -> SimUser {
-        self.try_user(name)
-            .unwrap_or_else(|| panic!("no user named {name:?}"))
+        self.try_user(name).unwrap_or_else(|| panic!("no user named {name:?}"))
     }
 
     pub fn try_user(&self, name: &str) -> Option<SimUser> {
@@ -228,10 +213,7 @@ impl Sim {
 
     /// Requests matching a route pattern such as `POST /channels/*/messages`.
     pub fn requests_to(&self, pattern: &str) -> Vec<RequestRecord> {
-        self.requests()
-            .into_iter()
-            .filter(|r| matches(pattern, &RouteKey::new(&r.method, &r.path)))
-            .collect()
+        self.requests().into_iter().filter(|r| matches(pattern, &RouteKey::new(&r.method, &r.path))).collect()
     }
 
     /// Application commands registered globally (`None`) or in a guild.
@@ -246,6 +228,21 @@ impl Sim {
                 s.commands.iter().find(|c| c.name == name).map(|c| c.body.clone())
             })
             .await
+    }
+
+    /// Every channel, thread and DM (what a server admin would see).
+    pub fn channels(&self) -> Vec<ChannelView> {
+        self.shared.read(|s| s.channels.values().map(ChannelView::from).collect())
+    }
+
+    /// The newest channel or thread with this name, e.g. one the bot created.
+    pub fn find_channel(&self, name: &str) -> Option<ChannelView> {
+        self.channels().into_iter().rev().find(|c| c.name == name)
+    }
+
+    /// Any message by id, ephemeral or not (an admin's view, for assertions).
+    pub fn message(&self, id: u64) -> Option<MessageView> {
+        self.shared.read(|s| s.messages.get(&id).map(|m| MessageView::of(s, m)))
     }
 
     /// A server admin deletes a channel (CHANNEL_DELETE reaches the bot).

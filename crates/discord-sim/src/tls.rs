@@ -5,21 +5,16 @@
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::error::SimError;
 
 /// Host names the leaf certificate is valid for.
-const HOSTS: &[&str] = &[
-    "discord.com",
-    "gateway.discord.gg",
-    "cdn.discordapp.com",
-    "media.discordapp.net",
-    "localhost",
-];
+const HOSTS: &[&str] =
+    &["discord.com", "gateway.discord.gg", "cdn.discordapp.com", "media.discordapp.net", "localhost"];
 
 pub(crate) struct Certificates {
     pub ca_pem: String,
@@ -33,28 +28,17 @@ fn tls_err(e: impl std::fmt::Display) -> SimError {
 
 pub(crate) fn generate() -> Result<Certificates, SimError> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "discord-sim throw-away CA");
+    ca_params.distinguished_name.push(DnType::CommonName, "discord-sim throw-away CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(tls_err)?)
-        .map_err(tls_err)?;
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(tls_err)?).map_err(tls_err)?;
 
     let mut leaf_params =
-        CertificateParams::new(HOSTS.iter().map(|h| h.to_string()).collect::<Vec<_>>())
-            .map_err(tls_err)?;
-    leaf_params
-        .subject_alt_names
-        .push(SanType::IpAddress([127, 0, 0, 1].into()));
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "discord.com");
+        CertificateParams::new(HOSTS.iter().map(|h| h.to_string()).collect::<Vec<_>>()).map_err(tls_err)?;
+    leaf_params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
+    leaf_params.distinguished_name.push(DnType::CommonName, "discord.com");
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     let leaf_key = KeyPair::generate().map_err(tls_err)?;
     let leaf = leaf_params.signed_by(&leaf_key, &ca).map_err(tls_err)?;
 

@@ -138,9 +138,7 @@ impl MessageView {
 
     /// The component with this custom_id.
     pub fn component(&self, custom_id: &str) -> Option<ComponentView> {
-        self.components()
-            .into_iter()
-            .find(|c| c.custom_id.as_deref() == Some(custom_id))
+        self.components().into_iter().find(|c| c.custom_id.as_deref() == Some(custom_id))
     }
 }
 

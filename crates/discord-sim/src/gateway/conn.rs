@@ -129,9 +129,7 @@ pub(crate) fn identify(state: &mut State, conn: u64, d: &Value) -> Result<(), Cl
         .map(|g| (g.id, events::guild_create(state, g, wanted)))
         .collect();
     for (id, guild) in guilds {
-        let dispatch = Dispatch::new("GUILD_CREATE", guild)
-            .intent(intents::GUILDS)
-            .guild(Some(id));
+        let dispatch = Dispatch::new("GUILD_CREATE", guild).intent(intents::GUILDS).guild(Some(id));
         state.gateway.send_to(&session_id, dispatch);
     }
     Ok(())

@@ -39,13 +39,7 @@ pub(crate) struct Dispatch {
 
 impl Dispatch {
     pub fn new(t: impl Into<String>, d: Value) -> Self {
-        Self {
-            t: t.into(),
-            d,
-            intent: 0,
-            guild_id: None,
-            content: Content::Visible,
-        }
+        Self { t: t.into(), d, intent: 0, guild_id: None, content: Content::Visible }
     }
 
     pub fn intent(mut self, intent: u64) -> Self {
@@ -139,13 +133,7 @@ impl Gateway {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.session = Some(session_id.clone());
         }
-        let session = Session {
-            intents,
-            shard,
-            seq: 0,
-            conn: Some(conn),
-            sent: VecDeque::new(),
-        };
+        let session = Session { intents, shard, seq: 0, conn: Some(conn), sent: VecDeque::new() };
         self.sessions.insert(session_id, session);
     }
 
@@ -205,11 +193,7 @@ impl Gateway {
             blank_content(&mut payload);
         }
         session.seq += 1;
-        let sent = SentDispatch {
-            seq: session.seq,
-            t: d.t,
-            d: payload,
-        };
+        let sent = SentDispatch { seq: session.seq, t: d.t, d: payload };
         if let Some(c) = session.conn.and_then(|c| self.conns.get(&c)) {
             let _ = c.tx.send(Outbound::Frame(frame(&sent)));
         }
@@ -245,25 +229,25 @@ impl Gateway {
         self.drop_acks += n;
     }
 
-    /// Connections that carry a live session.
-    fn live_conns(&self) -> impl Iterator<Item = &Conn> {
-        self.conns.values().filter(|c| c.session.is_some())
+    /// Sends what `make` builds to every connection that carries a session.
+    fn to_live(&self, make: impl Fn() -> Outbound) -> usize {
+        let mut sent = 0;
+        for c in self.conns.values().filter(|c| c.session.is_some()) {
+            let _ = c.tx.send(make());
+            sent += 1;
+        }
+        sent
     }
 
     /// op 7: the bot should reconnect and resume.
     pub fn request_reconnect(&self) -> usize {
-        self.live_conns()
-            .map(|c| c.tx.send(Outbound::Frame(json!({"op": 7, "d": null}).to_string())))
-            .count()
+        self.to_live(|| Outbound::Frame(json!({"op": 7, "d": null}).to_string()))
     }
 
     /// op 9; a non-resumable invalidation also forgets the sessions.
     pub fn invalidate(&mut self, resumable: bool) -> usize {
         let frame = json!({"op": 9, "d": resumable}).to_string();
-        let n = self
-            .live_conns()
-            .map(|c| c.tx.send(Outbound::Frame(frame.clone())))
-            .count();
+        let n = self.to_live(|| Outbound::Frame(frame.clone()));
         if !resumable {
             let dead: Vec<String> = self.sessions.keys().cloned().collect();
             self.forget(&dead);
@@ -273,14 +257,10 @@ impl Gateway {
 
     /// Closes every live connection with `code`, or drops it without a close frame.
     pub fn drop_connections(&self, code: Option<u16>) -> usize {
-        self.live_conns()
-            .map(|c| {
-                c.tx.send(match code {
-                    Some(code) => Outbound::Close(code, "closed by discord-sim".into()),
-                    None => Outbound::Abort,
-                })
-            })
-            .count()
+        self.to_live(|| match code {
+            Some(code) => Outbound::Close(code, "closed by discord-sim".into()),
+            None => Outbound::Abort,
+        })
     }
 
     fn forget(&mut self, sessions: &[String]) {
@@ -300,11 +280,7 @@ impl Gateway {
 
     /// Everything sent to sessions, oldest first (bounded by the replay buffer).
     pub fn sent(&self) -> Vec<SentDispatch> {
-        let mut all: Vec<SentDispatch> = self
-            .sessions
-            .values()
-            .flat_map(|s| s.sent.iter().cloned())
-            .collect();
+        let mut all: Vec<SentDispatch> = self.sessions.values().flat_map(|s| s.sent.iter().cloned()).collect();
         all.sort_by_key(|d| d.seq);
         all
     }

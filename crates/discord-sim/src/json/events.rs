@@ -154,10 +154,7 @@ pub(crate) fn interaction(state: &State, ix: &Interaction) -> Value {
     if let Some(c) = state.channels.get(&ix.channel_id) {
         v["channel"] = channel(state, c);
     }
-    let dm = state
-        .channels
-        .get(&ix.channel_id)
-        .is_none_or(|c| c.kind == ChannelKind::Dm);
+    let dm = state.channels.get(&ix.channel_id).is_none_or(|c| c.kind == ChannelKind::Dm);
     match ix.guild_id.and_then(|g| state.guilds.get(&g)) {
         Some(g) if !dm => {
             v["guild_id"] = sf(g.id);

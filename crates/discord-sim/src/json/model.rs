@@ -82,12 +82,7 @@ pub(crate) fn guild_member(state: &State, guild: &Guild, user_id: u64) -> Option
 
 pub(crate) fn channel(state: &State, c: &Channel) -> Value {
     if c.kind == ChannelKind::Dm {
-        let recipients: Vec<Value> = c
-            .recipient_id
-            .and_then(|r| state.users.get(&r))
-            .map(user)
-            .into_iter()
-            .collect();
+        let recipients: Vec<Value> = c.recipient_id.and_then(|r| state.users.get(&r)).map(user).into_iter().collect();
         return json!({
             "id": sf(c.id),
             "type": 1,
@@ -151,12 +146,7 @@ pub(crate) fn attachment(channel_id: u64, a: &Attachment) -> Value {
 
 pub(crate) fn message(state: &State, m: &Message) -> Value {
     let author = state.users.get(&m.author_id);
-    let mentions: Vec<Value> = m
-        .mentions
-        .iter()
-        .filter_map(|id| state.users.get(id))
-        .map(user)
-        .collect();
+    let mentions: Vec<Value> = m.mentions.iter().filter_map(|id| state.users.get(id)).map(user).collect();
     let mut v = json!({
         "id": sf(m.id),
         "channel_id": sf(m.channel_id),
@@ -177,10 +167,7 @@ pub(crate) fn message(state: &State, m: &Message) -> Value {
     });
     if let Some(guild_id) = m.guild_id {
         v["guild_id"] = sf(guild_id);
-        let member = state
-            .guilds
-            .get(&guild_id)
-            .and_then(|g| g.members.get(&m.author_id));
+        let member = state.guilds.get(&guild_id).and_then(|g| g.members.get(&m.author_id));
         if let (Some(member_obj), Some(author)) = (member, author) {
             v["member"] = self::member(member_obj, author, false);
         }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use serenity::all::{
-    CommandDataOptionValue, ComponentInteractionDataKind, Event, GatewayEvent, Interaction,
-    ResolvedValue,
+    CommandDataOptionValue, ComponentInteractionDataKind, Event, GatewayEvent, Interaction, ResolvedValue,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -60,12 +59,7 @@ impl World {
     }
 
     fn last(&mut self, t: &str) -> Event {
-        self.events()
-            .into_iter()
-            .rev()
-            .find(|(name, _)| name == t)
-            .unwrap_or_else(|| panic!("no {t} dispatched"))
-            .1
+        self.events().into_iter().rev().find(|(name, _)| name == t).unwrap_or_else(|| panic!("no {t} dispatched")).1
     }
 
     fn id(&self, name: &str) -> u64 {
@@ -194,7 +188,12 @@ fn messages_with_embeds_attachments_and_their_updates_parse() {
     let bot = w.state.bot_id();
     let embed = json!({"title": "Turning Toward", "description": "d", "color": 3447003,
         "fields": [{"name": "a", "value": "b"}], "footer": {"text": "f"}});
-    let file = Upload { index: Some(0), filename: "week.png".into(), content_type: Some("image/png".into()), data: vec![1, 2, 3] };
+    let file = Upload {
+        index: Some(0),
+        filename: "week.png".into(),
+        content_type: Some("image/png".into()),
+        data: vec![1, 2, 3],
+    };
     let body = json!({"content": "hi", "embeds": [embed], "attachments": [{"id": 0, "filename": "week.png"}], "nonce": "p1", "enforce_nonce": true});
     let id = w.state.create_message(Origin::plain(general, bot), &body, &[file]).unwrap().id();
     let Event::MessageCreate(m) = w.last("MESSAGE_CREATE") else { unreachable!() };
@@ -274,7 +273,10 @@ fn integer_and_string_options_are_typed() {
     let Event::InteractionCreate(e) = w.last("INTERACTION_CREATE") else { unreachable!() };
     let Interaction::Command(cmd) = e.interaction else { panic!() };
     let values: Vec<_> = cmd.data.options.iter().map(|o| o.value.clone()).collect();
-    assert_eq!(values, vec![CommandDataOptionValue::String("Europe/Berlin".into()), CommandDataOptionValue::Integer(8)]);
+    assert_eq!(
+        values,
+        vec![CommandDataOptionValue::String("Europe/Berlin".into()), CommandDataOptionValue::Integer(8)]
+    );
     assert!(w.state.invoke(alex, general, "schedule", &json!({"hour": 8}), None).is_err(), "required option");
     assert!(w.state.invoke(alex, general, "schedule", &json!({"timezone": 5}), None).is_err(), "wrong type");
 }

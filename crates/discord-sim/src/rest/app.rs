@@ -24,10 +24,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/users/@me", get(me))
         .route("/users/{user}", get(get_user))
         .route("/applications/{app}/commands", get(global_commands).put(put_global_commands))
-        .route(
-            "/applications/{app}/guilds/{guild}/commands",
-            get(guild_commands).put(put_guild_commands),
-        )
+        .route("/applications/{app}/guilds/{guild}/commands", get(guild_commands).put(put_guild_commands))
         .route("/users/@me/channels", post(create_dm))
 }
 
@@ -100,11 +97,7 @@ fn guild_of(shared: &Shared, guild: &str) -> Result<u64, ApiError> {
     shared.read(|s| {
         let g = s.guild(guild)?;
         // The bot must be in the guild to own commands there.
-        if g.members.contains_key(&s.bot_id()) {
-            Ok(guild)
-        } else {
-            Err(ApiError::missing_access())
-        }
+        if g.members.contains_key(&s.bot_id()) { Ok(guild) } else { Err(ApiError::missing_access()) }
     })
 }
 
@@ -114,11 +107,7 @@ async fn guild_commands(State(shared): Ctx, Path((app, guild)): Path<(String, St
     Ok(Json(Value::from(shared.read(|s| s.commands_of(Some(guild))))))
 }
 
-async fn put_guild_commands(
-    State(shared): Ctx,
-    Path((app, guild)): Path<(String, String)>,
-    body: Payload,
-) -> Reply {
+async fn put_guild_commands(State(shared): Ctx, Path((app, guild)): Path<(String, String)>, body: Payload) -> Reply {
     check_app(&shared, &app)?;
     let guild = guild_of(&shared, &guild)?;
     Ok(Json(Value::from(shared.write(|s| s.set_commands(Some(guild), &body.json))?)))
@@ -127,11 +116,7 @@ async fn put_guild_commands(
 /// `POST /users/@me/channels`: idempotent.
 async fn create_dm(State(shared): Ctx, body: Payload) -> Reply {
     let raw = &body.json["recipient_id"];
-    let recipient = raw
-        .as_str()
-        .map(String::from)
-        .or_else(|| raw.as_u64().map(|n| n.to_string()))
-        .unwrap_or_default();
+    let recipient = raw.as_str().map(String::from).or_else(|| raw.as_u64().map(|n| n.to_string())).unwrap_or_default();
     let recipient = snowflake("recipient_id", &recipient)?;
     shared.write(|s| {
         s.user(recipient)?;

@@ -56,12 +56,7 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
                 let filename = field.file_name().unwrap_or("file").to_owned();
                 let content_type = field.content_type().map(String::from);
                 let data = field.bytes().await.map_err(|_| invalid_json())?.to_vec();
-                files.push(Upload {
-                    index,
-                    filename,
-                    content_type,
-                    data,
-                });
+                files.push(Upload { index, filename, content_type, data });
             } else {
                 let text = field.text().await.map_err(|_| invalid_json())?;
                 if name == "payload_json" {

@@ -22,10 +22,7 @@ type Reply = Result<Json<Value>, ApiError>;
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/channels/{channel}", get(get_channel).patch(edit_channel).delete(delete_channel))
-        .route(
-            "/channels/{channel}/permissions/{target}",
-            put(put_permission).delete(delete_permission),
-        )
+        .route("/channels/{channel}/permissions/{target}", put(put_permission).delete(delete_permission))
         .route("/channels/{channel}/messages/{message}/threads", post(thread_from_message))
         .route("/channels/{channel}/threads", post(thread))
         .route("/channels/{channel}/thread-members/{user}", put(add_thread_member))
@@ -90,11 +87,7 @@ async fn delete_permission(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn thread_from_message(
-    State(shared): Ctx,
-    Path((id, message)): Path<(String, String)>,
-    body: Payload,
-) -> Reply {
+async fn thread_from_message(State(shared): Ctx, Path((id, message)): Path<(String, String)>, body: Payload) -> Reply {
     let id = snowflake("channel_id", &id)?;
     let message = snowflake("message_id", &message)?;
     shared.write(|s| {
@@ -116,11 +109,7 @@ async fn add_thread_member(
     Path((id, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let id = snowflake("channel_id", &id)?;
-    let user = if user == "@me" {
-        shared.read(|s| s.bot_id())
-    } else {
-        snowflake("user_id", &user)?
-    };
+    let user = if user == "@me" { shared.read(|s| s.bot_id()) } else { snowflake("user_id", &user)? };
     shared.write(|s| s.add_thread_member(id, user))?;
     Ok(StatusCode::NO_CONTENT)
 }

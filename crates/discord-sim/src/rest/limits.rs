@@ -35,33 +35,15 @@ pub enum FaultKind {
 
 impl Fault {
     pub fn rate_limit(route: &str, count: u32, retry_after: f64) -> Self {
-        Self {
-            route: route.into(),
-            count,
-            kind: FaultKind::RateLimit {
-                retry_after,
-                global: false,
-            },
-        }
+        Self { route: route.into(), count, kind: FaultKind::RateLimit { retry_after, global: false } }
     }
 
     pub fn global_rate_limit(route: &str, count: u32, retry_after: f64) -> Self {
-        Self {
-            route: route.into(),
-            count,
-            kind: FaultKind::RateLimit {
-                retry_after,
-                global: true,
-            },
-        }
+        Self { route: route.into(), count, kind: FaultKind::RateLimit { retry_after, global: true } }
     }
 
     pub fn server_error(route: &str, count: u32, status: u16) -> Self {
-        Self {
-            route: route.into(),
-            count,
-            kind: FaultKind::Status { status },
-        }
+        Self { route: route.into(), count, kind: FaultKind::Status { status } }
     }
 }
 
@@ -126,10 +108,8 @@ fn too_many(retry_after: Duration, global: bool, mut headers: HeaderMap) -> Resp
 }
 
 fn bucket_headers(key: &RouteKey, limit: u32, remaining: u32, reset_after: Duration) -> HeaderMap {
-    let reset = SystemTime::now()
-        .checked_add(reset_after)
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .unwrap_or_default();
+    let reset =
+        SystemTime::now().checked_add(reset_after).and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
     let mut h = HeaderMap::new();
     h.insert("x-ratelimit-limit", header(&limit.to_string()));
     h.insert("x-ratelimit-remaining", header(&remaining.to_string()));
@@ -161,10 +141,7 @@ impl HttpControl {
 
     /// Takes one use of the first fault matching `key`.
     pub fn take_fault(&mut self, key: &RouteKey) -> Option<Response> {
-        let i = self
-            .faults
-            .iter()
-            .position(|f| f.count > 0 && matches(&f.route, key))?;
+        let i = self.faults.iter().position(|f| f.count > 0 && matches(&f.route, key))?;
         let fault = &mut self.faults[i];
         fault.count -= 1;
         let kind = fault.kind.clone();
@@ -173,11 +150,7 @@ impl HttpControl {
             FaultKind::RateLimit { retry_after, global } => {
                 let wait = Duration::from_secs_f64(retry_after.max(0.0));
                 let limit = self.limit_for(key).limit;
-                let headers = if global {
-                    HeaderMap::new()
-                } else {
-                    bucket_headers(key, limit, 0, wait)
-                };
+                let headers = if global { HeaderMap::new() } else { bucket_headers(key, limit, 0, wait) };
                 too_many(wait, global, headers)
             }
             FaultKind::Status { status } => {
@@ -189,11 +162,7 @@ impl HttpControl {
     }
 
     fn limit_for(&self, key: &RouteKey) -> BucketLimit {
-        self.config
-            .overrides
-            .iter()
-            .find(|o| matches(&o.pattern, key))
-            .map_or(self.config.default_bucket, |o| o.limit)
+        self.config.overrides.iter().find(|o| matches(&o.pattern, key)).map_or(self.config.default_bucket, |o| o.limit)
     }
 
     /// Applies the global limit and the route's bucket.
@@ -212,14 +181,11 @@ impl HttpControl {
         }
         let limit = self.limit_for(key);
         let window = Duration::from_millis(limit.window_ms);
-        let bucket = self
-            .buckets
-            .entry((key.template.clone(), key.major.clone()))
-            .or_insert(Bucket {
-                limit,
-                remaining: limit.limit,
-                reset_at: now + window,
-            });
+        let bucket = self.buckets.entry((key.template.clone(), key.major.clone())).or_insert(Bucket {
+            limit,
+            remaining: limit.limit,
+            reset_at: now + window,
+        });
         if now >= bucket.reset_at {
             bucket.remaining = bucket.limit.limit;
             bucket.reset_at = now + window;

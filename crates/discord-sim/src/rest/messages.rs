@@ -24,10 +24,7 @@ type Reply = Result<Json<Value>, ApiError>;
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/channels/{channel}/messages", get(list).post(create))
-        .route(
-            "/channels/{channel}/messages/{message}",
-            get(get_one).patch(edit).delete(delete),
-        )
+        .route("/channels/{channel}/messages/{message}", get(get_one).patch(edit).delete(delete))
 }
 
 /// Whether the bot may post here, with Discord's error for each refusal.
@@ -42,11 +39,9 @@ fn check_send(s: &World, channel_id: u64, with_files: bool) -> Result<(), ApiErr
             }
             Ok(())
         }
-        ChannelKind::Category => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            50008,
-            "Cannot send messages in a non-text channel",
-        )),
+        ChannelKind::Category => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, 50008, "Cannot send messages in a non-text channel"))
+        }
         kind => {
             let mut needed = if kind.is_thread() { bits::SEND_MESSAGES_IN_THREADS } else { bits::SEND_MESSAGES };
             if with_files {

@@ -106,10 +106,7 @@ mod tests {
         assert!(k.is_interaction());
         let k = RouteKey::new("PUT", "/channels/1/permissions/2");
         assert_eq!(k.template, "PUT /channels/{channel_id}/permissions/{id}");
-        assert_eq!(
-            RouteKey::new("GET", "/guilds/5/members/6").template,
-            "GET /guilds/{guild_id}/members/{id}"
-        );
+        assert_eq!(RouteKey::new("GET", "/guilds/5/members/6").template, "GET /guilds/{guild_id}/members/{id}");
     }
 
     #[test]

@@ -38,7 +38,9 @@ impl State {
             return Err(SimError::Forbidden(format!("user {user} cannot see channel {}", channel.id)));
         }
         if channel.kind != ChannelKind::Dm && perms & needed != needed {
-            return Err(SimError::Forbidden(format!("user {user} lacks permission {needed:#x} in channel {channel_id}")));
+            return Err(SimError::Forbidden(format!(
+                "user {user} lacks permission {needed:#x} in channel {channel_id}"
+            )));
         }
         Ok(())
     }
@@ -50,8 +52,7 @@ impl State {
         let d = json::events::interaction(self, &ix);
         let guild = ix.guild_id;
         self.interactions.insert(id, ix);
-        self.gateway
-            .broadcast(&Dispatch::new("INTERACTION_CREATE", d).guild(guild));
+        self.gateway.broadcast(&Dispatch::new("INTERACTION_CREATE", d).guild(guild));
         id
     }
 
@@ -88,9 +89,7 @@ impl State {
     ) -> Result<u64, SimError> {
         self.user_may_act(user, channel_id, bits::USE_APPLICATION_COMMANDS)?;
         let words: Vec<&str> = command.split_whitespace().collect();
-        let (name, path) = words
-            .split_first()
-            .ok_or_else(|| SimError::Invalid("empty command".into()))?;
+        let (name, path) = words.split_first().ok_or_else(|| SimError::Invalid("empty command".into()))?;
         let guild = self.channels.get(&channel_id).and_then(|c| c.guild_id);
         let cmd = self
             .runnable_command(name, guild)
@@ -117,7 +116,13 @@ impl State {
     }
 
     /// Clicks a button (or picks `values` in a select menu) on a message the user sees.
-    pub(crate) fn click(&mut self, user: u64, message_id: u64, custom_id: &str, values: Option<Vec<String>>) -> Result<u64, SimError> {
+    pub(crate) fn click(
+        &mut self,
+        user: u64,
+        message_id: u64,
+        custom_id: &str,
+        values: Option<Vec<String>>,
+    ) -> Result<u64, SimError> {
         let m = self
             .messages
             .get(&message_id)
@@ -173,7 +178,9 @@ impl State {
             }
             rows.push(json!({"type": 1, "components": [{"type": 4, "custom_id": custom_id, "value": value}]}));
         }
-        if let Some((unknown, _)) = values.iter().find(|(k, _)| !modal.components.iter().any(|r| r["components"][0]["custom_id"] == *k)) {
+        if let Some((unknown, _)) =
+            values.iter().find(|(k, _)| !modal.components.iter().any(|r| r["components"][0]["custom_id"] == *k))
+        {
             return Err(SimError::Invalid(format!("the modal has no text input {unknown:?}")));
         }
         let data = json!({"custom_id": modal.custom_id, "components": rows});

@@ -10,10 +10,7 @@ use crate::json::{sf, sf_opt};
 
 fn valid_name(name: &str) -> bool {
     let n = name.chars().count();
-    (1..=32).contains(&n)
-        && name
-            .chars()
-            .all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-' || c == '_')
+    (1..=32).contains(&n) && name.chars().all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-' || c == '_')
 }
 
 fn check_options(errors: &mut FormErrors, path: &mut Vec<String>, options: &[Value]) {
@@ -44,7 +41,11 @@ fn check_options(errors: &mut FormErrors, path: &mut Vec<String>, options: &[Val
         let required = o["required"].as_bool().unwrap_or(false);
         if required && seen_optional {
             path.push("required".into());
-            errors.add(&refs(path), "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options");
+            errors.add(
+                &refs(path),
+                "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                "Required options must be placed before non-required options",
+            );
             path.pop();
         }
         seen_optional |= !required && kind > 2;
@@ -86,7 +87,11 @@ impl State {
                 errors.add(&[&i, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
             }
             if names.contains(&(kind, name)) {
-                errors.add(&[&i, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique");
+                errors.add(
+                    &[&i, "name"],
+                    "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                    "Application command names must be unique",
+                );
             }
             names.push((kind, name));
             if let Some(options) = c["options"].as_array() {
@@ -100,10 +105,7 @@ impl State {
         for c in list {
             let kind = c["type"].as_u64().unwrap_or(1) as u8;
             let name = c["name"].as_str().unwrap_or_default().to_owned();
-            let id = old
-                .iter()
-                .find(|o| o.name == name && o.kind == kind)
-                .map_or_else(|| self.ids.next(), |o| o.id);
+            let id = old.iter().find(|o| o.name == name && o.kind == kind).map_or_else(|| self.ids.next(), |o| o.id);
             let mut stored = json!({
                 "id": sf(id),
                 "application_id": sf(self.app_id()),
@@ -126,23 +128,13 @@ impl State {
                 o.remove("contexts");
             }
             out.push(stored.clone());
-            self.commands.push(Command {
-                id,
-                guild_id: guild,
-                name,
-                kind,
-                body: stored,
-            });
+            self.commands.push(Command { id, guild_id: guild, name, kind, body: stored });
         }
         Ok(out)
     }
 
     pub(crate) fn commands_of(&self, guild: Option<u64>) -> Vec<Value> {
-        self.commands
-            .iter()
-            .filter(|c| c.guild_id == guild)
-            .map(|c| c.body.clone())
-            .collect()
+        self.commands.iter().filter(|c| c.guild_id == guild).map(|c| c.body.clone()).collect()
     }
 
     /// The chat-input command a user can run by `name` here: guild commands
@@ -156,9 +148,8 @@ impl State {
                 (Some(g), Some(here)) if g == here => return Some(c),
                 (None, Some(_)) => found = Some(c),
                 (None, None) => {
-                    let contexts_ok = c.body["contexts"]
-                        .as_array()
-                        .is_none_or(|ctx| ctx.iter().any(|v| v.as_u64() == Some(1)));
+                    let contexts_ok =
+                        c.body["contexts"].as_array().is_none_or(|ctx| ctx.iter().any(|v| v.as_u64() == Some(1)));
                     let dm_ok = c.body["dm_permission"].as_bool() != Some(false);
                     if contexts_ok && dm_ok {
                         found = Some(c);

@@ -89,11 +89,7 @@ impl State {
         if app != self.app_id() {
             return Err(ApiError::unknown_webhook());
         }
-        let ix = self
-            .interactions
-            .values()
-            .find(|i| i.token == token)
-            .ok_or_else(ApiError::unknown_webhook)?;
+        let ix = self.interactions.values().find(|i| i.token == token).ok_or_else(ApiError::unknown_webhook)?;
         let ttl = Duration::from_millis(self.cfg.interaction_token_ttl_ms);
         if ix.created.elapsed() > ttl {
             return Err(ApiError::invalid_webhook_token());
@@ -129,11 +125,7 @@ impl State {
         files: &[Upload],
     ) -> Result<(), ApiError> {
         let timeout = Duration::from_millis(self.cfg.interaction_ack_timeout_ms);
-        let ix = self
-            .interactions
-            .get(&id)
-            .filter(|i| i.token == token)
-            .ok_or_else(ApiError::unknown_interaction)?;
+        let ix = self.interactions.get(&id).filter(|i| i.token == token).ok_or_else(ApiError::unknown_interaction)?;
         if ix.ack.is_some() {
             return Err(ApiError::already_acknowledged());
         }
@@ -179,7 +171,11 @@ impl State {
             8 => {
                 let choices = data["choices"].as_array().cloned().unwrap_or_default();
                 if choices.len() > 25 {
-                    return Err(ApiError::invalid_field(&["data", "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
+                    return Err(ApiError::invalid_field(
+                        &["data", "choices"],
+                        "BASE_TYPE_MAX_LENGTH",
+                        "Must be 25 or fewer in length.",
+                    ));
                 }
                 self.interaction_mut(id).choices = Some(choices);
             }
@@ -229,17 +225,19 @@ impl State {
         let found = if message == "@original" {
             ix.original()
         } else {
-            message
-                .parse::<u64>()
-                .ok()
-                .filter(|m| ix.followups.contains(m) || ix.original() == Some(*m))
+            message.parse::<u64>().ok().filter(|m| ix.followups.contains(m) || ix.original() == Some(*m))
         };
-        found
-            .filter(|m| self.messages.contains_key(m))
-            .ok_or_else(ApiError::unknown_message)
+        found.filter(|m| self.messages.contains_key(m)).ok_or_else(ApiError::unknown_message)
     }
 
-    pub(crate) fn edit_webhook_message(&mut self, app: u64, token: &str, message: &str, body: &Value, files: &[Upload]) -> Result<u64, ApiError> {
+    pub(crate) fn edit_webhook_message(
+        &mut self,
+        app: u64,
+        token: &str,
+        message: &str,
+        body: &Value,
+        files: &[Upload],
+    ) -> Result<u64, ApiError> {
         let target = self.webhook_message(app, token, message)?;
         self.edit_message(target, body, files)?;
         let id = self.interaction_by_token(app, token)?;

@@ -96,9 +96,7 @@ fn attachments(
     let mut out = vec![];
     let mut used = vec![false; files.len()];
     for (i, entry) in meta.into_iter().flatten().enumerate() {
-        let id = entry["id"]
-            .as_u64()
-            .or_else(|| entry["id"].as_str().and_then(|s| s.parse().ok()));
+        let id = entry["id"].as_u64().or_else(|| entry["id"].as_str().and_then(|s| s.parse().ok()));
         let upload = id.and_then(|id| files.iter().position(|f| f.index == Some(id)));
         if let Some(pos) = upload {
             used[pos] = true;
@@ -175,9 +173,7 @@ impl State {
         {
             let window = Duration::from_millis(self.cfg.nonce_window_ms);
             let duplicate = self.messages.values().find(|m| {
-                m.author_id == origin.author_id
-                    && m.nonce.as_ref() == Some(nonce)
-                    && m.created.elapsed() < window
+                m.author_id == origin.author_id && m.nonce.as_ref() == Some(nonce) && m.created.elapsed() < window
             });
             if let Some(m) = duplicate {
                 return Ok(Created::Existing(m.id));
@@ -213,10 +209,7 @@ impl State {
             channel_id: origin.channel_id,
             guild_id,
             author_id: origin.author_id,
-            mentions: mentions_in(&content)
-                .into_iter()
-                .filter(|u| self.users.contains_key(u))
-                .collect(),
+            mentions: mentions_in(&content).into_iter().filter(|u| self.users.contains_key(u)).collect(),
             content,
             embeds,
             components,
@@ -243,19 +236,9 @@ impl State {
 
     /// Applies the fields present in `body` to a message (content, embeds,
     /// components, attachments, suppress-embeds flag) and clears "thinking".
-    pub(crate) fn edit_message(
-        &mut self,
-        id: u64,
-        body: &Value,
-        files: &[Upload],
-    ) -> Result<(), ApiError> {
+    pub(crate) fn edit_message(&mut self, id: u64, body: &Value, files: &[Upload]) -> Result<(), ApiError> {
         validate::message_body(body)?;
-        let existing = self
-            .messages
-            .get(&id)
-            .ok_or_else(ApiError::unknown_message)?
-            .attachments
-            .clone();
+        let existing = self.messages.get(&id).ok_or_else(ApiError::unknown_message)?.attachments.clone();
         let attachments = attachments(&mut self.ids, body, files, &existing)?;
         let m = self.messages.get_mut(&id).ok_or_else(ApiError::unknown_message)?;
         if let Some(content) = body.get("content") {
@@ -320,10 +303,11 @@ impl State {
         let bot = self.bot_id();
         let exempt = guild.is_none() || m.author_id == bot || m.mentions.contains(&bot);
         let d = json::model::message(self, m);
-        let dispatch = Dispatch::new(t, d)
-            .intent(intent)
-            .guild(guild)
-            .content(if exempt { Content::Visible } else { Content::Privileged });
+        let dispatch = Dispatch::new(t, d).intent(intent).guild(guild).content(if exempt {
+            Content::Visible
+        } else {
+            Content::Privileged
+        });
         self.gateway.broadcast(&dispatch);
     }
 }

@@ -5,6 +5,8 @@
 pub(crate) mod actions;
 mod commands;
 pub(crate) mod interaction;
+#[cfg(test)]
+mod interaction_tests;
 pub(crate) mod messages;
 pub(crate) mod model;
 mod options;
@@ -93,18 +95,12 @@ impl State {
     }
 
     pub fn message(&self, channel_id: u64, id: u64) -> Result<&Message, ApiError> {
-        self.messages
-            .get(&id)
-            .filter(|m| m.channel_id == channel_id)
-            .ok_or_else(ApiError::unknown_message)
+        self.messages.get(&id).filter(|m| m.channel_id == channel_id).ok_or_else(ApiError::unknown_message)
     }
 
     /// The DM channel between the bot and `user`, if one was opened.
     pub fn dm_channel_of(&self, user: u64) -> Option<u64> {
-        self.channels
-            .values()
-            .find(|c| c.kind == ChannelKind::Dm && c.recipient_id == Some(user))
-            .map(|c| c.id)
+        self.channels.values().find(|c| c.kind == ChannelKind::Dm && c.recipient_id == Some(user)).map(|c| c.id)
     }
 
     /// Opens (or returns) the DM channel between the bot and `user`.
@@ -143,13 +139,7 @@ impl State {
 
     fn member_roles(&self, guild: &Guild, user: u64) -> Option<Vec<(u64, u64)>> {
         let member = guild.members.get(&user)?;
-        Some(
-            member
-                .roles
-                .iter()
-                .filter_map(|r| guild.role(*r).map(|role| (role.id, role.permissions)))
-                .collect(),
-        )
+        Some(member.roles.iter().filter_map(|r| guild.role(*r).map(|role| (role.id, role.permissions))).collect())
     }
 
     /// `user`'s permissions in a channel, as Discord computes them. Threads

@@ -56,10 +56,8 @@ impl State {
         let mut given: Vec<(&String, &Value)> = inv.values.iter().collect();
         given.sort_by_key(|(name, _)| defs.iter().position(|d| d["name"] == **name));
         for (name, value) in given {
-            let def = defs
-                .iter()
-                .find(|d| d["name"] == *name)
-                .ok_or_else(|| invalid(format!("unknown option {name:?}")))?;
+            let def =
+                defs.iter().find(|d| d["name"] == *name).ok_or_else(|| invalid(format!("unknown option {name:?}")))?;
             let focused = inv.focused == Some(name.as_str());
             leaf.push(self.option_value(def, value, focused, guild, &mut resolved)?);
         }
@@ -111,7 +109,8 @@ impl State {
             }
             _ => return Err(invalid(format!("option {name} has a type the sim cannot fill"))),
         };
-        if let Some(choices) = def["choices"].as_array()
+        // Fixed choices bind the user; an empty list (poise sends one) does not.
+        if let Some(choices) = def["choices"].as_array().filter(|c| !c.is_empty())
             && !choices.iter().any(|c| c["value"] == typed)
         {
             return Err(invalid(format!("{typed} is not a choice of option {name}")));

@@ -14,13 +14,7 @@ fn human(ids: &mut IdGen, name: &str) -> User {
     if let Some(first) = display.get_mut(0..1) {
         first.make_ascii_uppercase();
     }
-    User {
-        id: ids.next(),
-        username: name.to_owned(),
-        global_name: Some(display),
-        bot: false,
-        dms_closed: false,
-    }
+    User { id: ids.next(), username: name.to_owned(), global_name: Some(display), bot: false, dms_closed: false }
 }
 
 pub(super) fn seed(cfg: Arc<SimConfig>, gateway_url: String) -> State {
@@ -29,13 +23,7 @@ pub(super) fn seed(cfg: Arc<SimConfig>, gateway_url: String) -> State {
     let mut users = BTreeMap::new();
 
     // Modern applications share their id with their bot user.
-    let bot = User {
-        id: ids.next(),
-        username: spec.bot_name.clone(),
-        global_name: None,
-        bot: true,
-        dms_closed: false,
-    };
+    let bot = User { id: ids.next(), username: spec.bot_name.clone(), global_name: None, bot: true, dms_closed: false };
     let bot_id = bot.id;
     users.insert(bot.id, bot);
 
@@ -63,11 +51,7 @@ pub(super) fn seed(cfg: Arc<SimConfig>, gateway_url: String) -> State {
     let joined_at = now_timestamp();
     let mut members = BTreeMap::new();
     let mut named = vec![];
-    let member = |user_id, roles| Member {
-        user_id,
-        roles,
-        joined_at: joined_at.clone(),
-    };
+    let member = |user_id, roles| Member { user_id, roles, joined_at: joined_at.clone() };
     members.insert(bot_id, member(bot_id, vec![bot_role_id]));
     let owner = human(&mut ids, &spec.owner);
     let owner_id = owner.id;

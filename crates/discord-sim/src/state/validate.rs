@@ -72,11 +72,7 @@ fn embeds_limits(errors: &mut FormErrors, embeds: &[Value]) {
         }
     }
     if total > EMBED_TOTAL_MAX {
-        errors.add(
-            &["embeds"],
-            "MAX_EMBED_SIZE_EXCEEDED",
-            "Embed size exceeds maximum size of 6000",
-        );
+        errors.add(&["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000");
     }
 }
 
@@ -101,11 +97,7 @@ fn components(errors: &mut FormErrors, rows: &[Value]) {
         }
         let items = row["components"].as_array().map_or(&[][..], Vec::as_slice);
         if items.is_empty() || items.len() > 5 {
-            errors.add(
-                &["components", &i, "components"],
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 5 in length.",
-            );
+            errors.add(&["components", &i, "components"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.");
         }
         for (j, item) in items.iter().enumerate() {
             let j = j.to_string();

@@ -29,15 +29,9 @@ fn overwrite_kind(v: &Value) -> Option<OverwriteKind> {
 }
 
 fn parse_overwrite(id: u64, v: &Value) -> Result<Overwrite, ApiError> {
-    let kind = overwrite_kind(&v["type"]).ok_or_else(|| {
-        ApiError::invalid_field(&["type"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
-    })?;
-    Ok(Overwrite {
-        id,
-        kind,
-        allow: perm_bits(&v["allow"]),
-        deny: perm_bits(&v["deny"]),
-    })
+    let kind = overwrite_kind(&v["type"])
+        .ok_or_else(|| ApiError::invalid_field(&["type"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1}."))?;
+    Ok(Overwrite { id, kind, allow: perm_bits(&v["allow"]), deny: perm_bits(&v["deny"]) })
 }
 
 fn check_name(errors: &mut FormErrors, name: Option<&str>) {
@@ -94,15 +88,17 @@ impl State {
         let mut overwrites = vec![];
         for o in body["permission_overwrites"].as_array().into_iter().flatten() {
             let id = id_of(&o["id"]).ok_or_else(|| {
-                ApiError::invalid_field(&["permission_overwrites", "id"], "BASE_TYPE_REQUIRED", "This field is required")
+                ApiError::invalid_field(
+                    &["permission_overwrites", "id"],
+                    "BASE_TYPE_REQUIRED",
+                    "This field is required",
+                )
             })?;
             overwrites.push(parse_overwrite(id, o)?);
         }
         self.check_overwrites(guild_id, &overwrites)?;
         let parent_id = id_of(&body["parent_id"]).filter(|p| {
-            self.channels
-                .get(p)
-                .is_some_and(|c| c.kind == ChannelKind::Category && c.guild_id == Some(guild_id))
+            self.channels.get(p).is_some_and(|c| c.kind == ChannelKind::Category && c.guild_id == Some(guild_id))
         });
         let id = self.ids.next();
         let position = self.channels.values().filter(|c| c.guild_id == Some(guild_id)).count() as u32;
@@ -253,7 +249,11 @@ impl State {
     fn thread_parent(&self, channel_id: u64, needed: u64, body: &Value) -> Result<Channel, ApiError> {
         let parent = self.channel(channel_id)?.clone();
         if parent.kind != ChannelKind::Text {
-            return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, 50024, "Cannot execute action on this channel type"));
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                50024,
+                "Cannot execute action on this channel type",
+            ));
         }
         self.require_bot(channel_id, needed)?;
         let mut errors = FormErrors::default();
@@ -263,7 +263,12 @@ impl State {
     }
 
     /// `POST /channels/{cid}/messages/{mid}/threads`: the thread takes the message's id.
-    pub(crate) fn thread_from_message(&mut self, channel_id: u64, message_id: u64, body: &Value) -> Result<u64, ApiError> {
+    pub(crate) fn thread_from_message(
+        &mut self,
+        channel_id: u64,
+        message_id: u64,
+        body: &Value,
+    ) -> Result<u64, ApiError> {
         let parent = self.thread_parent(channel_id, bits::CREATE_PUBLIC_THREADS, body)?;
         let message = self.message(channel_id, message_id)?;
         if message.thread_id.is_some() || self.channels.contains_key(&message_id) {
@@ -295,11 +300,15 @@ impl State {
     pub(crate) fn add_thread_member(&mut self, thread_id: u64, user: u64) -> Result<(), ApiError> {
         let thread = self.channel(thread_id)?;
         if !thread.kind.is_thread() {
-            return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, 50024, "Cannot execute action on this channel type"));
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                50024,
+                "Cannot execute action on this channel type",
+            ));
         }
         let guild_id = thread.guild_id.unwrap_or_default();
         self.require_bot(thread_id, bits::SEND_MESSAGES_IN_THREADS)?;
-        if self.guild(guild_id)?.members.get(&user).is_none() {
+        if !self.guild(guild_id)?.members.contains_key(&user) {
             return Err(ApiError::unknown_member());
         }
         if let Some(t) = self.channels.get_mut(&thread_id) {
@@ -317,9 +326,7 @@ impl State {
         }
         let u = json::model::user(self.user(user)?);
         let d = json!({"guild_id": sf(guild_id), "user": u});
-        let dispatch = Dispatch::new("GUILD_MEMBER_REMOVE", d)
-            .intent(intents::GUILD_MEMBERS)
-            .guild(Some(guild_id));
+        let dispatch = Dispatch::new("GUILD_MEMBER_REMOVE", d).intent(intents::GUILD_MEMBERS).guild(Some(guild_id));
         self.gateway.broadcast(&dispatch);
         Ok(())
     }
@@ -327,8 +334,6 @@ impl State {
     /// Whether the bot and `user` share a guild, which Discord requires for DMs.
     pub(crate) fn shares_guild_with_bot(&self, user: u64) -> bool {
         let bot = self.bot_id();
-        self.guilds
-            .values()
-            .any(|g| g.members.contains_key(&user) && g.members.contains_key(&bot))
+        self.guilds.values().any(|g| g.members.contains_key(&user) && g.members.contains_key(&bot))
     }
 }

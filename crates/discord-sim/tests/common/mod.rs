@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use discord_sim::{Sim, SimConfig};
 use serenity::all::{
-    Client, ClientBuilder, Context, Event, EventHandler, GatewayIntents, HttpBuilder, RawEventHandler,
-    ShardManager,
+    Client, ClientBuilder, Context, Event, EventHandler, GatewayIntents, HttpBuilder, RawEventHandler, ShardManager,
 };
 use serenity::async_trait;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -33,7 +32,7 @@ pub fn http(sim: &Sim) -> serenity::http::Http {
 
 /// Every event the client receives, as `(name, event)`; `Event::Unknown` is
 /// reported as `UNKNOWN <t>` so tests can fail on it.
-struct Forward(UnboundedSender<(String, Event)>);
+pub struct Forward(pub UnboundedSender<(String, Event)>);
 
 #[async_trait]
 impl RawEventHandler for Forward {

@@ -1,0 +1,119 @@
+//! Own your data: `/history`, `/export`, `/forget`.
+
+use poise::serenity_prelude as serenity;
+use serenity::{CreateActionRow, CreateAttachment, CreateButton, CreateMessage};
+
+use super::super::ids::Action;
+use super::super::{BotError, Context, render, text};
+use super::{couple_here, private, zone};
+use crate::engine::instant;
+
+/// Your recent prompts and answers (only you see this).
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn history(ctx: Context<'_>) -> Result<(), BotError> {
+    let (couple, slot) = couple_here(ctx).await?;
+    ctx.defer_ephemeral().await?;
+    let engine = &ctx.data().engine;
+    let c = engine.couple(couple).await?;
+    let tz = zone(&c.tz);
+    let seen = engine.seen_by(couple, slot, 10).await?;
+    if seen.is_empty() {
+        return private(ctx, "No prompts yet. The first one will come on your schedule (`/schedule show`).").await;
+    }
+    let mut out = String::new();
+    for s in seen {
+        let day = instant(s.delivery.occurrence).with_timezone(&tz).format("%a %-d %b");
+        let prompt = s.prompt.as_ref().map_or("", |p| p.text.as_str());
+        out.push_str(&format!("**{day}** — *{}*\n", render::clip(prompt, 200)));
+        match &s.mine {
+            Some(r) => {
+                out.push_str(&format!("You: {}\n", render::clip(r.body.as_deref().unwrap_or(r.status.as_str()), 300)))
+            }
+            None => out.push_str("You: not answered\n"),
+        }
+        if let Some(t) = &s.theirs {
+            out.push_str(&format!(
+                "{}: {}\n",
+                c.partner(slot.other()).name,
+                render::clip(t.body.as_deref().unwrap_or(""), 300)
+            ));
+        }
+        out.push('\n');
+    }
+    for part in render::split(&out.replace('@', "@\u{200B}"), render::MESSAGE_LIMIT) {
+        private(ctx, part).await?;
+    }
+    Ok(())
+}
+
+/// A file in your DMs with everything you can see on mend.
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
+    let (couple, slot) = couple_here(ctx).await?;
+    ctx.defer_ephemeral().await?;
+    let engine = &ctx.data().engine;
+    let c = engine.couple(couple).await?;
+    let seen = engine.seen_by(couple, slot, usize::MAX).await?;
+    let items: Vec<serde_json::Value> = seen
+        .iter()
+        .map(|s| {
+            let response = |r: &Option<crate::store::responses::Response>| {
+                r.as_ref().map(|r| {
+                    serde_json::json!({"status": r.status.as_str(), "text": r.body, "done": r.done,
+                        "answered_at": instant(r.answered_at).to_rfc3339()})
+                })
+            };
+            serde_json::json!({
+                "date": instant(s.delivery.occurrence).to_rfc3339(),
+                "pillar": s.delivery.chosen.as_ref().map(|c| c.pillar.clone()),
+                "prompt": s.prompt.as_ref().map(|p| p.text.clone()),
+                "you": response(&s.mine),
+                "partner": response(&s.theirs),
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "you": c.partner(slot).name,
+        "partner": c.partner(slot.other()).name,
+        "your_role": c.partner(slot).role.as_str(),
+        "phase": c.phase.as_str(),
+        "prompts": items,
+    });
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| BotError::Internal(e.into()))?;
+    let http = ctx.serenity_context().http.clone();
+    let sent = async {
+        let dm = ctx.author().create_dm_channel(&http).await?;
+        dm.send_message(
+            &http,
+            CreateMessage::new()
+                .content("Here is everything you can see on mend.")
+                .add_file(CreateAttachment::bytes(bytes, "mend-export.json")),
+        )
+        .await
+    }
+    .await;
+    match sent {
+        Ok(_) => private(ctx, text::EXPORT_SENT).await,
+        Err(e) => {
+            tracing::info!(error = %e, "export DM failed");
+            private(ctx, text::EXPORT_DMS_CLOSED).await
+        }
+    }
+}
+
+/// Delete everything you have written on mend (asks first).
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn forget(ctx: Context<'_>) -> Result<(), BotError> {
+    couple_here(ctx).await?;
+    let button = CreateButton::new(Action::ForgetConfirm.custom_id())
+        .label("Yes, delete what I wrote")
+        .style(serenity::ButtonStyle::Danger);
+    ctx.send(
+        poise::CreateReply::default()
+            .content(text::FORGET_ASK)
+            .components(vec![CreateActionRow::Buttons(vec![button])])
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}

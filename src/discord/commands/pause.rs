@@ -1,0 +1,117 @@
+//! `/pause`, `/resume` and `/phase`: slowing down is always allowed.
+
+use chrono::{Duration, NaiveDate, TimeZone};
+use poise::serenity_prelude as serenity;
+use serenity::{CreateActionRow, CreateButton};
+
+use super::super::ids::Action;
+use super::super::{BotError, Context, deliver, text};
+use super::{couple_here, private, zone};
+
+/// Parses `3d`, `2w` or a date `2026-12-01` into an instant in the couple's zone.
+fn parse_until(
+    input: &str,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = input.trim().to_ascii_lowercase();
+    if let Some(days) = s.strip_suffix('d').and_then(|n| n.trim().parse::<i64>().ok()) {
+        return (1..=365).contains(&days).then(|| now + Duration::days(days));
+    }
+    if let Some(weeks) = s.strip_suffix('w').and_then(|n| n.trim().parse::<i64>().ok()) {
+        return (1..=52).contains(&weeks).then(|| now + Duration::weeks(weeks));
+    }
+    let date = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()?;
+    tz.from_local_datetime(&date.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// Pause prompts for a while, or until you resume.
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn pause(
+    ctx: Context<'_>,
+    #[description = "Until when: a number of days like 3d, weeks like 2w, or a date like 2026-12-24"] until: Option<
+        String,
+    >,
+) -> Result<(), BotError> {
+    let (couple, slot) = couple_here(ctx).await?;
+    let engine = &ctx.data().engine;
+    let c = engine.couple(couple).await?;
+    let tz = zone(&c.tz);
+    let until = match until.as_deref() {
+        None => None,
+        Some(s) => Some(parse_until(s, tz, engine.now()).ok_or_else(|| {
+            BotError::user(format!(
+                "I couldn't read `{s}` as a time to pause until. Try `3d`, `2w` or a date like `2026-12-24`."
+            ))
+        })?),
+    };
+    engine.pause(couple, until).await?;
+    ctx.data().wake.notify_one();
+    let when = until.map(|u| u.with_timezone(&tz).format("%A %-d %B").to_string());
+    private(ctx, text::paused(when.as_deref())).await?;
+    let notice = format!("{} paused prompts. {}", c.partner(slot).name, text::paused(when.as_deref()));
+    deliver::notify_couple(ctx.serenity_context().http.as_ref(), engine, &c, &notice).await?;
+    Ok(())
+}
+
+/// Start receiving prompts again.
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
+    let (couple, _) = couple_here(ctx).await?;
+    ctx.data().engine.resume(couple).await?;
+    ctx.data().wake.notify_one();
+    private(ctx, text::RESUMED).await
+}
+
+/// Where you are in repair, and, privately, the choice to move on or slow down.
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn phase(ctx: Context<'_>) -> Result<(), BotError> {
+    let (couple, _) = couple_here(ctx).await?;
+    let c = ctx.data().engine.couple(couple).await?;
+    let mut buttons = Vec::new();
+    if c.phase.next().is_some() {
+        buttons.push(
+            CreateButton::new(Action::PhaseForward.custom_id())
+                .label("I'm ready to move on")
+                .style(serenity::ButtonStyle::Primary),
+        );
+    }
+    if c.phase.previous().is_some() {
+        buttons.push(
+            CreateButton::new(Action::PhaseBack.custom_id())
+                .label("Let's slow down")
+                .style(serenity::ButtonStyle::Secondary),
+        );
+    }
+    let mut reply = poise::CreateReply::default()
+        .content(format!(
+            "You're in **{}**. Moving on is for the partner who was hurt to decide; either of you can slow down.",
+            text::phase_name(c.phase)
+        ))
+        .ephemeral(true);
+    if !buttons.is_empty() {
+        reply = reply.components(vec![CreateActionRow::Buttons(buttons)]);
+    }
+    ctx.send(reply).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pause_lengths_and_dates() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let tz = chrono_tz::Europe::Paris;
+        assert_eq!(parse_until("3d", tz, now), Some(now + Duration::days(3)));
+        assert_eq!(parse_until(" 2W ", tz, now), Some(now + Duration::weeks(2)));
+        assert_eq!(
+            parse_until("2026-12-24", tz, now),
+            Some(chrono::Utc.with_ymd_and_hms(2026, 12, 23, 23, 0, 0).unwrap())
+        );
+        for bad in ["", "0d", "tomorrow", "999d", "24/12/2026"] {
+            assert_eq!(parse_until(bad, tz, now), None, "{bad}");
+        }
+    }
+}

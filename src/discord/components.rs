@@ -1,0 +1,274 @@
+//! Buttons and modals. Every one re-checks, on the server side, that the person
+//! clicking belongs to the couple the button is for.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateButton, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateModal,
+    FullEvent, InputTextStyle, Interaction, ModalInteraction,
+};
+
+use super::ids::Action;
+use super::{BotError, Data, commands, deliver, text};
+use crate::core::answer::{Answer, MAX_ANSWER_CHARS};
+use crate::core::model::{Kind, Role, Slot};
+use crate::engine::{EngineError, UserError};
+
+/// poise's event handler: routes component and modal interactions.
+pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> Result<(), BotError> {
+    let FullEvent::InteractionCreate { interaction } = event else {
+        return Ok(());
+    };
+    match interaction {
+        Interaction::Component(c) => {
+            let Some(action) = Action::parse(&c.data.custom_id) else { return Ok(()) };
+            if let Err(e) = on_component(ctx, c, data, action).await {
+                reply_error(ctx, c.id, &c.token, e).await;
+            }
+        }
+        Interaction::Modal(m) => {
+            let Some(Action::AnswerSubmit(delivery)) = Action::parse(&m.data.custom_id) else { return Ok(()) };
+            on_answer_submit(ctx, m, data, delivery).await;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Tells the clicker what went wrong, privately, whether or not the interaction
+/// was already acknowledged.
+async fn reply_error(ctx: &SerenityContext, id: serenity::InteractionId, token: &str, e: BotError) {
+    let message = match e {
+        BotError::User(m) => m,
+        BotError::Internal(e) => {
+            tracing::error!(error = %format!("{e:#}"), "component interaction failed");
+            text::APOLOGY.to_string()
+        }
+    };
+    let response = CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new().content(message.clone()).ephemeral(true),
+    );
+    if ctx.http.create_interaction_response(id, token, &response, vec![]).await.is_err() {
+        let followup = CreateInteractionResponseFollowup::new().content(message).ephemeral(true);
+        let _ = ctx.http.create_followup_message(token, &followup, vec![]).await;
+    }
+}
+
+async fn ephemeral(
+    ctx: &SerenityContext,
+    c: &ComponentInteraction,
+    content: impl Into<String>,
+) -> Result<(), BotError> {
+    c.create_response(
+        &ctx.http,
+        CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content(content).ephemeral(true)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The couple and slot of whoever clicked; refuses anyone outside a couple.
+async fn acting(data: &Data, user: serenity::UserId) -> Result<(i64, Slot), BotError> {
+    data.engine.couple_of(&user.get().to_string()).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))
+}
+
+/// The clicker must belong to the couple of this delivery.
+async fn acting_on(data: &Data, user: serenity::UserId, delivery: i64) -> Result<(i64, Slot), BotError> {
+    let (couple, slot) = acting(data, user).await?;
+    let d = data.engine.delivery(delivery).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
+    if d.couple_id != couple {
+        return Err(BotError::user(text::NOT_YOURS));
+    }
+    Ok((couple, slot))
+}
+
+async fn on_component(
+    ctx: &SerenityContext,
+    c: &ComponentInteraction,
+    data: &Data,
+    action: Action,
+) -> Result<(), BotError> {
+    let engine = &data.engine;
+    match action {
+        Action::Answer(d) => {
+            acting_on(data, c.user.id, d).await?;
+            let delivery = engine.delivery(d).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
+            if delivery.revealed_at.is_some() {
+                return Err(EngineError::User(UserError::AlreadyRevealed).into());
+            }
+            let kind = delivery.chosen.as_ref().map_or(Kind::Shared, |c| c.kind);
+            let input = CreateInputText::new(InputTextStyle::Paragraph, "Your answer", "answer")
+                .max_length(MAX_ANSWER_CHARS as u16)
+                .min_length(1)
+                .required(true)
+                .placeholder("Take your time. A few honest words are plenty.");
+            let modal = CreateModal::new(Action::AnswerSubmit(d).custom_id(), text::modal_title(kind))
+                .components(vec![CreateActionRow::InputText(input)]);
+            c.create_response(&ctx.http, CreateInteractionResponse::Modal(modal)).await?;
+        }
+        Action::Skip(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            engine.skip(couple, d, slot).await?;
+            ephemeral(ctx, c, text::SKIPPED).await?;
+        }
+        Action::Space(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            let until = engine.need_space(couple, d, slot).await?;
+            let c_ = engine.couple(couple).await?;
+            let local = until.with_timezone(&crate::core::schedule::parse_zone(&c_.tz).unwrap_or(chrono_tz::UTC));
+            let when = local.format("%A %-d %B, %H:%M").to_string();
+            ephemeral(ctx, c, text::paused(Some(&when))).await?;
+            deliver::notify_couple(&ctx.http, engine, &c_, &text::space_taken(&c_.partner(slot).name, &when)).await?;
+        }
+        Action::Done(d) | Action::NotToday(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            let done = matches!(action, Action::Done(_));
+            c.defer_ephemeral(&ctx.http).await?;
+            let saved = engine.answer(couple, d, slot, Answer::action(done, None).map_err(EngineError::from)?).await;
+            let message = match saved {
+                Ok(saved) => {
+                    let c_ = engine.couple(couple).await?;
+                    if !saved.edited {
+                        deliver::announce_answer(&ctx.http, engine, &c_, slot).await?;
+                    }
+                    if let Some(reveal) = &saved.reveal {
+                        deliver::post_reveal(&ctx.http, engine, &c_, reveal).await?;
+                    }
+                    if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY }.to_string()
+                }
+                Err(EngineError::User(u)) => u.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(message).ephemeral(true))
+                .await?;
+        }
+        Action::Meaningful(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            engine.mark_meaningful(couple, d, slot).await?;
+            ephemeral(ctx, c, text::MARKED_MEANINGFUL).await?;
+        }
+        Action::Accept(p) | Action::Decline(p) => {
+            commands::couple::answer_invitation(ctx, c, data, p, matches!(action, Action::Accept(_))).await?;
+        }
+        Action::AskRole => {
+            acting(data, c.user.id).await?;
+            let buttons = Role::ALL
+                .iter()
+                .map(|r| {
+                    CreateButton::new(Action::Role(*r).custom_id())
+                        .label(text::role_label(*r))
+                        .style(serenity::ButtonStyle::Secondary)
+                })
+                .collect();
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .content(text::role_question())
+                        .components(vec![CreateActionRow::Buttons(buttons)])
+                        .ephemeral(true),
+                ),
+            )
+            .await?;
+        }
+        Action::Role(role) => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            engine.set_role(couple, slot, role).await?;
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::UpdateMessage(
+                    CreateInteractionResponseMessage::new().content(text::role_saved(role)).components(vec![]),
+                ),
+            )
+            .await?;
+        }
+        Action::PhaseForward | Action::PhaseBack => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            let phase = if action == Action::PhaseForward {
+                engine.advance_phase(couple, slot).await?
+            } else {
+                engine.slow_down(couple).await?
+            };
+            ephemeral(ctx, c, format!("Now in {}.", text::phase_name(phase))).await?;
+        }
+        Action::ForgetConfirm => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            c.defer_ephemeral(&ctx.http).await?;
+            engine.forget(couple, slot).await?;
+            c.create_followup(
+                &ctx.http,
+                CreateInteractionResponseFollowup::new().content(text::FORGOTTEN).ephemeral(true),
+            )
+            .await?;
+        }
+        Action::EndConfirm => {
+            let (couple, _) = acting(data, c.user.id).await?;
+            c.defer_ephemeral(&ctx.http).await?;
+            commands::couple::end_couple(ctx, data, couple).await?;
+            c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(text::ENDED).ephemeral(true))
+                .await
+                .ok();
+        }
+        Action::AnswerSubmit(_) => {}
+    }
+    Ok(())
+}
+
+/// A submitted answer. Whatever happens, the writer's words are either saved
+/// or shown back to them.
+async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, delivery: i64) {
+    let written: String = m
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .find_map(|c| match c {
+            serenity::ActionRowComponent::InputText(t) if t.custom_id == "answer" => t.value.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    if let Err(e) = m.defer_ephemeral(&ctx.http).await {
+        tracing::warn!(error = %e, "could not acknowledge an answer");
+    }
+    let outcome = save_answer(ctx, data, m.user.id, delivery, &written).await;
+    let content = match outcome {
+        Ok(message) => message,
+        Err(BotError::User(reason)) => text::cannot_save(&reason, &written),
+        Err(BotError::Internal(e)) => {
+            tracing::error!(delivery_id = delivery, error = %format!("{e:#}"), "saving an answer failed");
+            text::cannot_save(text::APOLOGY, &written)
+        }
+    };
+    let followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
+    if let Err(e) = m.create_followup(&ctx.http, followup).await {
+        tracing::warn!(delivery_id = delivery, error = %e, "could not confirm an answer");
+    }
+}
+
+async fn save_answer(
+    ctx: &SerenityContext,
+    data: &Data,
+    user: serenity::UserId,
+    delivery: i64,
+    written: &str,
+) -> Result<String, BotError> {
+    let (couple, slot) = acting_on(data, user, delivery).await?;
+    let answer = Answer::text(written).map_err(EngineError::from)?;
+    let saved = data.engine.answer(couple, delivery, slot, answer).await?;
+    let d = data.engine.delivery(delivery).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
+    let kind = d.chosen.as_ref().map_or(Kind::Shared, |c| c.kind);
+    let c = data.engine.couple(couple).await?;
+    if !saved.edited && kind != Kind::Journal {
+        deliver::announce_answer(&ctx.http, &data.engine, &c, slot).await?;
+    }
+    if let Some(reveal) = &saved.reveal {
+        deliver::post_reveal(&ctx.http, &data.engine, &c, reveal).await?;
+        return Ok("Saved — you've both answered, so your answers are now shared with each other.".into());
+    }
+    Ok(match (kind, saved.edited) {
+        (Kind::Journal, _) => text::JOURNAL_SAVED,
+        (_, true) => text::ANSWER_EDITED,
+        (_, false) => text::ANSWER_SAVED_WAITING,
+    }
+    .into())
+}

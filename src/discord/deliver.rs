@@ -1,0 +1,342 @@
+//! Everything mend posts on its own: the scheduler's loop, prompts, reveals,
+//! nudges and reflections. Work that needs no interaction token, so it never
+//! depends on one still being valid.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ChannelId, CreateAllowedMentions, CreateButton, CreateMessage, CreateThread, Http, MessageId, Nonce, UserId,
+};
+use tokio::sync::Notify;
+
+use super::ids::Action;
+use super::{BotSettings, render, text};
+use crate::core::model::Slot;
+use crate::engine::{Engine, Reveal, instant};
+use crate::store::couples::Couple;
+use crate::store::deliveries::Delivery;
+use crate::store::discord::{self as links, Home};
+
+/// How many couples are sent to at once: concurrent within Discord's limits
+/// (serenity's rate limiter queues per route), not one couple after another.
+const FAN_OUT: usize = 16;
+/// The longest the scheduler sleeps without looking again.
+const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
+
+/// Starts the scheduler: a dumb loop around `step`, woken early by `wake`.
+pub fn spawn_scheduler(http: Arc<Http>, engine: Engine, settings: BotSettings, wake: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            let next = match step(&http, &engine, &settings).await {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "scheduler step failed");
+                    None
+                }
+            };
+            let sleep = next.and_then(|t| (t - engine.now()).to_std().ok()).map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP));
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = wake.notified() => {}
+            }
+        }
+    });
+}
+
+/// One pass: claim what is due, send it, nudge, reflect. Returns when next to
+/// look.
+pub async fn step(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<Option<DateTime<Utc>>> {
+    engine.claim_due().await?;
+    let pending = engine.pending(1_000).await?;
+    futures::stream::iter(pending)
+        .for_each_concurrent(FAN_OUT, |d| async move {
+            if let Err(e) = send_prompt(http, engine, &d).await {
+                tracing::warn!(delivery_id = d.id, couple_id = d.couple_id, error = %e, "could not send a prompt yet");
+            }
+        })
+        .await;
+    send_nudges(http, engine, settings).await?;
+    send_reflections(http, engine, settings).await?;
+    let next_fire = crate::store::schedules::earliest(engine.pool()).await?.map(instant);
+    // Nudges come due between fires: look again within the minute.
+    Ok(next_fire)
+}
+
+fn nonce(s: String) -> Nonce {
+    debug_assert!(s.len() <= 25, "Discord nonces hold at most 25 characters");
+    Nonce::String(s)
+}
+
+async fn dm(http: &Http, user: u64) -> serenity::Result<ChannelId> {
+    Ok(UserId::new(user).create_dm_channel(http).await?.id)
+}
+
+fn user_id(couple: &Couple, slot: Slot) -> Option<u64> {
+    couple.partner(slot).external_id.as_deref().and_then(|s| s.parse().ok())
+}
+
+/// Posts a prompt. The nonce is derived from the delivery, with
+/// `enforce_nonce`, so a retry after a crash returns the message already posted
+/// instead of posting it twice.
+pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::Result<()> {
+    let Some(p) = engine.prepare(d.id).await? else {
+        return Ok(());
+    };
+    let Some(home) = links::home(engine.pool(), p.couple.id).await? else {
+        anyhow::bail!("couple has no home on Discord");
+    };
+    let library = engine.library();
+    let mut first_message = None;
+    match home.channel_id {
+        Some(channel) => {
+            let message = CreateMessage::new()
+                .embed(render::prompt_embed(library, &p, None))
+                .components(render::prompt_buttons(d.id, p.kind))
+                .allowed_mentions(CreateAllowedMentions::new())
+                .nonce(nonce(format!("p{}", d.id)))
+                .enforce_nonce(true);
+            let sent = ChannelId::new(channel).send_message(http, message).await?;
+            links::add_message(engine.pool(), d.id, None, channel, sent.id.get()).await?;
+            first_message = Some(sent.id.get());
+        }
+        None => {
+            for slot in Slot::BOTH {
+                let Some(user) = user_id(&p.couple, slot) else { continue };
+                let result: serenity::Result<(ChannelId, MessageId)> = async {
+                    let channel = dm(http, user).await?;
+                    let message = CreateMessage::new()
+                        .embed(render::prompt_embed(library, &p, Some(slot)))
+                        .components(render::prompt_buttons(d.id, p.kind))
+                        .nonce(nonce(format!("p{}s{}", d.id, slot.index())))
+                        .enforce_nonce(true);
+                    let sent = channel.send_message(http, message).await?;
+                    Ok((channel, sent.id))
+                }
+                .await;
+                match result {
+                    Ok((channel, message)) => {
+                        links::add_message(engine.pool(), d.id, Some(slot), channel.get(), message.get()).await?;
+                        first_message.get_or_insert(message.get());
+                    }
+                    Err(e) => {
+                        tracing::warn!(couple_id = p.couple.id, slot = slot.index(), error = %e, "could not DM a prompt")
+                    }
+                }
+            }
+        }
+    }
+    match first_message {
+        Some(m) => engine.mark_sent(d.id, Some(&m.to_string())).await?,
+        None => anyhow::bail!("the prompt reached neither partner"),
+    }
+    Ok(())
+}
+
+/// Posts both answers together: in a thread under the prompt in the couple's
+/// channel, or to each partner in DMs.
+pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: &Reveal) -> anyhow::Result<()> {
+    let home = links::home(engine.pool(), couple.id).await?;
+    let chosen = reveal.delivery.chosen.as_ref();
+    let mut parts = vec![text::reveal_heading().to_string()];
+    for r in &reveal.responses {
+        let prompt = chosen.and_then(|c| engine.library().prompt(&c.prompts[r.slot.index()]));
+        let same_prompt = chosen.is_some_and(|c| c.prompts[0] == c.prompts[1]);
+        parts.extend(render::revealed_answer(
+            &couple.partner(r.slot).name,
+            prompt.filter(|_| !same_prompt).map(|p| p.text.as_str()),
+            r.body.as_deref(),
+            r.done,
+        ));
+    }
+    let messages = links::messages(engine.pool(), reveal.delivery.id).await?;
+    let day = instant(reveal.delivery.occurrence)
+        .with_timezone(&crate::core::schedule::parse_zone(&couple.tz).unwrap_or(chrono_tz::UTC))
+        .format("%a %-d %b")
+        .to_string();
+    match home {
+        Some(Home { channel_id: Some(channel), .. }) => {
+            let message = messages.iter().find(|(slot, ..)| slot.is_none()).map(|(_, _, m)| *m);
+            let target = match message {
+                Some(m) => ChannelId::new(channel)
+                    .create_thread_from_message(
+                        http,
+                        MessageId::new(m),
+                        CreateThread::new(text::reveal_thread_name(&day)),
+                    )
+                    .await
+                    .map(|t| t.id)
+                    .unwrap_or(ChannelId::new(channel)),
+                None => ChannelId::new(channel),
+            };
+            for (i, part) in parts.iter().enumerate() {
+                let message = CreateMessage::new()
+                    .content(part)
+                    .allowed_mentions(CreateAllowedMentions::new())
+                    .nonce(nonce(format!("v{}n{i}", reveal.delivery.id)))
+                    .enforce_nonce(true);
+                target.send_message(http, message).await?;
+            }
+            let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
+                .label("This meant something to me")
+                .style(serenity::ButtonStyle::Secondary);
+            target
+                .send_message(
+                    http,
+                    CreateMessage::new()
+                        .content("If your partner's words touched you, you can say so privately:")
+                        .button(button),
+                )
+                .await?;
+        }
+        _ => {
+            for slot in Slot::BOTH {
+                let Some(user) = user_id(couple, slot) else { continue };
+                let channel = dm(http, user).await?;
+                for (i, part) in parts.iter().enumerate() {
+                    let message = CreateMessage::new()
+                        .content(part)
+                        .nonce(nonce(format!("v{}s{}n{i}", reveal.delivery.id, slot.index())))
+                        .enforce_nonce(true);
+                    channel.send_message(http, message).await?;
+                }
+                let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
+                    .label("This meant something to me")
+                    .style(serenity::ButtonStyle::Secondary);
+                channel.send_message(http, CreateMessage::new().content("\u{200B}").button(button)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tells the couple's channel (or the other partner, in DMs) that someone
+/// answered — never what.
+pub async fn announce_answer(http: &Http, engine: &Engine, couple: &Couple, slot: Slot) -> anyhow::Result<()> {
+    let content = text::has_answered(&couple.partner(slot).name);
+    match links::home(engine.pool(), couple.id).await? {
+        Some(Home { channel_id: Some(channel), .. }) => {
+            ChannelId::new(channel)
+                .send_message(
+                    http,
+                    CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new()),
+                )
+                .await?;
+        }
+        _ => {
+            if let Some(user) = user_id(couple, slot.other()) {
+                dm(http, user).await?.send_message(http, CreateMessage::new().content(content)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Posts a notice for both partners in the couple's home.
+pub async fn notify_couple(http: &Http, engine: &Engine, couple: &Couple, content: &str) -> anyhow::Result<()> {
+    match links::home(engine.pool(), couple.id).await? {
+        Some(Home { channel_id: Some(channel), .. }) => {
+            ChannelId::new(channel)
+                .send_message(
+                    http,
+                    CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new()),
+                )
+                .await?;
+        }
+        _ => {
+            for slot in Slot::BOTH {
+                if let Some(user) = user_id(couple, slot) {
+                    dm(http, user).await?.send_message(http, CreateMessage::new().content(content)).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One gentle DM to each partner who hasn't responded a while after a prompt,
+/// with the same Answer button; a mention in the channel when their DMs are closed.
+async fn send_nudges(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<()> {
+    let now = engine.now();
+    let before = (now - settings.nudge_after).timestamp();
+    let after = before - chrono::Duration::hours(24).num_seconds();
+    for (delivery, couple_id, slot) in links::nudges_due(engine.pool(), after, before).await? {
+        let couple = engine.couple(couple_id).await?;
+        let Some(d) = engine.delivery(delivery).await? else { continue };
+        let Some(user) = user_id(&couple, slot) else { continue };
+        let kind = d.chosen.as_ref().map(|c| c.kind).unwrap_or(crate::core::model::Kind::Shared);
+        let buttons = render::prompt_buttons(delivery, kind);
+        let direct = async {
+            let channel = dm(http, user).await?;
+            channel
+                .send_message(
+                    http,
+                    CreateMessage::new().content(text::nudge(&couple.partner(slot).name)).components(buttons.clone()),
+                )
+                .await
+        }
+        .await;
+        let via = match direct {
+            Ok(_) => "dm",
+            Err(e) => {
+                tracing::info!(couple_id, slot = slot.index(), error = %e, "nudge by DM failed; trying the channel");
+                let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? else {
+                    links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), "dm").await?;
+                    continue;
+                };
+                ChannelId::new(channel)
+                    .send_message(
+                        http,
+                        CreateMessage::new()
+                            .content(text::nudge_in_channel(&format!("<@{user}>")))
+                            .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)])),
+                    )
+                    .await?;
+                "channel"
+            }
+        };
+        links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), via).await?;
+    }
+    Ok(())
+}
+
+async fn send_reflections(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<()> {
+    for r in engine.pending_reflections(500).await? {
+        let Some(reflection) = engine.prepare_reflection(&r).await? else { continue };
+        let couple = engine.couple(r.couple_id).await?;
+        let names = [couple.partners[0].name.as_str(), couple.partners[1].name.as_str()];
+        let embed = render::reflection_embed(engine.library(), &reflection, names, settings.referral.as_deref());
+        let mut first = None;
+        match links::home(engine.pool(), couple.id).await? {
+            Some(Home { channel_id: Some(channel), .. }) => {
+                let sent = ChannelId::new(channel)
+                    .send_message(
+                        http,
+                        CreateMessage::new()
+                            .embed(embed)
+                            .allowed_mentions(CreateAllowedMentions::new())
+                            .nonce(nonce(format!("r{}", r.id)))
+                            .enforce_nonce(true),
+                    )
+                    .await?;
+                first = Some(sent.id.get());
+            }
+            _ => {
+                for slot in Slot::BOTH {
+                    let Some(user) = user_id(&couple, slot) else { continue };
+                    let channel = dm(http, user).await?;
+                    let message = CreateMessage::new()
+                        .embed(embed.clone())
+                        .nonce(nonce(format!("r{}s{}", r.id, slot.index())))
+                        .enforce_nonce(true);
+                    first.get_or_insert(channel.send_message(http, message).await?.id.get());
+                }
+            }
+        }
+        engine.mark_reflection_sent(r.id, first.map(|m| m.to_string()).as_deref()).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The custom ids of mend's buttons and modals: what a click means, parsed back
+//! without trusting it (the handler still checks who clicked).
+
+use crate::core::model::Role;
+
+/// What a button or modal stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Open the answer modal for a delivery.
+    Answer(i64),
+    /// The answer modal's submit.
+    AnswerSubmit(i64),
+    Skip(i64),
+    Space(i64),
+    /// Action prompts: done / not today.
+    Done(i64),
+    NotToday(i64),
+    /// Mark the partner's revealed answer as meaningful.
+    Meaningful(i64),
+    /// A pairing invitation, accepted or declined.
+    Accept(i64),
+    Decline(i64),
+    /// Open the private "how do you come to this" question.
+    AskRole,
+    Role(Role),
+    PhaseForward,
+    PhaseBack,
+    ForgetConfirm,
+    EndConfirm,
+}
+
+const PREFIX: &str = "mend";
+
+impl Action {
+    pub fn custom_id(self) -> String {
+        let (verb, arg) = match self {
+            Action::Answer(d) => ("answer", d.to_string()),
+            Action::AnswerSubmit(d) => ("submit", d.to_string()),
+            Action::Skip(d) => ("skip", d.to_string()),
+            Action::Space(d) => ("space", d.to_string()),
+            Action::Done(d) => ("done", d.to_string()),
+            Action::NotToday(d) => ("nottoday", d.to_string()),
+            Action::Meaningful(d) => ("meaningful", d.to_string()),
+            Action::Accept(p) => ("accept", p.to_string()),
+            Action::Decline(p) => ("decline", p.to_string()),
+            Action::AskRole => ("askrole", String::new()),
+            Action::Role(r) => ("role", r.as_str().to_string()),
+            Action::PhaseForward => ("phase", "forward".into()),
+            Action::PhaseBack => ("phase", "back".into()),
+            Action::ForgetConfirm => ("forget", String::new()),
+            Action::EndConfirm => ("end", String::new()),
+        };
+        format!("{PREFIX}:{verb}:{arg}")
+    }
+
+    /// Parses a custom id; anything not made by mend is `None`.
+    pub fn parse(custom_id: &str) -> Option<Action> {
+        let mut parts = custom_id.splitn(3, ':');
+        if parts.next()? != PREFIX {
+            return None;
+        }
+        let verb = parts.next()?;
+        let arg = parts.next()?;
+        let id = || arg.parse::<i64>().ok().filter(|n| *n > 0);
+        Some(match verb {
+            "answer" => Action::Answer(id()?),
+            "submit" => Action::AnswerSubmit(id()?),
+            "skip" => Action::Skip(id()?),
+            "space" => Action::Space(id()?),
+            "done" => Action::Done(id()?),
+            "nottoday" => Action::NotToday(id()?),
+            "meaningful" => Action::Meaningful(id()?),
+            "accept" => Action::Accept(id()?),
+            "decline" => Action::Decline(id()?),
+            "askrole" if arg.is_empty() => Action::AskRole,
+            "role" => Action::Role(arg.parse().ok()?),
+            "phase" if arg == "forward" => Action::PhaseForward,
+            "phase" if arg == "back" => Action::PhaseBack,
+            "forget" if arg.is_empty() => Action::ForgetConfirm,
+            "end" if arg.is_empty() => Action::EndConfirm,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_action() -> impl Strategy<Value = Action> {
+        let id = 1i64..i64::MAX;
+        prop_oneof![
+            id.clone().prop_map(Action::Answer),
+            id.clone().prop_map(Action::AnswerSubmit),
+            id.clone().prop_map(Action::Skip),
+            id.clone().prop_map(Action::Space),
+            id.clone().prop_map(Action::Done),
+            id.clone().prop_map(Action::NotToday),
+            id.clone().prop_map(Action::Meaningful),
+            id.clone().prop_map(Action::Accept),
+            id.prop_map(Action::Decline),
+            Just(Action::AskRole),
+            prop::sample::select(Role::ALL.to_vec()).prop_map(Action::Role),
+            Just(Action::PhaseForward),
+            Just(Action::PhaseBack),
+            Just(Action::ForgetConfirm),
+            Just(Action::EndConfirm),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_action_round_trips_within_discords_limit(a in any_action()) {
+            let id = a.custom_id();
+            prop_assert!(id.len() <= 100);
+            prop_assert_eq!(Action::parse(&id), Some(a));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in ".{0,120}") {
+            let _ = Action::parse(&s);
+        }
+    }
+
+    #[test]
+    fn foreign_or_malformed_ids_are_refused() {
+        for id in [
+            "",
+            "mend",
+            "mend:answer",
+            "mend:answer:",
+            "mend:answer:-3",
+            "mend:answer:0",
+            "x:answer:1",
+            "mend:role:boss",
+            "mend:phase:sideways",
+            "mend:answer:1:2",
+        ] {
+            assert_eq!(Action::parse(id), None, "{id}");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! mend on Discord: serenity and poise around the engine. This module renders
+//! and parses; the rules live in `core` and `engine`.
+
+pub mod commands;
+pub mod components;
+pub mod deliver;
+pub mod ids;
+pub mod render;
+pub mod text;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+use serenity::{ClientBuilder, GatewayIntents, HttpBuilder};
+use tokio::sync::Notify;
+
+use crate::engine::{Engine, EngineError};
+
+/// How the bot reaches Discord and behaves; typed and checked at start-up.
+#[derive(Clone)]
+pub struct BotConfig {
+    pub token: Secret,
+    /// Register commands in this guild only (instant, for iteration) instead of globally.
+    pub guild_id: Option<u64>,
+    /// Where `discord.com` is, when not the real one (the local Discord in tests
+    /// and the sandbox), and the extra root certificate that signs it.
+    pub api_addr: Option<SocketAddr>,
+    pub extra_root_cert: Option<PathBuf>,
+    pub settings: BotSettings,
+}
+
+/// What the host decides about the bot's manner.
+#[derive(Debug, Clone)]
+pub struct BotSettings {
+    /// Timezone for new couples until they pick their own.
+    pub default_tz: String,
+    /// Schedule for new couples.
+    pub default_schedule: String,
+    pub default_reflection: String,
+    /// "When you're ready, I'm here: …" — shown in /help and reflections.
+    pub referral: Option<String>,
+    /// How long after a prompt a partner who hasn't answered gets one nudge.
+    pub nudge_after: chrono::Duration,
+    /// How long a pairing code stays valid.
+    pub pairing_ttl: chrono::Duration,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings {
+            default_tz: "UTC".into(),
+            default_schedule: "daily 20:00".into(),
+            default_reflection: "sun 19:00".into(),
+            referral: None,
+            nudge_after: chrono::Duration::hours(6),
+            pairing_ttl: chrono::Duration::minutes(30),
+        }
+    }
+}
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::fmt::Debug for BotConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotConfig")
+            .field("token", &self.token)
+            .field("guild_id", &self.guild_id)
+            .field("api_addr", &self.api_addr)
+            .field("extra_root_cert", &self.extra_root_cert)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// What every command and handler gets.
+pub struct Data {
+    pub engine: Engine,
+    pub settings: BotSettings,
+    /// Wakes the scheduler when a schedule changes (or a test moves the clock).
+    pub wake: Arc<Notify>,
+}
+
+/// The two kinds of error: one the user can act on, worded for them, and every
+/// other, which is logged once in full and shown as a generic apology.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("{0}")]
+    User(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl BotError {
+    pub fn user(s: impl Into<String>) -> Self {
+        BotError::User(s.into())
+    }
+}
+
+impl From<EngineError> for BotError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::User(u) => BotError::User(u.to_string()),
+            EngineError::Store(s) => BotError::Internal(s.into()),
+        }
+    }
+}
+
+impl From<serenity::Error> for BotError {
+    fn from(e: serenity::Error) -> Self {
+        BotError::Internal(e.into())
+    }
+}
+
+impl From<crate::store::StoreError> for BotError {
+    fn from(e: crate::store::StoreError) -> Self {
+        BotError::Internal(e.into())
+    }
+}
+
+pub type Context<'a> = poise::Context<'a, Data, BotError>;
+
+/// Why the bot could not start, worded for the host.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Discord rejected the token: check DISCORD_TOKEN (Developer Portal → your app → Bot → Reset Token)")]
+    BadToken,
+    #[error("could not read the extra root certificate {0}: {1}")]
+    Cert(PathBuf, String),
+    #[error("could not connect to Discord: {0}")]
+    Connect(String),
+}
+
+/// The HTTP client: the real discord.com, or the address configured for it.
+fn http(config: &BotConfig) -> Result<serenity::Http, StartError> {
+    let mut builder = HttpBuilder::new(config.token.expose());
+    if let Some(addr) = config.api_addr {
+        let mut client = reqwest::Client::builder().use_rustls_tls().resolve("discord.com", addr);
+        if let Some(path) = &config.extra_root_cert {
+            let pem = std::fs::read(path).map_err(|e| StartError::Cert(path.clone(), e.to_string()))?;
+            let cert =
+                reqwest::Certificate::from_pem(&pem).map_err(|e| StartError::Cert(path.clone(), e.to_string()))?;
+            client = client.add_root_certificate(cert);
+        }
+        builder = builder.client(client.build().map_err(|e| StartError::Connect(e.to_string()))?);
+    }
+    Ok(builder.build())
+}
+
+/// A running bot: its serenity client, and a handle to wake its scheduler.
+pub struct Bot {
+    pub client: serenity::Client,
+    pub wake: Arc<Notify>,
+}
+
+/// Builds the client: commands registered and the scheduler started in poise's
+/// `setup`, which runs once (not on every `Ready`, which reconnects repeat).
+pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError> {
+    let wake = Arc::new(Notify::new());
+    let settings = config.settings.clone();
+    let guild = config.guild_id;
+    let setup_wake = wake.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |error| Box::pin(on_error(error)),
+            event_handler: |framework, event| {
+                Box::pin(components::on_event(framework.serenity_context, event, framework.user_data))
+            },
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                let cmds = &framework.options().commands;
+                match guild {
+                    Some(g) => poise::builtins::register_in_guild(ctx, cmds, serenity::GuildId::new(g)).await?,
+                    None => poise::builtins::register_globally(ctx, cmds).await?,
+                }
+                let data = Data { engine, settings, wake: setup_wake };
+                deliver::spawn_scheduler(
+                    ctx.http.clone(),
+                    data.engine.clone(),
+                    data.settings.clone(),
+                    data.wake.clone(),
+                );
+                tracing::info!("mend is connected and its commands are registered");
+                Ok(data)
+            })
+        })
+        .build();
+    let intents = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
+    let client = ClientBuilder::new_with_http(http(&config)?, intents)
+        .framework(framework)
+        .await
+        .map_err(|e| StartError::Connect(e.to_string()))?;
+    Ok(Bot { client, wake })
+}
+
+/// Runs until the gateway closes; a rejected token is `StartError::BadToken`.
+pub async fn run(bot: &mut Bot) -> Result<(), StartError> {
+    match bot.client.start().await {
+        Ok(()) => Ok(()),
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => Err(StartError::BadToken),
+        Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
+            Err(StartError::BadToken)
+        }
+        Err(e) => Err(StartError::Connect(e.to_string())),
+    }
+}
+
+async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let message = match &error {
+                BotError::User(m) => m.clone(),
+                BotError::Internal(e) => {
+                    tracing::error!(command = %ctx.command().qualified_name, error = %format!("{e:#}"), "command failed");
+                    text::APOLOGY.to_string()
+                }
+            };
+            if let Err(e) = ctx.send(poise::CreateReply::default().content(message).ephemeral(true)).await {
+                tracing::warn!(error = %e, "could not tell the user about an error");
+            }
+        }
+        poise::FrameworkError::CommandCheckFailed { ctx, .. } | poise::FrameworkError::GuildOnly { ctx, .. } => {
+            let _ = ctx.send(poise::CreateReply::default().content(text::OUTSIDE_CHANNEL).ephemeral(true)).await;
+        }
+        poise::FrameworkError::ArgumentParse { ctx, input, .. } => {
+            let what = input.unwrap_or_default();
+            let _ = ctx
+                .send(
+                    poise::CreateReply::default()
+                        .content(format!("I couldn't read `{what}`. Check the option and try again."))
+                        .ephemeral(true),
+                )
+                .await;
+        }
+        other => {
+            // Setup errors and the rest: log without echoing user content.
+            tracing::error!(kind = other_kind(&other), "framework error");
+        }
+    }
+}
+
+fn other_kind(e: &poise::FrameworkError<'_, Data, BotError>) -> &'static str {
+    match e {
+        poise::FrameworkError::Setup { .. } => "setup",
+        poise::FrameworkError::EventHandler { .. } => "event handler",
+        _ => "other",
+    }
+}

@@ -1,0 +1,178 @@
+//! Turning engine values into Discord messages: embeds in pillar colours,
+//! buttons, and text split to Discord's limits.
+
+use poise::serenity_prelude as serenity;
+use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter};
+
+use super::ids::Action;
+use super::text;
+use crate::core::model::{Kind, Slot};
+use crate::core::prompts::Library;
+use crate::core::reflection::Reflection;
+use crate::engine::Prepared;
+
+/// Discord's limit for message content.
+pub const MESSAGE_LIMIT: usize = 2000;
+const FIELD_LIMIT: usize = 1024;
+const DESCRIPTION_LIMIT: usize = 4096;
+
+/// Cuts text to `max` characters (not bytes), marking the cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Splits text into pieces of at most `max` characters, at line or word breaks
+/// where possible.
+pub fn split(s: &str, max: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for word in s.split_inclusive([' ', '\n']) {
+        if current.chars().count() + word.chars().count() > max && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        if word.chars().count() > max {
+            let chars: Vec<char> = word.chars().collect();
+            for chunk in chars.chunks(max) {
+                parts.push(chunk.iter().collect());
+            }
+            continue;
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Quotes a partner's words so that nothing in them can ping, format a heading
+/// or break out of the quote.
+pub fn quote(s: &str) -> String {
+    s.lines().map(|l| format!("> {}", l.replace('@', "@\u{200B}"))).collect::<Vec<_>>().join("\n")
+}
+
+/// The daily prompt: an embed in the pillar's colour, for one reader (DMs) or
+/// for both (the couple's channel).
+pub fn prompt_embed(library: &Library, p: &Prepared, reader: Option<Slot>) -> CreateEmbed {
+    let pillar = library.pillar(&p.pillar);
+    let names = [&p.couple.partners[0].name, &p.couple.partners[1].name];
+    let description = match reader {
+        Some(slot) => p.prompts[slot.index()].text.clone(),
+        None if p.prompts[0].id == p.prompts[1].id => p.prompts[0].text.clone(),
+        None => format!("**For {}**\n{}\n\n**For {}**\n{}", names[0], p.prompts[0].text, names[1], p.prompts[1].text),
+    };
+    CreateEmbed::new()
+        .title(pillar.map_or(p.pillar.clone(), |p| p.name.clone()))
+        .colour(pillar.map_or(0x7f8c8d, |p| p.colour))
+        .description(clip(&description, DESCRIPTION_LIMIT))
+        .footer(CreateEmbedFooter::new(text::kind_footer(p.kind)))
+}
+
+/// The buttons under a prompt.
+pub fn prompt_buttons(delivery: i64, kind: Kind) -> Vec<CreateActionRow> {
+    let first = match kind {
+        Kind::Action => vec![
+            CreateButton::new(Action::Done(delivery).custom_id()).label("Done").style(ButtonStyle::Success),
+            CreateButton::new(Action::NotToday(delivery).custom_id()).label("Not today").style(ButtonStyle::Secondary),
+        ],
+        Kind::Shared | Kind::Journal => {
+            vec![CreateButton::new(Action::Answer(delivery).custom_id()).label("Answer").style(ButtonStyle::Primary)]
+        }
+    };
+    let mut row = first;
+    if kind != Kind::Action {
+        row.push(
+            CreateButton::new(Action::Skip(delivery).custom_id()).label("Skip today").style(ButtonStyle::Secondary),
+        );
+    }
+    row.push(
+        CreateButton::new(Action::Space(delivery).custom_id()).label("I need space").style(ButtonStyle::Secondary),
+    );
+    vec![CreateActionRow::Buttons(row)]
+}
+
+/// One partner's revealed answer, split to fit messages.
+pub fn revealed_answer(name: &str, prompt: Option<&str>, body: Option<&str>, done: Option<bool>) -> Vec<String> {
+    let mut out = format!("**{name}**");
+    if let Some(p) = prompt {
+        out.push_str(&format!(" — *{}*", clip(p, 300)));
+    }
+    match done {
+        Some(true) => out.push_str("\nDid it today."),
+        Some(false) => out.push_str("\nNot today."),
+        None => {}
+    }
+    if let Some(b) = body {
+        out.push('\n');
+        out.push_str(&quote(b));
+    }
+    split(&out, MESSAGE_LIMIT)
+}
+
+/// The weekly reflection as an embed.
+pub fn reflection_embed(library: &Library, r: &Reflection, names: [&str; 2], referral: Option<&str>) -> CreateEmbed {
+    let pillar_names = |ids: &[String]| -> String {
+        ids.iter().filter_map(|id| library.pillar(id)).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let mut e = CreateEmbed::new().title("Your week together").colour(0x8e7cc3);
+    if !r.appreciations.is_empty() {
+        let list: Vec<String> = r
+            .appreciations
+            .iter()
+            .map(|a| format!("**{}** wrote:\n{}", names[a.writer.index()], quote(&clip(&a.text, 300))))
+            .collect();
+        e = e.field("What mattered to you", clip(&list.join("\n\n"), FIELD_LIMIT), false);
+    }
+    let right = if r.both_answered > 0 {
+        format!("You answered {} prompt(s) together and saw each other's words.", r.both_answered)
+    } else {
+        "You kept showing up for yourselves this week; that counts.".to_string()
+    };
+    e = e.field("What went right", right, false);
+    e = e.field(
+        "The week in numbers",
+        format!(
+            "{} prompt(s) · {} answered {} · {} answered {} · small actions done: {} and {}",
+            r.prompts, names[0], r.answered[0], names[1], r.answered[1], r.actions_done[0], r.actions_done[1]
+        ),
+        false,
+    );
+    if !r.pillars_touched.is_empty() {
+        e = e.field("Pillars you touched", clip(&pillar_names(&r.pillars_touched), FIELD_LIMIT), false);
+    }
+    if !r.pillars_missed.is_empty() {
+        e = e.field("Waiting for another week", clip(&pillar_names(&r.pillars_missed), FIELD_LIMIT), false);
+    }
+    if let Some(t) = &r.topic {
+        e = e.field("One thing to talk through", clip(&t.guide, FIELD_LIMIT), false);
+    }
+    if let Some(text) = referral {
+        e = e.footer(CreateEmbedFooter::new(clip(&format!("When you're ready: {text}"), 2048)));
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_every_character_within_the_limit() {
+        let s = "word ".repeat(900) + &"x".repeat(2500);
+        let parts = split(&s, MESSAGE_LIMIT);
+        assert!(parts.iter().all(|p| p.chars().count() <= MESSAGE_LIMIT));
+        assert_eq!(parts.concat(), s);
+    }
+
+    #[test]
+    fn quotes_cannot_ping_anyone() {
+        let q = quote("hi @everyone\n@here and <@123>");
+        assert!(!q.contains("@everyone") && !q.contains("@here"));
+        assert!(q.lines().all(|l| l.starts_with("> ")));
+    }
+}

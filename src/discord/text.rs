@@ -1,0 +1,183 @@
+//! Everything mend says on Discord, in one place: it speaks to people in pain,
+//! so every sentence here is written with care.
+
+use crate::core::model::{Kind, Phase, Role};
+
+pub const APOLOGY: &str =
+    "Something went wrong on my side, and I'm sorry. Nothing you already saved is lost. Please try again in a moment.";
+
+pub const NOT_IN_A_COUPLE: &str =
+    "You're not paired with anyone on mend yet. Start with `/couple start` and invite your partner.";
+
+pub const NOT_YOURS: &str = "This belongs to another couple, so I can't act on it for you.";
+
+pub const ANSWER_SAVED_WAITING: &str =
+    "Saved. Only you can see it for now: I'll share both answers together once your partner has answered too.";
+pub const ANSWER_EDITED: &str = "Updated. Your partner still can't see it until they've answered too.";
+pub const JOURNAL_SAVED: &str = "Saved, just for you. Your partner will never see this one.";
+pub const SKIPPED: &str = "Skipped for today. No need to explain — tomorrow brings a new one.";
+pub const MARKED_MEANINGFUL: &str = "Noted. It will be in this week's reflection, among the things that mattered.";
+pub const ACTION_DONE: &str = "Lovely. Noted as done.";
+pub const ACTION_NOT_TODAY: &str = "That's okay. Noted as not today — there is no score here.";
+
+pub const HELP: &str = "**mend** gives the two of you one small prompt a day, keeps each answer private until you've both written, \
+then shows them to you together. Every week it reflects on how the week went.\n\n\
+**mend is not therapy**, and it is not a crisis service. If you or your partner are in danger or thinking of harming yourself, \
+please contact your local emergency number now, or a crisis line: in the US call or text **988**; in the UK and Ireland call \
+Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential lines in your country.\n\n\
+**Commands**\n\
+`/couple start` invite your partner · `/couple join` pair by code in DMs · `/couple end`\n\
+`/schedule set` when prompts come · `/schedule show` · `/pause` · `/resume` · `/phase`\n\
+`/history` your answers · `/export` a copy of your data · `/forget` delete what you wrote";
+
+pub fn referral(text: &str) -> String {
+    format!("\n\nWhen you're ready: {text}")
+}
+
+pub fn invitation(initiator: &str, partner_mention: &str) -> String {
+    format!(
+        "{partner_mention}, {initiator} would like to use mend with you: one small prompt a day, answered privately \
+         and shared only when you've both written. Nothing is set up unless you accept."
+    )
+}
+
+pub fn invitation_sent(partner: &str) -> String {
+    format!("I've asked {partner}. If they accept, I'll open a private channel for just the two of you.")
+}
+
+pub fn declined(partner: &str) -> String {
+    format!("{partner} would rather not for now. That's okay — nothing was created, and nothing is kept.")
+}
+
+pub fn welcome(a: &str, b: &str, schedule: &str) -> String {
+    format!(
+        "Welcome, {a} and {b}. This channel is just for the two of you (and me).\n\n\
+         Prompts will come {schedule}. Change that any time with `/schedule set`.\n\n\
+         One thing first, privately: how do you each come to this? Your answer shapes how prompts are worded for you, \
+         never blame, and your partner won't see it."
+    )
+}
+
+pub fn pairing_code(code: &str, minutes: i64) -> String {
+    format!(
+        "Your pairing code is **{code}**. Send it to your partner: they can DM me `/couple join code:{code}`. \
+         It works once, for the next {minutes} minutes."
+    )
+}
+
+pub const CODE_UNKNOWN: &str =
+    "That code doesn't match an invitation. Check for typos, or ask your partner for a fresh one.";
+pub const CODE_EXPIRED: &str = "That code has expired. Ask your partner to run `/couple start` again for a new one.";
+pub const CODE_OWN: &str = "That's your own code — send it to your partner so they can join.";
+pub const ALREADY_PAIRED: &str = "You're already paired on mend. If you'd like to start over, `/couple end` first.";
+pub const PARTNER_ALREADY_PAIRED: &str = "They're already paired with someone on mend, so I can't invite them.";
+pub const NOT_YOURSELF: &str = "You can't pair with yourself — invite your partner instead.";
+pub const NOT_A_BOT: &str = "Bots can't be partners. Invite the person you'd like to do this with.";
+pub const NOT_FOR_YOU: &str = "This invitation is for someone else.";
+pub const INVITATION_GONE: &str = "This invitation was already answered or has expired.";
+pub const OUTSIDE_CHANNEL: &str =
+    "Let's keep this in your private channel — use this command there, so it stays between the two of you.";
+pub const CANT_CREATE_CHANNEL: &str = "I don't have permission to create channels here, so I couldn't open your private space. \
+     A server admin can give me the **Manage Channels** permission, and then you can run `/couple start` again.";
+pub const ACCEPTED_BUT_NO_CHANNEL: &str = "I couldn't create your private channel, so nothing was set up. \
+     I've told whoever invited you what a server admin can do.";
+
+pub fn role_question() -> &'static str {
+    "How do you come to mend? Only you will see this, and you can change it later."
+}
+
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Hurt => "I was hurt",
+        Role::Repairing => "I broke trust",
+        Role::Drifted => "We drifted apart",
+        Role::Unsaid => "I'd rather not say",
+    }
+}
+
+pub fn role_saved(role: Role) -> String {
+    let what = match role {
+        Role::Hurt => {
+            "Thank you for telling me. Prompts will be worded for you, and moving on to the next phase will always be your call."
+        }
+        Role::Repairing => "Thank you for telling me. Prompts will help you show up with care, at your partner's pace.",
+        Role::Drifted => "Thank you. Prompts will focus on finding your way back to each other.",
+        Role::Unsaid => "That's completely fine. Prompts will be worded for you both.",
+    };
+    what.to_string()
+}
+
+pub fn has_answered(name: &str) -> String {
+    format!("{name} has answered.")
+}
+
+pub fn reveal_heading() -> &'static str {
+    "You've both answered. Here's what you wrote:"
+}
+
+pub fn reveal_thread_name(day: &str) -> String {
+    format!("Your answers · {day}")
+}
+
+pub fn kind_footer(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Shared => "Answer privately. You'll see each other's answers once you've both written.",
+        Kind::Journal => "Just for you: your partner will never see what you write here.",
+        Kind::Action => "A small thing for today. Done or not today — both are fine.",
+    }
+}
+
+pub fn modal_title(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Journal => "Just for you",
+        _ => "Your answer",
+    }
+}
+
+pub fn cannot_save(reason: &str, text: &str) -> String {
+    let shown: String = text.chars().take(1500).collect();
+    format!(
+        "{reason}\n\nSo nothing is lost, here is what you wrote — copy it and try again:\n```\n{}\n```",
+        shown.replace("```", "'''")
+    )
+}
+
+pub fn nudge(name: &str) -> String {
+    format!(
+        "Hi {name} — today's prompt is waiting whenever you're ready. No pressure: you can also skip it, and nothing is lost."
+    )
+}
+
+pub fn nudge_in_channel(mention: &str) -> String {
+    format!("{mention}, a gentle reminder: today's prompt is here whenever you're ready.")
+}
+
+pub fn paused(until: Option<&str>) -> String {
+    match until {
+        Some(u) => format!("Prompts are paused until {u}. Take the time you need."),
+        None => "Prompts are paused. `/resume` whenever you're ready — there's no hurry.".into(),
+    }
+}
+
+pub const RESUMED: &str = "Welcome back. Prompts will come again on your schedule.";
+
+pub fn space_taken(name: &str, until: &str) -> String {
+    format!("{name} is taking a little space. Prompts pause until {until}. Nothing is wrong with needing that.")
+}
+
+pub fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Atone => "Atone — honesty and responsibility",
+        Phase::Attune => "Attune — understanding each other",
+        Phase::Attach => "Attach — rebuilding closeness",
+    }
+}
+
+pub const FORGET_ASK: &str =
+    "This deletes every answer you've written on mend, for good. Your partner's own answers stay theirs. Are you sure?";
+pub const FORGOTTEN: &str = "Done. Everything you wrote on mend has been deleted.";
+pub const END_ASK: &str = "This ends mend for both of you and deletes everything mend holds for your couple: prompts, answers, schedules. Are you sure?";
+pub const ENDED: &str = "Your couple has ended on mend, and everything was deleted. Take care of yourself.";
+pub const EXPORT_SENT: &str = "I've sent you a file in your DMs with everything you can see on mend.";
+pub const EXPORT_DMS_CLOSED: &str =
+    "I couldn't DM you the file — your DMs seem closed to me. Allow DMs from this server's members and try again.";
