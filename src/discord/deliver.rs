@@ -263,7 +263,9 @@ async fn send_nudges(http: &Http, engine: &Engine, settings: &BotSettings) -> an
     let now = engine.now();
     let before = (now - settings.nudge_after).timestamp();
     let after = before - chrono::Duration::hours(24).num_seconds();
-    for (delivery, couple_id, slot) in links::nudges_due(engine.pool(), after, before).await? {
+    let due = links::nudges_due(engine.pool(), after, before).await?;
+    tracing::debug!(count = due.len(), "nudges due");
+    for (delivery, couple_id, slot) in due {
         let couple = engine.couple(couple_id).await?;
         let Some(d) = engine.delivery(delivery).await? else { continue };
         let Some(user) = user_id(&couple, slot) else { continue };

@@ -11,6 +11,7 @@ pub mod text;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use poise::serenity_prelude as serenity;
 use serenity::{ClientBuilder, GatewayIntents, HttpBuilder};
@@ -170,6 +171,22 @@ fn http(config: &BotConfig) -> Result<serenity::Http, StartError> {
 pub struct Bot {
     pub client: serenity::Client,
     pub wake: Arc<Notify>,
+    /// Gateway events serenity could not read (a payload missing a field is
+    /// dropped silently otherwise; this makes it visible).
+    pub unreadable_events: Arc<AtomicUsize>,
+}
+
+/// Counts and logs gateway events serenity could not parse.
+struct UnreadableEvents(Arc<AtomicUsize>);
+
+#[serenity::async_trait]
+impl serenity::RawEventHandler for UnreadableEvents {
+    async fn raw_event(&self, _ctx: serenity::Context, event: serenity::Event) {
+        if let serenity::Event::Unknown(unknown) = event {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tracing::warn!(kind = %unknown.kind, "Discord sent an event serenity could not read");
+        }
+    }
 }
 
 /// Builds the client: commands registered and the scheduler started in poise's
@@ -208,11 +225,13 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         })
         .build();
     let intents = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
+    let unreadable_events = Arc::new(AtomicUsize::new(0));
     let client = ClientBuilder::new_with_http(http(&config)?, intents)
         .framework(framework)
+        .raw_event_handler(UnreadableEvents(unreadable_events.clone()))
         .await
         .map_err(|e| StartError::Connect(e.to_string()))?;
-    Ok(Bot { client, wake })
+    Ok(Bot { client, wake, unreadable_events })
 }
 
 /// Runs until the gateway closes; a rejected token is `StartError::BadToken`.

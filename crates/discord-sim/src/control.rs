@@ -16,7 +16,7 @@ use crate::error::SimError;
 use crate::rest::limits::Fault;
 use crate::shared::Shared;
 use crate::sim::Sim;
-use crate::views::{ChannelView, MessageView};
+use crate::views::MessageView;
 
 type Ctx = State<Arc<Shared>>;
 type Reply = Result<Json<Value>, SimError>;
@@ -200,8 +200,7 @@ async fn commands(State(shared): Ctx, Query(q): Query<GuildQuery>) -> Reply {
 }
 
 async fn channels(State(shared): Ctx) -> Reply {
-    let list: Vec<ChannelView> = shared.read(|s| s.channels.values().map(ChannelView::from).collect());
-    ok(list)
+    ok(sim(&shared).channels())
 }
 
 async fn delete_channel(State(shared): Ctx, Path(channel): Path<u64>) -> Reply {

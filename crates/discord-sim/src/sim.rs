@@ -240,6 +240,16 @@ impl Sim {
         self.channels().into_iter().rev().find(|c| c.name == name)
     }
 
+    /// Waits until a channel or thread with this name exists (e.g. the private
+    /// channel the bot creates when a couple pairs).
+    pub async fn wait_for_channel(&self, name: &str, timeout: Duration) -> Result<ChannelView, SimError> {
+        self.shared
+            .wait_for(timeout, &format!("channel {name:?}"), |s| {
+                s.channels.values().rev().find(|c| c.name == name).map(ChannelView::from)
+            })
+            .await
+    }
+
     /// Any message by id, ephemeral or not (an admin's view, for assertions).
     pub fn message(&self, id: u64) -> Option<MessageView> {
         self.shared.read(|s| s.messages.get(&id).map(|m| MessageView::of(s, m)))

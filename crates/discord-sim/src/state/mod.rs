@@ -13,6 +13,8 @@ mod options;
 mod seed;
 mod validate;
 pub(crate) mod world;
+#[cfg(test)]
+mod world_tests;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,0 +1,160 @@
+//! The end-to-end harness: the real serenity + poise bot, over real sockets, to
+//! the project's local Discord (`discord-sim`), on a real SQLite file, with a
+//! clock the test moves.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use discord_sim::{MessageView, Sim, SimConfig, SimUser};
+use mend::clock::{Clock, ManualClock};
+use mend::core::prompts::Library;
+use mend::discord::{BotConfig, BotSettings, Secret};
+use mend::engine::{Engine, Settings};
+use tokio::sync::Notify;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestBot {
+    pub sim: Sim,
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+    pub wake: Arc<Notify>,
+    pub unreadable: Arc<AtomicUsize>,
+    shards: Arc<serenity::all::ShardManager>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn settings() -> BotSettings {
+    BotSettings {
+        default_tz: "Europe/Paris".into(),
+        default_schedule: "daily 08:30".into(),
+        default_reflection: "sun 19:00".into(),
+        referral: Some("Dr. Rivera, 555-0100".into()),
+        nudge_after: chrono::Duration::hours(6),
+        ..BotSettings::default()
+    }
+}
+
+impl TestBot {
+    pub async fn start() -> TestBot {
+        Self::start_with(SimConfig::for_tests(), settings()).await
+    }
+
+    pub async fn start_with(sim_config: SimConfig, settings: BotSettings) -> TestBot {
+        let _ = tracing_subscriber::fmt().with_env_filter("mend=debug,warn").with_test_writer().try_init();
+        let sim = Sim::start(sim_config).await.expect("the local Discord starts");
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, sim.ca_pem()).unwrap();
+        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+        let pool = mend::store::connect(&url).await.unwrap();
+        // Monday 5 January 2026, 00:00 UTC.
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
+        let library = Arc::new(Library::builtin_with(&[]).unwrap());
+        let engine = Engine::new(pool, library, clock.clone(), Settings::default());
+        let config = BotConfig {
+            token: Secret::new(sim.token()),
+            guild_id: Some(sim.guild_id()),
+            api_addr: Some(sim.https_addr()),
+            extra_root_cert: Some(ca),
+            settings,
+        };
+        let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");
+        let wake = bot.wake.clone();
+        let unreadable = bot.unreadable_events.clone();
+        let shards = bot.client.shard_manager.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mend::discord::run(&mut bot).await {
+                panic!("the bot stopped: {e}");
+            }
+        });
+        sim.wait_for_bot_ready(WAIT).await.expect("the bot connects");
+        sim.wait_for_command("couple", WAIT).await.expect("commands are registered");
+        TestBot { sim, engine, clock, wake, unreadable, shards, _dir: dir }
+    }
+
+    pub fn user(&self, name: &str) -> SimUser {
+        self.sim.user(name)
+    }
+
+    pub fn general(&self) -> u64 {
+        self.sim.channel_id("general")
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Moves mend's clock and lets the scheduler look.
+    pub fn set_time(&self, to: &str) {
+        self.clock.set(DateTime::parse_from_rfc3339(to).unwrap().with_timezone(&Utc));
+        self.wake.notify_one();
+    }
+
+    /// Waits until every claimed prompt has been sent and recorded as sent.
+    pub async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.engine.pending(1).await.unwrap().is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "prompts still pending");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Alex invites Sam in #general and Sam accepts; returns the private channel.
+    pub async fn pair(&self, a: &str, b: &str) -> u64 {
+        let (alex, sam) = (self.user(a), self.user(b));
+        let ix = alex.slash(self.general(), "couple start", serde_json::json!({"partner": sam.id()})).unwrap();
+        let invitation =
+            alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+        let accept = button(&invitation, "Accept");
+        sam.click(invitation.id, &accept).unwrap();
+        let welcome =
+            wait_until(|| sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)).await;
+        sam.wait_for_message(welcome, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
+        welcome
+    }
+
+    /// Fails the test if serenity could not read anything the local Discord sent.
+    pub fn assert_every_event_was_readable(&self) {
+        assert_eq!(self.unreadable.load(Ordering::SeqCst), 0, "serenity dropped events it could not parse");
+    }
+
+    pub async fn stop(self) {
+        self.assert_every_event_was_readable();
+        self.shards.shutdown_all().await;
+        self.sim.shutdown();
+    }
+}
+
+/// The custom id of the button labelled `label` on a message.
+pub fn button(m: &MessageView, label: &str) -> String {
+    find_button(m, label).unwrap_or_else(|| panic!("no button {label:?} on {:?}", m.components))
+}
+
+pub fn find_button(m: &MessageView, label: &str) -> Option<String> {
+    m.components
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["label"].as_str() == Some(label))
+        .and_then(|c| c["custom_id"].as_str().map(str::to_string))
+}
+
+/// The embed description of a message, if any.
+pub fn embed_text(m: &MessageView) -> String {
+    m.embeds.first().and_then(|e| e["description"].as_str()).unwrap_or_default().to_string()
+}
+
+/// Polls until `f` gives a value (the local Discord is asynchronous).
+pub async fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

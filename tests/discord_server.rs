@@ -1,0 +1,126 @@
+//! A couple in a server, end to end: pairing with consent, a private channel,
+//! the schedule, daily prompts, both answers and the reveal, a nudge, the
+//! weekly reflection — and what a third member can and cannot do.
+
+mod bot;
+
+use bot::{TestBot, WAIT, button, embed_text, find_button};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_week_for_a_couple_in_a_server() {
+    let app = TestBot::start().await;
+    let (alex, sam, casey) = (app.user("alex"), app.user("sam"), app.user("casey"));
+    let home = app.pair("alex", "sam").await;
+
+    // The private channel: both partners see it, a third member does not.
+    assert!(alex.can_see(home) && sam.can_see(home));
+    assert!(!casey.can_see(home));
+    assert!(casey.messages_in(home).is_err());
+
+    // Each partner says privately how they come to this.
+    let welcome = alex.wait_for_message(home, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
+    let ask = alex.click(welcome.id, &button(&welcome, "Tell mend privately")).unwrap();
+    let roles = alex.wait_for_response(ask, |m| m.content.contains("How do you come"), WAIT).await.unwrap();
+    assert!(roles.ephemeral);
+    alex.click(roles.id, &button(&roles, "I broke trust")).unwrap();
+    let ask = sam.click(welcome.id, &button(&welcome, "Tell mend privately")).unwrap();
+    let roles = sam.wait_for_response(ask, |m| m.content.contains("How do you come"), WAIT).await.unwrap();
+    sam.click(roles.id, &button(&roles, "I was hurt")).unwrap();
+    bot::wait_until(|| {
+        let c = futures::executor::block_on(app.engine.couple_of(&sam.id().to_string())).ok()??;
+        let couple = futures::executor::block_on(app.engine.couple(c.0)).ok()?;
+        (couple.roles() == [mend::core::model::Role::Repairing, mend::core::model::Role::Hurt]).then_some(())
+    })
+    .await;
+
+    // Timezone autocomplete and the schedule.
+    let choices = alex
+        .autocomplete_choices(
+            home,
+            "schedule set",
+            json!({"when": "daily 08:30", "timezone": "paris"}),
+            "timezone",
+            WAIT,
+        )
+        .await
+        .unwrap();
+    assert!(choices.iter().any(|c| c["value"] == "Europe/Paris"), "{choices:?}");
+    let ix = alex.slash(home, "schedule set", json!({"when": "daily 08:30", "timezone": "Europe/Paris"})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("daily 08:30"), WAIT).await.unwrap();
+    let ix = sam.slash(home, "schedule show", json!({})).unwrap();
+    let shown = sam.wait_for_response(ix, |m| m.content.contains("Prompts"), WAIT).await.unwrap();
+    assert!(shown.ephemeral && shown.content.contains("Mon 5 Jan 08:30"), "{}", shown.content);
+
+    // Monday 08:30 in Paris: the prompt arrives in the private channel.
+    app.set_time("2026-01-05T07:30:00Z");
+    let prompt = sam.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
+    assert!(!embed_text(&prompt).is_empty());
+    assert!(find_button(&prompt, "I need space").is_some());
+    let (answer, kind_is_action) = match find_button(&prompt, "Answer") {
+        Some(a) => (a, false),
+        None => (button(&prompt, "Done"), true),
+    };
+
+    // A third member clicking a button of this couple is refused.
+    let stranger = casey.click(prompt.id, &answer);
+    if let Ok(ix) = stranger {
+        let refused = casey.wait_for_response(ix, |m| m.content.contains("another couple"), WAIT).await.unwrap();
+        assert!(refused.ephemeral);
+    }
+
+    if kind_is_action {
+        alex.click(prompt.id, &answer).unwrap();
+        sam.click(prompt.id, &answer).unwrap();
+    } else {
+        let ix = alex.click(prompt.id, &answer).unwrap();
+        let modal = alex.wait_for_modal(ix, WAIT).await.unwrap();
+        assert!(modal.inputs[0].max_length.is_some());
+        let submit =
+            alex.submit_modal(ix, &[("answer", "Our walk on Sunday, when you held my hand.")], WAIT).await.unwrap();
+        let saved = alex.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
+        assert!(saved.ephemeral);
+        // The channel learns only that Alex answered, never what.
+        let notice = sam.wait_for_message(home, |m| m.content.contains("has answered"), WAIT).await.unwrap();
+        assert!(!notice.content.contains("walk"));
+        for m in sam.messages_in(home).unwrap() {
+            assert!(!m.content.contains("held my hand"), "Alex's answer leaked before the reveal: {}", m.content);
+        }
+        let ix = sam.click(prompt.id, &answer).unwrap();
+        let submit = sam.submit_modal(ix, &[("answer", "Making coffee together.")], WAIT).await.unwrap();
+        sam.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
+    }
+
+    // Both answered: revealed together in a thread under the prompt.
+    let thread =
+        bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
+    let revealed = sam.wait_for_message(thread, |m| m.content.contains("Alex"), WAIT).await.unwrap();
+    if !kind_is_action {
+        assert!(revealed.content.contains("held my hand"), "{}", revealed.content);
+        assert!(!casey.can_see(thread));
+    }
+
+    // Tuesday: Sam doesn't answer; six hours later one gentle DM nudge.
+    app.set_time("2026-01-06T07:30:00Z");
+    sam.wait_for_message(home, |m| !m.embeds.is_empty() && m.id != prompt.id, WAIT).await.unwrap();
+    app.settle().await;
+    app.set_time("2026-01-06T13:31:00Z");
+    let nudge = sam.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
+    assert!(find_button(&nudge, "I need space").is_some());
+    app.set_time("2026-01-06T13:45:00Z");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let nudges = sam.dms().iter().filter(|m| m.content.contains("waiting whenever")).count();
+    assert_eq!(nudges, 1, "only one nudge");
+
+    // Sunday 19:00: the weekly reflection.
+    app.set_time("2026-01-11T18:00:00Z");
+    let reflection = alex
+        .wait_for_message(home, |m| m.embeds.first().is_some_and(|e| e["title"] == "Your week together"), WAIT)
+        .await
+        .unwrap();
+    let fields = reflection.embeds[0]["fields"].to_string();
+    assert!(fields.contains("The week in numbers"), "{fields}");
+    assert!(reflection.embeds[0]["footer"]["text"].as_str().unwrap_or("").contains("Dr. Rivera"));
+
+    app.stop().await;
+}
