@@ -39,11 +39,17 @@ pub fn settings() -> BotSettings {
 }
 
 impl TestBot {
+    /// Commands registered in the test server only.
     pub async fn start() -> TestBot {
-        Self::start_with(SimConfig::for_tests(), settings()).await
+        Self::start_with(SimConfig::for_tests(), settings(), true).await
     }
 
-    pub async fn start_with(sim_config: SimConfig, settings: BotSettings) -> TestBot {
+    /// Commands registered globally, so they also work in DMs.
+    pub async fn start_global() -> TestBot {
+        Self::start_with(SimConfig::for_tests(), settings(), false).await
+    }
+
+    pub async fn start_with(sim_config: SimConfig, settings: BotSettings, in_guild: bool) -> TestBot {
         let _ = tracing_subscriber::fmt().with_env_filter("mend=debug,warn").with_test_writer().try_init();
         let sim = Sim::start(sim_config).await.expect("the local Discord starts");
         let dir = tempfile::tempdir().unwrap();
@@ -57,7 +63,7 @@ impl TestBot {
         let engine = Engine::new(pool, library, clock.clone(), Settings::default());
         let config = BotConfig {
             token: Secret::new(sim.token()),
-            guild_id: Some(sim.guild_id()),
+            guild_id: in_guild.then(|| sim.guild_id()),
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
             settings,

@@ -166,6 +166,18 @@ async fn limits_errors_and_nonce_dedupe() {
     assert_eq!(code(wrong.get_current_user().await.unwrap_err()), 0);
     assert_eq!(sim.requests_to("GET /users/@me").last().unwrap().status, 401);
     assert_eq!(code(http.get_channel(ChannelId::new(1234)).await.unwrap_err()), 10003);
+
+    // Routes the sim lacks still answer with Discord's JSON error shape.
+    let raw = common::reqwest_client(&sim);
+    let auth = format!("Bot {}", sim.token());
+    let missing =
+        raw.get("https://discord.com/api/v10/guilds/1/emojis").header("authorization", &auth).send().await.unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(missing.json::<serde_json::Value>().await.unwrap()["code"], 0);
+    let wrong_method =
+        raw.put("https://discord.com/api/v10/users/@me").header("authorization", &auth).send().await.unwrap();
+    assert_eq!(wrong_method.status().as_u16(), 405);
+    assert_eq!(wrong_method.json::<serde_json::Value>().await.unwrap()["message"], "405: Method Not Allowed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,6 +35,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(messages::routes())
         .merge(interactions::routes())
         .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, 0, "405: Method Not Allowed")
+        })
         .layer(middleware::from_fn_with_state(shared.clone(), gatekeeper))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared);

@@ -1,0 +1,133 @@
+//! What mend refuses, kindly and on the server side: a declined invitation, a
+//! click by someone it isn't for, a command outside the couple's channel, an
+//! answer the modal cannot hold or that is empty, a bot without the permission
+//! to create a channel, and a partner whose DMs are closed.
+
+mod bot;
+
+use bot::{TestBot, WAIT, button, find_button, settings};
+use discord_sim::SimConfig;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_invitation_creates_nothing_and_only_the_invited_can_answer_it() {
+    let app = TestBot::start().await;
+    let (alex, sam, casey) = (app.user("alex"), app.user("sam"), app.user("casey"));
+    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
+    let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+
+    let ix = casey.click(invitation.id, &button(&invitation, "Accept")).unwrap();
+    let refused = casey.wait_for_response(ix, |m| m.content.contains("someone else"), WAIT).await.unwrap();
+    assert!(refused.ephemeral);
+
+    sam.click(invitation.id, &button(&invitation, "Not now")).unwrap();
+    let updated = alex
+        .wait_for_message(app.general(), |m| m.id == invitation.id && m.content.contains("rather not"), WAIT)
+        .await
+        .unwrap();
+    assert!(find_button(&updated, "Accept").is_none(), "the buttons are gone");
+    assert!(app.sim.channels().iter().all(|c| !c.name.starts_with("mend-")), "no channel was created");
+    assert!(app.engine.couple_of(&sam.id().to_string()).await.unwrap().is_none());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_outside_the_private_channel_and_strangers_are_refused() {
+    let app = TestBot::start().await;
+    let (alex, casey) = (app.user("alex"), app.user("casey"));
+    let home = app.pair("alex", "sam").await;
+
+    let ix = alex.slash(app.general(), "schedule show", json!({})).unwrap();
+    let refused = alex.wait_for_response(ix, |m| m.content.contains("private channel"), WAIT).await.unwrap();
+    assert!(refused.ephemeral);
+
+    let ix = casey.slash(app.general(), "history", json!({})).unwrap();
+    let refused = casey.wait_for_response(ix, |m| m.content.contains("not paired"), WAIT).await.unwrap();
+    assert!(refused.ephemeral);
+
+    let ix = alex.slash(home, "schedule set", json!({"when": "daily 8pm", "timezone": "Europe/Paris"})).unwrap();
+    let bad = alex.wait_for_response(ix, |m| m.content.contains("HH:MM"), WAIT).await.unwrap();
+    assert!(bad.ephemeral && bad.content.contains("daily 08:30"), "{}", bad.content);
+
+    let ix = alex.slash(home, "couple start", json!({"partner": casey.id()})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("already paired"), WAIT).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_the_modal_cannot_hold_or_that_are_empty_are_never_lost() {
+    let app = TestBot::start().await;
+    let alex = app.user("alex");
+    let home = app.pair("alex", "sam").await;
+    // Find a day with a written prompt.
+    let mut day = 5;
+    let mut seen = Vec::new();
+    let (prompt, answer) = loop {
+        app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
+        let prompt = alex
+            .wait_for_message(
+                home,
+                |m| m.embeds.first().is_some_and(|e| e["description"].is_string()) && !seen.contains(&m.id),
+                WAIT,
+            )
+            .await
+            .unwrap();
+        seen.push(prompt.id);
+        app.settle().await;
+        if let Some(a) = find_button(&prompt, "Answer") {
+            break (prompt, a);
+        }
+        day += 1;
+        assert!(day < 20, "a written prompt within two weeks");
+    };
+    let ix = alex.click(prompt.id, &answer).unwrap();
+    let modal = alex.wait_for_modal(ix, WAIT).await.unwrap();
+    assert_eq!(modal.inputs[0].max_length, Some(1000));
+    // Discord's client will not send more than the modal allows.
+    assert!(alex.submit_modal(ix, &[("answer", &"x".repeat(1001))], WAIT).await.is_err());
+    // Only invisible characters: refused, and shown back.
+    let ix = alex.click(prompt.id, &answer).unwrap();
+    let submit = alex.submit_modal(ix, &[("answer", "\u{200B}\u{200B}")], WAIT).await.unwrap();
+    let reply = alex.wait_for_response(submit, |m| m.content.contains("looks empty"), WAIT).await.unwrap();
+    assert!(reply.ephemeral && reply.content.contains("here is what you wrote"));
+    // Markdown that could ping everyone is saved, and never pings.
+    let ix = alex.click(prompt.id, &answer).unwrap();
+    let submit = alex.submit_modal(ix, &[("answer", "@everyone I love you")], WAIT).await.unwrap();
+    alex.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_manage_channels_the_couple_is_told_what_an_admin_can_do() {
+    let mut config = SimConfig::for_tests();
+    config.world.bot_permissions &= !discord_sim::perms::bits::MANAGE_CHANNELS;
+    let app = TestBot::start_with(config, settings(), true).await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
+    let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+    sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
+    let told = alex
+        .wait_for_message(app.general(), |m| m.id == invitation.id && m.content.contains("Manage Channels"), WAIT)
+        .await
+        .unwrap();
+    assert!(told.content.contains("nothing was set up"));
+    alex.wait_for_dm(|m| m.content.contains("Manage Channels"), WAIT).await.unwrap();
+    assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_with_closed_dms_is_nudged_in_the_channel_instead() {
+    let app = TestBot::start().await;
+    let sam = app.user("sam");
+    let home = app.pair("alex", "sam").await;
+    sam.set_dms_closed(true);
+    app.set_time("2026-01-05T07:30:00Z");
+    sam.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
+    app.settle().await;
+    app.set_time("2026-01-05T13:31:00Z");
+    let nudge = sam.wait_for_message(home, |m| m.content.contains("gentle reminder"), WAIT).await.unwrap();
+    assert!(nudge.content.contains(&format!("<@{}>", sam.id())));
+    assert!(sam.dms().iter().all(|m| !m.content.contains("waiting whenever")));
+    app.stop().await;
+}
