@@ -1,0 +1,103 @@
+//! Own your data on Discord: /history, /export, /forget, /couple end, /help,
+//! /pause and /resume — each visible only to whoever asked.
+
+mod bot;
+
+use bot::{TestBot, WAIT, button, find_button};
+use serde_json::json;
+
+/// Runs days until a written (shared) prompt comes, and has both answer it.
+async fn answered_day(app: &TestBot, home: u64) -> u64 {
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let mut seen = Vec::new();
+    for day in 5..25 {
+        app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
+        let prompt = alex
+            .wait_for_message(home, |m| !m.embeds.is_empty() && !seen.contains(&m.id), WAIT)
+            .await
+            .unwrap();
+        seen.push(prompt.id);
+        app.settle().await;
+        let shared = prompt.embeds[0]["footer"]["text"].as_str().unwrap_or("").contains("each other's answers");
+        let Some(answer) = find_button(&prompt, "Answer").filter(|_| shared) else { continue };
+        for (user, text) in [(&alex, "Alex wrote about the garden."), (&sam, "Sam wrote about the rain.")] {
+            let ix = user.click(prompt.id, &answer).unwrap();
+            let submit = user.submit_modal(ix, &[("answer", text)], WAIT).await.unwrap();
+            user.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
+        }
+        return prompt.id;
+    }
+    panic!("no shared prompt in twenty days");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_export_and_help_show_only_what_this_partner_may_see() {
+    let app = TestBot::start().await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let home = app.pair("alex", "sam").await;
+    answered_day(&app, home).await;
+
+    let ix = alex.slash(home, "history", json!({})).unwrap();
+    let history = alex.wait_for_response(ix, |m| m.content.contains("garden"), WAIT).await.unwrap();
+    assert!(history.ephemeral && history.content.contains("rain"), "{}", history.content);
+
+    let ix = sam.slash(home, "export", json!({})).unwrap();
+    sam.wait_for_response(ix, |m| m.content.contains("sent you a file"), WAIT).await.unwrap();
+    let file = sam.wait_for_dm(|m| !m.attachments.is_empty(), WAIT).await.unwrap();
+    let export: serde_json::Value = serde_json::from_slice(&file.attachments[0].data).unwrap();
+    assert_eq!(export["you"].as_str().map(str::to_lowercase).as_deref(), Some("sam"));
+    let text = export.to_string();
+    assert!(text.contains("Sam wrote about the rain") && text.contains("Alex wrote about the garden"));
+
+    let ix = alex.slash(home, "help", json!({})).unwrap();
+    let help = alex.wait_for_response(ix, |m| m.content.contains("not therapy"), WAIT).await.unwrap();
+    assert!(help.ephemeral && help.content.contains("988") && help.content.contains("Dr. Rivera"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
+    let app = TestBot::start().await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let home = app.pair("alex", "sam").await;
+    let prompt = answered_day(&app, home).await;
+
+    let ix = alex.slash(home, "forget", json!({})).unwrap();
+    let ask = alex.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
+    let ix = alex.click(ask.id, &button(&ask, "Yes, delete what I wrote")).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("deleted"), WAIT).await.unwrap();
+    let ix = sam.slash(home, "history", json!({})).unwrap();
+    let history = sam.wait_for_response(ix, |m| m.content.contains("rain"), WAIT).await.unwrap();
+    assert!(!history.content.contains("garden"), "Alex's words are gone: {}", history.content);
+
+    let ix = sam.slash(home, "couple end", json!({})).unwrap();
+    let ask = sam.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
+    sam.click(ask.id, &button(&ask, "Yes, end and delete")).unwrap();
+    bot::wait_until(|| (!alex.can_see(home)).then_some(())).await;
+    assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
+    // A stale button from the ended couple is refused.
+    let stale = alex.click(prompt, "mend:skip:1");
+    if let Ok(ix) = stale {
+        alex.wait_for_response(ix, |m| m.ephemeral, WAIT).await.unwrap();
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stops_prompts_until_resume() {
+    let app = TestBot::start().await;
+    let alex = app.user("alex");
+    let home = app.pair("alex", "sam").await;
+    let ix = alex.slash(home, "pause", json!({"until": "soon"})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("couldn't read"), WAIT).await.unwrap();
+    let ix = alex.slash(home, "pause", json!({})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("paused"), WAIT).await.unwrap();
+    app.set_time("2026-01-05T07:30:00Z");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(alex.messages_in(home).unwrap().iter().all(|m| m.embeds.is_empty()), "no prompt while paused");
+    let ix = alex.slash(home, "resume", json!({})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("Welcome back"), WAIT).await.unwrap();
+    app.set_time("2026-01-06T07:30:00Z");
+    alex.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
+    app.stop().await;
+}
