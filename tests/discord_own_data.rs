@@ -12,10 +12,8 @@ async fn answered_day(app: &TestBot, home: u64) -> u64 {
     let mut seen = Vec::new();
     for day in 5..25 {
         app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
-        let prompt = alex
-            .wait_for_message(home, |m| !m.embeds.is_empty() && !seen.contains(&m.id), WAIT)
-            .await
-            .unwrap();
+        let prompt =
+            alex.wait_for_message(home, |m| !m.embeds.is_empty() && !seen.contains(&m.id), WAIT).await.unwrap();
         seen.push(prompt.id);
         app.settle().await;
         let shared = prompt.embeds[0]["footer"]["text"].as_str().unwrap_or("").contains("each other's answers");
