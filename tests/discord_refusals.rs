@@ -131,3 +131,31 @@ async fn a_partner_with_closed_dms_is_nudged_in_the_channel_instead() {
     assert!(sam.dms().iter().all(|m| !m.content.contains("waiting whenever")));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mend_run_with_a_rejected_token_says_so_in_one_line_and_exits_2() {
+    let sim = discord_sim::Sim::start(SimConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    let (addr, db) = (sim.https_addr().to_string(), format!("sqlite://{}", dir.path().join("m.db").display()));
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
+            .arg("run")
+            .env("DISCORD_TOKEN", "not-the-token")
+            .env("DISCORD_API_ADDR", addr)
+            .env("DISCORD_EXTRA_ROOT_CERT", ca)
+            .env("DATABASE_URL", db)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("mend:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("rejected the token"), "{err}");
+    assert!(!err.contains("not-the-token"), "the token is never printed");
+    sim.shutdown();
+}

@@ -226,7 +226,17 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         .build();
     let intents = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
     let unreadable_events = Arc::new(AtomicUsize::new(0));
-    let client = ClientBuilder::new_with_http(http(&config)?, intents)
+    let http = http(&config)?;
+    // Check the token now: serenity itself would only find out at the gateway,
+    // after falling back silently on some errors.
+    match http.get_current_user().await {
+        Ok(me) => tracing::info!(bot = %me.name, "token accepted"),
+        Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
+            return Err(StartError::BadToken);
+        }
+        Err(e) => return Err(StartError::Connect(e.to_string())),
+    }
+    let client = ClientBuilder::new_with_http(http, intents)
         .framework(framework)
         .raw_event_handler(UnreadableEvents(unreadable_events.clone()))
         .await
