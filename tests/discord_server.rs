@@ -56,6 +56,11 @@ async fn a_week_for_a_couple_in_a_server() {
     app.set_time("2026-01-05T07:30:00Z");
     let prompt = sam.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
     assert!(!embed_text(&prompt).is_empty());
+    let embed = &prompt.embeds[0];
+    assert!(embed["color"].as_u64().is_some_and(|c| c != 0), "in the pillar's colour");
+    if find_button(&prompt, "Answer").is_some() {
+        assert_eq!(embed["fields"][0]["name"], "Today's small action", "{embed}");
+    }
     assert!(find_button(&prompt, "I need space").is_some());
     let (answer, kind_is_action) = match find_button(&prompt, "Answer") {
         Some(a) => (a, false),

@@ -141,3 +141,14 @@ fn choose_pair(candidates: &[Vec<&Prompt>; 2], rng: &mut impl Rng) -> Option<[St
     let b = candidates[1].choose(rng)?;
     Some([a.id.clone(), b.id.clone()])
 }
+
+/// Today's small action to show beside a written prompt: an action of the same
+/// pillar worded for both and fitting the couple's phase, chosen by `n` so the
+/// same delivery always shows the same one.
+pub fn small_action<'a>(library: &'a Library, pillar: &'a str, phase: Phase, n: u64) -> Option<&'a Prompt> {
+    let actions: Vec<&Prompt> = library
+        .in_pillar(pillar)
+        .filter(|p| p.kind == Kind::Action && p.audience == Audience::Both && p.phases.contains(&phase))
+        .collect();
+    (!actions.is_empty()).then(|| actions[(n % actions.len() as u64) as usize])
+}

@@ -66,11 +66,18 @@ pub fn prompt_embed(library: &Library, p: &Prepared, reader: Option<Slot>) -> Cr
         None if p.prompts[0].id == p.prompts[1].id => p.prompts[0].text.clone(),
         None => format!("**For {}**\n{}\n\n**For {}**\n{}", names[0], p.prompts[0].text, names[1], p.prompts[1].text),
     };
-    CreateEmbed::new()
+    let mut embed = CreateEmbed::new()
         .title(pillar.map_or(p.pillar.clone(), |p| p.name.clone()))
         .colour(pillar.map_or(0x7f8c8d, |p| p.colour))
         .description(clip(&description, DESCRIPTION_LIMIT))
-        .footer(CreateEmbedFooter::new(text::kind_footer(p.kind)))
+        .footer(CreateEmbedFooter::new(text::kind_footer(p.kind)));
+    if p.kind != Kind::Action {
+        let phase = p.delivery.chosen.as_ref().map_or(p.couple.phase, |c| c.phase);
+        if let Some(action) = crate::core::select::small_action(library, &p.pillar, phase, p.delivery.id as u64) {
+            embed = embed.field("Today's small action", clip(&action.text, FIELD_LIMIT), false);
+        }
+    }
+    embed
 }
 
 /// The buttons under a prompt.
