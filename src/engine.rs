@@ -577,6 +577,33 @@ pub struct Seen {
 }
 
 impl Engine {
+    /// Reveals decided more than `settle` ago and not yet posted.
+    pub async fn unposted_reveals(&self, settle: Duration) -> Result<Vec<Reveal>> {
+        let before = ts(self.now() - settle);
+        let mut out = Vec::new();
+        for id in deliveries::unposted_reveals(&self.pool, before, 100).await? {
+            let Some(delivery) = deliveries::get(&self.pool, id).await? else { continue };
+            let answered: Vec<Response> = responses::for_delivery(&self.pool, id)
+                .await?
+                .into_iter()
+                .filter(|r| r.status == ResponseStatus::Answered)
+                .collect();
+            match <[Response; 2]>::try_from(answered) {
+                Ok(responses) => out.push(Reveal { delivery, responses }),
+                // An answer was forgotten since: nothing left to post.
+                Err(_) => deliveries::mark_reveal_posted(&self.pool, id, ts(self.now())).await?,
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn mark_reveal_posted(&self, id: DeliveryId) -> Result<()> {
+        deliveries::mark_reveal_posted(&self.pool, id, ts(self.now())).await?;
+        Ok(())
+    }
+}
+
+impl Engine {
     /// The couple and slot of a partner known outside mend by `external_id`.
     pub async fn couple_of(&self, external_id: &str) -> Result<Option<(CoupleId, Slot)>> {
         Ok(couples::find_by_external(&self.pool, external_id).await?)

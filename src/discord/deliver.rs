@@ -59,6 +59,7 @@ pub async fn step(http: &Http, engine: &Engine, settings: &BotSettings) -> anyho
             }
         })
         .await;
+    post_unposted_reveals(http, engine).await?;
     send_nudges(http, engine, settings).await?;
     send_reflections(http, engine, settings).await?;
     let next_fire = crate::store::schedules::earliest(engine.pool()).await?.map(instant);
@@ -161,15 +162,23 @@ pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: 
         Some(Home { channel_id: Some(channel), .. }) => {
             let message = messages.iter().find(|(slot, ..)| slot.is_none()).map(|(_, _, m)| *m);
             let target = match message {
-                Some(m) => ChannelId::new(channel)
+                Some(m) => match ChannelId::new(channel)
                     .create_thread_from_message(
                         http,
                         MessageId::new(m),
                         CreateThread::new(text::reveal_thread_name(&day)),
                     )
                     .await
-                    .map(|t| t.id)
-                    .unwrap_or(ChannelId::new(channel)),
+                {
+                    Ok(thread) => thread.id,
+                    // Already created by an earlier, interrupted attempt: a thread
+                    // started from a message takes the message's id.
+                    Err(e) if discord_code(&e) == Some(160004) => ChannelId::new(m),
+                    Err(e) => {
+                        tracing::warn!(couple_id = couple.id, error = %e, "could not open a reveal thread; posting in the channel");
+                        ChannelId::new(channel)
+                    }
+                },
                 None => ChannelId::new(channel),
             };
             for (i, part) in parts.iter().enumerate() {
@@ -208,6 +217,26 @@ pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: 
                     .style(serenity::ButtonStyle::Secondary);
                 channel.send_message(http, CreateMessage::new().content("\u{200B}").button(button)).await?;
             }
+        }
+    }
+    engine.mark_reveal_posted(reveal.delivery.id).await?;
+    Ok(())
+}
+
+/// Discord's JSON error code of a failed request, if it has one.
+pub fn discord_code(e: &serenity::Error) -> Option<isize> {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
+        _ => None,
+    }
+}
+
+/// Posts reveals whose posting a crash interrupted.
+async fn post_unposted_reveals(http: &Http, engine: &Engine) -> anyhow::Result<()> {
+    for reveal in engine.unposted_reveals(chrono::Duration::seconds(10)).await? {
+        let couple = engine.couple(reveal.delivery.couple_id).await?;
+        if let Err(e) = post_reveal(http, engine, &couple, &reveal).await {
+            tracing::warn!(delivery_id = reveal.delivery.id, error = %e, "could not post a reveal yet");
         }
     }
     Ok(())
@@ -269,6 +298,10 @@ async fn send_nudges(http: &Http, engine: &Engine, settings: &BotSettings) -> an
         let couple = engine.couple(couple_id).await?;
         let Some(d) = engine.delivery(delivery).await? else { continue };
         let Some(user) = user_id(&couple, slot) else { continue };
+        // Recorded before sending: after a crash a nudge may be lost, never doubled.
+        if !links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), "dm").await? {
+            continue;
+        }
         let kind = d.chosen.as_ref().map(|c| c.kind).unwrap_or(crate::core::model::Kind::Shared);
         let buttons = render::prompt_buttons(delivery, kind);
         let direct = async {
@@ -281,26 +314,21 @@ async fn send_nudges(http: &Http, engine: &Engine, settings: &BotSettings) -> an
                 .await
         }
         .await;
-        let via = match direct {
-            Ok(_) => "dm",
-            Err(e) => {
-                tracing::info!(couple_id, slot = slot.index(), error = %e, "nudge by DM failed; trying the channel");
-                let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? else {
-                    links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), "dm").await?;
-                    continue;
-                };
-                ChannelId::new(channel)
-                    .send_message(
-                        http,
-                        CreateMessage::new()
-                            .content(text::nudge_in_channel(&format!("<@{user}>")))
-                            .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)])),
-                    )
-                    .await?;
-                "channel"
-            }
-        };
-        links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), via).await?;
+        if let Err(e) = direct {
+            tracing::info!(couple_id, slot = slot.index(), error = %e, "nudge by DM failed; trying the channel");
+            let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? else {
+                continue;
+            };
+            ChannelId::new(channel)
+                .send_message(
+                    http,
+                    CreateMessage::new()
+                        .content(text::nudge_in_channel(&format!("<@{user}>")))
+                        .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)])),
+                )
+                .await?;
+            links::set_nudge_via(engine.pool(), delivery, slot, "channel").await?;
+        }
     }
     Ok(())
 }

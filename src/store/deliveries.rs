@@ -237,3 +237,25 @@ pub async fn count(exec: impl SqliteExecutor<'_>, couple: CoupleId, status: Stat
 pub async fn count_pending(exec: impl SqliteExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetch_one(exec).await?)
 }
+
+/// Revealed deliveries whose reveal was decided at or before `before` and not yet
+/// posted (a crash came between the two).
+pub async fn unposted_reveals(exec: impl SqliteExecutor<'_>, before: i64, limit: i64) -> Result<Vec<DeliveryId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE revealed_at IS NOT NULL AND reveal_posted_at IS NULL AND revealed_at <= ?
+         ORDER BY revealed_at LIMIT ?",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?)
+}
+
+pub async fn mark_reveal_posted(exec: impl SqliteExecutor<'_>, id: DeliveryId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET reveal_posted_at = ? WHERE id = ? AND reveal_posted_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}

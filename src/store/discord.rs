@@ -219,3 +219,13 @@ pub async fn record_nudge(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+pub async fn set_nudge_via(exec: impl SqliteExecutor<'_>, delivery: DeliveryId, slot: Slot, via: &str) -> Result<()> {
+    sqlx::query("UPDATE nudges SET via = ? WHERE delivery_id = ? AND slot = ?")
+        .bind(via)
+        .bind(delivery)
+        .bind(slot.index() as i64)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
