@@ -262,9 +262,15 @@ pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow:
     use crate::discord::StartError;
     let mut bot = crate::discord::build(config, engine).await.map_err(|e| InputError(e.to_string()))?;
     let shards = bot.client.shard_manager.clone();
+    let lifecycle = bot.lifecycle.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down");
+        tracing::info!("stopping: finishing work in flight");
+        if !lifecycle.stop(std::time::Duration::from_secs(10)).await {
+            tracing::warn!(
+                "work still in flight after 10 s; stopping anyway (the outbox resumes it at the next start)"
+            );
+        }
         shards.shutdown_all().await;
     });
     match crate::discord::run(&mut bot).await {

@@ -19,6 +19,7 @@ pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> 
     let FullEvent::InteractionCreate { interaction } = event else {
         return Ok(());
     };
+    let _working = data.lifecycle.enter();
     match interaction {
         Interaction::Component(c) => {
             let Some(action) = Action::parse(&c.data.custom_id) else { return Ok(()) };

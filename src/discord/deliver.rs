@@ -28,10 +28,19 @@ const FAN_OUT: usize = 16;
 const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
 
 /// Starts the scheduler: a dumb loop around `step`, woken early by `wake`.
-pub fn spawn_scheduler(http: Arc<Http>, engine: Engine, settings: BotSettings, wake: Arc<Notify>) {
+pub fn spawn_scheduler(
+    http: Arc<Http>,
+    engine: Engine,
+    settings: BotSettings,
+    wake: Arc<Notify>,
+    lifecycle: Arc<super::Lifecycle>,
+) {
     tokio::spawn(async move {
-        loop {
-            let next = match step(&http, &engine, &settings).await {
+        while !lifecycle.stopping() {
+            let running = lifecycle.enter();
+            let result = step(&http, &engine, &settings).await;
+            drop(running);
+            let next = match result {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(error = %format!("{e:#}"), "scheduler step failed");

@@ -93,12 +93,60 @@ impl std::fmt::Debug for BotConfig {
     }
 }
 
+/// Whether the bot is stopping, and the work still in flight: a stop lets the
+/// scheduler finish its step and answers being saved finish, within a bound.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    stopping: std::sync::atomic::AtomicBool,
+    in_flight: AtomicUsize,
+    idle: Notify,
+}
+
+/// Held while a piece of work runs; dropping it marks the work done.
+pub struct InFlight<'a>(&'a Lifecycle);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Lifecycle {
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self)
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Asks everything to stop and waits, at most `bound`, for work in flight.
+    /// True if it all finished in time.
+    pub async fn stop(&self, bound: std::time::Duration) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let idle = self.idle.notified();
+            if self.in_flight.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.in_flight.load(Ordering::SeqCst) == 0;
+            }
+        }
+    }
+}
+
 /// What every command and handler gets.
 pub struct Data {
     pub engine: Engine,
     pub settings: BotSettings,
     /// Wakes the scheduler when a schedule changes (or a test moves the clock).
     pub wake: Arc<Notify>,
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 /// The two kinds of error: one the user can act on, worded for them, and every
@@ -174,6 +222,7 @@ pub struct Bot {
     /// Gateway events serenity could not read (a payload missing a field is
     /// dropped silently otherwise; this makes it visible).
     pub unreadable_events: Arc<AtomicUsize>,
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 /// Counts and logs gateway events serenity could not parse.
@@ -193,6 +242,8 @@ impl serenity::RawEventHandler for UnreadableEvents {
 /// `setup`, which runs once (not on every `Ready`, which reconnects repeat).
 pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError> {
     let wake = Arc::new(Notify::new());
+    let lifecycle = Arc::new(Lifecycle::default());
+    let setup_lifecycle = lifecycle.clone();
     let settings = config.settings.clone();
     let guild = config.guild_id;
     let setup_wake = wake.clone();
@@ -212,12 +263,13 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
                     Some(g) => poise::builtins::register_in_guild(ctx, cmds, serenity::GuildId::new(g)).await?,
                     None => poise::builtins::register_globally(ctx, cmds).await?,
                 }
-                let data = Data { engine, settings, wake: setup_wake };
+                let data = Data { engine, settings, wake: setup_wake, lifecycle: setup_lifecycle };
                 deliver::spawn_scheduler(
                     ctx.http.clone(),
                     data.engine.clone(),
                     data.settings.clone(),
                     data.wake.clone(),
+                    data.lifecycle.clone(),
                 );
                 tracing::info!("mend is connected and its commands are registered");
                 Ok(data)
@@ -241,7 +293,7 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         .raw_event_handler(UnreadableEvents(unreadable_events.clone()))
         .await
         .map_err(|e| StartError::Connect(e.to_string()))?;
-    Ok(Bot { client, wake, unreadable_events })
+    Ok(Bot { client, wake, unreadable_events, lifecycle })
 }
 
 /// Runs until the gateway closes; a rejected token is `StartError::BadToken`.
