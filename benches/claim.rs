@@ -82,7 +82,8 @@ struct Figures {
 async fn measure(couples: i64) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let pool = mend::store::connect(&url).await.unwrap();
+    let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
+    let pool = mend::store::connect(&url, &cipher).await.unwrap();
     // 2026-01-05 08:30 Paris.
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 7, 30, 0).unwrap();
     let started = Instant::now();
@@ -91,7 +92,7 @@ async fn measure(couples: i64) -> Figures {
     let clock = Arc::new(ManualClock::new(at));
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
     let settings = Settings { claim_batch: DUE, ..Settings::default() };
-    let engine = Engine::new(pool.clone(), library, clock.clone(), settings);
+    let engine = Engine::new(pool.clone(), cipher, library, clock.clone(), settings);
 
     let mut claim = Vec::new();
     for _ in 0..7 {

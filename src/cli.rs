@@ -13,6 +13,7 @@ use crate::clock::SystemClock;
 use crate::config::StoreConfig;
 use crate::core::prompts::{Library, PILLARS};
 use crate::core::schedule::Schedule;
+use crate::crypto::{Cipher, Key};
 use crate::engine::{Engine, Settings};
 use crate::simulate::{self, SimOptions};
 
@@ -42,6 +43,9 @@ pub enum Command {
     /// Try mend with no Discord account: a local Discord with a server and two
     /// users, and mend connected to it.
     Sandbox(SandboxArgs),
+    /// Write a new encryption key for answers at rest to FILE (owner-only; never
+    /// overwrites). Then set MEND_KEY_FILE=FILE.
+    Keygen { file: PathBuf },
     /// Open the database (creating and migrating it if needed) and say what it holds.
     Status,
     /// Run the whole engine on a simulated clock with scripted couples, print the
@@ -207,6 +211,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run(args) => run_bot(&cli.store, args).await,
         Command::Sandbox(args) => sandbox(&cli.store, args).await,
+        Command::Keygen { file } => {
+            Key::write_new(&file).map_err(|e| InputError(e.to_string()))?;
+            println!(
+                "wrote a new key to {} (readable by you only). Keep a copy somewhere safe: without it, answers cannot be read.",
+                file.display()
+            );
+            println!("then: export MEND_KEY_FILE={}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status => status(&cli.store).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
@@ -230,11 +243,25 @@ pub fn load_library(store: &StoreConfig) -> anyhow::Result<Library> {
 }
 
 /// Opens the configured database and builds an engine on the system clock.
-pub async fn engine(store: &StoreConfig, library: Library) -> anyhow::Result<Engine> {
-    let pool = crate::store::connect(&store.url())
-        .await
-        .with_context(|| format!("could not open the database {}", store.database_url))?;
-    Ok(Engine::new(pool, Arc::new(library), Arc::new(SystemClock), Settings::default()))
+/// Opens the configured database with `key` and builds an engine on the system clock.
+pub async fn engine(store: &StoreConfig, library: Library, key: &Key) -> anyhow::Result<Engine> {
+    let cipher = Cipher::new(key);
+    let pool = open(store, &cipher).await?;
+    Ok(Engine::new(pool, cipher, Arc::new(library), Arc::new(SystemClock), Settings::default()))
+}
+
+/// Opens the database; a wrong key is the host's to fix, so it is one line.
+async fn open(store: &StoreConfig, cipher: &Cipher) -> anyhow::Result<sqlx::SqlitePool> {
+    match crate::store::connect(&store.url(), cipher).await {
+        Ok(pool) => Ok(pool),
+        Err(crate::store::StoreError::Key(e)) => Err(InputError(e.to_string()).into()),
+        Err(e) => Err(InputError(format!("could not open the database {}: {e}", store.database_url)).into()),
+    }
+}
+
+/// The encryption key from MEND_KEY or MEND_KEY_FILE.
+fn key_from_env() -> anyhow::Result<Key> {
+    Key::from_env().map_err(|e| InputError(e.to_string()).into())
 }
 
 async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -246,7 +273,7 @@ async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode>
     })?;
     let settings = args.bot.settings()?;
     let library = load_library(store)?;
-    let engine = engine(store, library).await?;
+    let engine = engine(store, library, &key_from_env()?).await?;
     let config = crate::discord::BotConfig {
         token: crate::discord::Secret::new(token.trim()),
         guild_id: args.guild_id,
@@ -300,7 +327,15 @@ async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::Result<ExitC
     std::fs::write(&ca, sim.ca_pem()).with_context(|| format!("could not write {}", ca.display()))?;
     let store = StoreConfig { database_url: crate::config::database_url(&args.db.to_string_lossy()), ..store.clone() };
     let library = load_library(&store)?;
-    let engine = engine(&store, library).await?;
+    let key_path = args.db.with_extension("key");
+    let key = match Key::from_file(&key_path) {
+        Ok(key) if args.keep => key,
+        _ => {
+            let _ = std::fs::remove_file(&key_path);
+            Key::write_new(&key_path).map_err(|e| InputError(e.to_string()))?
+        }
+    };
+    let engine = engine(&store, library, &key).await?;
     let settings = crate::discord::BotSettings {
         default_tz: "UTC".into(),
         default_schedule: "*/2 * * * *".into(),
@@ -352,9 +387,7 @@ async fn shutdown_signal() {
 }
 
 async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
-    let pool = crate::store::connect(&store.url())
-        .await
-        .map_err(|e| InputError(format!("could not open the database {}: {e}", store.database_url)))?;
+    let pool = open(store, &Cipher::new(&key_from_env()?)).await?;
     let now = Utc::now();
     let (couples, paused) = crate::store::couples::count(&pool, now.timestamp()).await?;
     let pending = crate::store::deliveries::count_pending(&pool).await?;

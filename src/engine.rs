@@ -16,9 +16,10 @@ use crate::core::prompts::{Library, Prompt};
 use crate::core::reflection::{Reflection, WeekItem};
 use crate::core::schedule::{Schedule, ScheduleError};
 use crate::core::select::{self, pick_prompt};
+use crate::crypto::Cipher;
 use crate::store::couples::{self, Couple, CoupleId, Partner};
 use crate::store::deliveries::{self, Chosen, Delivery, DeliveryId, NewDelivery, Status};
-use crate::store::responses::{self, Response, ResponseStatus};
+use crate::store::responses::{self, NewResponse, Response, ResponseStatus};
 use crate::store::{self, StoreError, reflections, schedules};
 
 /// How the engine behaves; the defaults suit production.
@@ -150,6 +151,7 @@ pub struct Saved {
 #[derive(Clone)]
 pub struct Engine {
     pool: SqlitePool,
+    cipher: Cipher,
     library: Arc<Library>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -164,8 +166,15 @@ pub fn instant(secs: i64) -> DateTime<Utc> {
 }
 
 impl Engine {
-    pub fn new(pool: SqlitePool, library: Arc<Library>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        Engine { pool, library, clock, settings }
+    /// `cipher` seals answer text at rest; it must be the one `pool` was opened with.
+    pub fn new(
+        pool: SqlitePool,
+        cipher: Cipher,
+        library: Arc<Library>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Engine { pool, cipher, library, clock, settings }
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -402,7 +411,7 @@ impl Engine {
     }
 
     pub async fn responses(&self, id: DeliveryId) -> Result<Vec<Response>> {
-        Ok(responses::for_delivery(&self.pool, id).await?)
+        Ok(responses::for_delivery(&self.pool, &self.cipher, id).await?)
     }
 
     /// Saves a partner's answer (an edit while not yet revealed replaces it). When
@@ -422,12 +431,20 @@ impl Engine {
             }
             _ => {}
         }
-        let before = responses::for_delivery(&mut *tx, id).await?;
+        let before = responses::for_delivery(&mut *tx, &self.cipher, id).await?;
         let edited = before.iter().any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
-        responses::upsert(&mut *tx, id, slot, ResponseStatus::Answered, answer.body(), answer.done(), now).await?;
+        let saved = NewResponse {
+            delivery: id,
+            slot,
+            status: ResponseStatus::Answered,
+            body: answer.body(),
+            done: answer.done(),
+            at: now,
+        };
+        responses::upsert(&mut *tx, &self.cipher, saved).await?;
         let mut reveal = None;
         if chosen.kind != Kind::Journal {
-            let after = responses::for_delivery(&mut *tx, id).await?;
+            let after = responses::for_delivery(&mut *tx, &self.cipher, id).await?;
             let both = after.iter().filter(|r| r.status == ResponseStatus::Answered).count() == 2;
             if both && deliveries::set_revealed(&mut *tx, id, now).await? {
                 let [a, b]: [Response; 2] = after.try_into().expect("two answered responses");
@@ -464,13 +481,14 @@ impl Engine {
         if delivery.revealed_at.is_some() {
             return Err(UserError::AlreadyRevealed.into());
         }
-        let answered = responses::for_delivery(&mut *tx, id)
+        let answered = responses::for_delivery(&mut *tx, &self.cipher, id)
             .await?
             .iter()
             .any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
         // A skip never throws away an answer already written.
         if !answered {
-            responses::upsert(&mut *tx, id, slot, status, None, None, now).await?;
+            let r = NewResponse { delivery: id, slot, status, body: None, done: None, at: now };
+            responses::upsert(&mut *tx, &self.cipher, r).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -536,7 +554,7 @@ impl Engine {
     /// The reflection on a couple's deliveries in `[from, to)`.
     pub async fn reflection(&self, couple: CoupleId, from: i64, to: i64) -> Result<Reflection> {
         let delivered = deliveries::for_couple(&self.pool, couple, from, to).await?;
-        let answers = responses::for_couple(&self.pool, couple, from, to).await?;
+        let answers = responses::for_couple(&self.pool, &self.cipher, couple, from, to).await?;
         let items: Vec<WeekItem> = delivered
             .iter()
             .filter(|d| d.status == Status::Sent)
@@ -583,7 +601,7 @@ impl Engine {
         let mut out = Vec::new();
         for id in deliveries::unposted_reveals(&self.pool, before, 100).await? {
             let Some(delivery) = deliveries::get(&self.pool, id).await? else { continue };
-            let answered: Vec<Response> = responses::for_delivery(&self.pool, id)
+            let answered: Vec<Response> = responses::for_delivery(&self.pool, &self.cipher, id)
                 .await?
                 .into_iter()
                 .filter(|r| r.status == ResponseStatus::Answered)
@@ -628,6 +646,7 @@ impl Engine {
         let mut tx = store::begin_write(&self.pool).await?;
         couples::delete(&mut *tx, couple).await?;
         tx.commit().await?;
+        store::scrub(&self.pool).await?;
         Ok(())
     }
 
@@ -636,13 +655,14 @@ impl Engine {
         let mut tx = store::begin_write(&self.pool).await?;
         let n = responses::delete_for_partner(&mut *tx, couple, slot).await?;
         tx.commit().await?;
+        store::scrub(&self.pool).await?;
         Ok(n)
     }
 
     /// What a partner may see of their couple's deliveries, newest first.
     pub async fn seen_by(&self, couple: CoupleId, slot: Slot, limit: usize) -> Result<Vec<Seen>> {
         let delivered = deliveries::for_couple(&self.pool, couple, 0, i64::MAX).await?;
-        let answers = responses::for_couple(&self.pool, couple, 0, i64::MAX).await?;
+        let answers = responses::for_couple(&self.pool, &self.cipher, couple, 0, i64::MAX).await?;
         Ok(delivered
             .into_iter()
             .rev()

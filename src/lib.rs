@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod crypto;
 pub mod discord;
 pub mod engine;
 pub mod simulate;

@@ -21,7 +21,7 @@ use crate::core::select::{self, fits};
 use crate::engine::{Engine, Settings, instant};
 use crate::store::couples::{CoupleId, Partner};
 use crate::store::deliveries::{self, Status};
-use crate::store::responses::{self, ResponseStatus};
+use crate::store::responses::ResponseStatus;
 use crate::store::{self, reflections};
 
 #[derive(Debug, Clone)]
@@ -111,11 +111,16 @@ struct SimCouple {
 pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let tmp = tempfile::tempdir()?;
     let path = options.db.clone().unwrap_or_else(|| tmp.path().join("simulate.db"));
-    let pool = store::connect(&crate::config::database_url(&path.to_string_lossy())).await?;
+    if options.db.as_ref().is_some_and(|p| p.exists()) {
+        anyhow::bail!("{} already exists: give `--db` a new file for each simulation", path.display());
+    }
+    // A key for this run only: the simulation's answers are sealed like real ones.
+    let cipher = crate::crypto::Cipher::new(&crate::crypto::Key::generate());
+    let pool = store::connect(&crate::config::database_url(&path.to_string_lossy()), &cipher).await?;
     let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().expect("valid start");
     let end = start + Duration::days(options.days.into());
     let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(pool, library.clone(), clock.clone(), Settings::default());
+    let engine = Engine::new(pool, cipher, library.clone(), clock.clone(), Settings::default());
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut sim = Sim { engine, couples: Vec::new(), acts: BTreeMap::new(), outcome: Outcome::default(), seq: 0 };
 
@@ -513,7 +518,7 @@ impl Sim {
                         v.push(format!("couple {}: the prompt due {occ} was missed while mend was up", c.id));
                     }
                 }
-                let responses = responses::for_delivery(&pool, d.id).await?;
+                let responses = self.engine.responses(d.id).await?;
                 if let Some(revealed) = d.revealed_at {
                     let answered: Vec<_> = responses.iter().filter(|r| r.status == ResponseStatus::Answered).collect();
                     if answered.len() != 2

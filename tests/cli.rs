@@ -179,9 +179,41 @@ fn status_creates_the_database_from_database_url() {
     let o = Command::new(env!("CARGO_BIN_EXE_mend"))
         .arg("status")
         .env("DATABASE_URL", format!("sqlite://{}", path.display()))
+        .env("MEND_KEY", "11".repeat(32))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(path.exists(), "created if missing");
     assert!(stdout(&o).contains("couples: 0 (0 paused)"), "{}", stdout(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_writes_an_owner_only_key_and_mend_refuses_to_start_without_the_right_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("mend.key");
+    let o = mend(&["keygen", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(mend(&["keygen", key.to_str().unwrap()]).status.code(), Some(2), "never overwrites");
+
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let run = |envs: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+        c.arg("status").env("DATABASE_URL", &db).env_remove("MEND_KEY").env_remove("MEND_KEY_FILE");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let missing = run(&[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("mend keygen"), "{}", stderr(&missing));
+    assert!(run(&[("MEND_KEY_FILE", key.to_str().unwrap())]).status.success());
+    let wrong = run(&[("MEND_KEY", &"22".repeat(32))]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(stderr(&wrong).contains("not the one the database was written with"), "{}", stderr(&wrong));
+    let perms = std::fs::metadata(dir.path().join("m.db")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(perms, 0o600, "the database file is owner-only");
 }

@@ -146,6 +146,7 @@ async fn mend_run_with_a_rejected_token_says_so_in_one_line_and_exits_2() {
             .env("DISCORD_API_ADDR", addr)
             .env("DISCORD_EXTRA_ROOT_CERT", ca)
             .env("DATABASE_URL", db)
+            .env("MEND_KEY", "33".repeat(32))
             .output()
             .unwrap()
     })

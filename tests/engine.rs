@@ -304,3 +304,89 @@ async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let p = app.next_prompt().await;
     assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-05T07:30:00Z"));
 }
+
+/// Everything SQLite has on disk for the database: the file and its -wal.
+fn on_disk(app: &TestApp) -> Vec<u8> {
+    let mut bytes = std::fs::read(app.db_path()).unwrap();
+    bytes.extend(std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn sealed_bodies(app: &TestApp) -> Vec<Vec<u8>> {
+    sqlx::query_scalar("SELECT body FROM responses WHERE body IS NOT NULL").fetch_all(app.engine.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn answer_text_cannot_be_found_in_the_database_file() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = loop {
+        let p = app.next_prompt().await;
+        if p.kind == Kind::Shared {
+            break p;
+        }
+    };
+    app.answer(couple, &p, Slot::A, "the secret we kept about the lighthouse").await;
+    app.answer(couple, &p, Slot::B, "a second secret about the orchard").await;
+    mend::store::scrub(app.engine.pool()).await.unwrap();
+    let disk = on_disk(&app);
+    assert!(!contains(&disk, b"lighthouse") && !contains(&disk, b"orchard"), "answer text is sealed at rest");
+    // And it still reads back for the couple.
+    let bodies: Vec<_> = app.engine.responses(p.delivery.id).await.unwrap().into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies[0].as_deref(), Some("the secret we kept about the lighthouse"));
+}
+
+#[tokio::test]
+async fn forget_and_end_leave_no_trace_in_the_file() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    for day in 0..4 {
+        let p = app.next_prompt().await;
+        let answer = |who: &str| match p.kind {
+            Kind::Action => Answer::action(true, Some(&format!("{who} note {day}"))).unwrap(),
+            _ => Answer::text(&format!("{who} wrote on day {day}")).unwrap(),
+        };
+        app.engine.answer(couple, p.delivery.id, Slot::A, answer("alex")).await.unwrap();
+        app.engine.answer(couple, p.delivery.id, Slot::B, answer("sam")).await.unwrap();
+    }
+    let before = sealed_bodies(&app).await;
+    assert_eq!(before.len(), 8);
+    let alex_rows: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT body FROM responses WHERE slot = 0").fetch_all(app.engine.pool()).await.unwrap();
+
+    app.engine.forget(couple, Slot::A).await.unwrap();
+    let disk = on_disk(&app);
+    for sealed in &alex_rows {
+        assert!(!contains(&disk, sealed), "a forgotten answer's ciphertext is still in the file");
+    }
+    assert_eq!(sealed_bodies(&app).await.len(), 4, "Sam's answers stay");
+
+    let sam_rows = sealed_bodies(&app).await;
+    app.engine.end_couple(couple).await.unwrap();
+    let disk = on_disk(&app);
+    for sealed in &sam_rows {
+        assert!(!contains(&disk, sealed));
+    }
+    for table in ["couples", "partners", "schedules", "deliveries", "responses", "reflections"] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(app.engine.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} still holds rows of the ended couple");
+    }
+    assert!(!contains(&disk, b"Alex") && !contains(&disk, b"Sam"), "partner names are gone");
+}
+
+#[tokio::test]
+async fn a_different_key_cannot_open_the_database() {
+    let app = TestApp::new().await;
+    app.couple(DRIFTED).await;
+    let url = format!("sqlite://{}", app.db_path().display());
+    let other = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
+    let err = mend::store::connect(&url, &other).await.unwrap_err();
+    assert!(err.to_string().contains("not the one the database was written with"), "{err}");
+}

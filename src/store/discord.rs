@@ -229,3 +229,12 @@ pub async fn set_nudge_via(exec: impl SqliteExecutor<'_>, delivery: DeliveryId, 
         .await?;
     Ok(())
 }
+
+/// Forgets every invitation a user made or received.
+pub async fn delete_pairings_of(exec: impl SqliteExecutor<'_>, user: u64) -> Result<()> {
+    sqlx::query("DELETE FROM pairings WHERE initiator = ?1 OR partner = ?1")
+        .bind(user.to_string())
+        .execute(exec)
+        .await?;
+    Ok(())
+}

@@ -16,6 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use sqlx::SqlitePool as Pool;
 
+use crate::crypto::{Cipher, KeyError};
+
 /// A failure of the database, logged in full and never shown to a user.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -25,6 +27,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database holds a value mend does not understand: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -33,16 +37,65 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// WAL lets readers go on while one writer writes; the busy timeout makes a
 /// writer wait for another instead of failing with "database is locked".
-pub async fn connect(url: &str) -> Result<SqlitePool> {
+/// `secure_delete` overwrites deleted rows, so forgotten data leaves no trace in
+/// the file. The file is created readable by its owner only, and the key is
+/// checked against the one the database was written with.
+pub async fn connect(url: &str, cipher: &Cipher) -> Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .pragma("secure_delete", "ON");
+    let path = options.get_filename().to_path_buf();
+    if !path.as_os_str().is_empty() && path != std::path::Path::new(":memory:") {
+        owner_only(&path)?;
+    }
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     sqlx::migrate!().run(&pool).await?;
+    check_key(&pool, cipher).await?;
     Ok(pool)
+}
+
+/// Creates the database file readable and writable by its owner only (SQLite
+/// gives its -wal and -shm files the same mode), or tightens an existing one.
+fn owner_only(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io = |e: std::io::Error| StoreError::Sqlx(sqlx::Error::Io(e));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            }
+            Err(e) => return Err(io(e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+const KEY_CHECK: &[u8] = b"mend key check";
+
+async fn check_key(pool: &SqlitePool, cipher: &Cipher) -> Result<()> {
+    let stored: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?;
+    match stored {
+        Some(sealed) => match cipher.open(&sealed, b"key_check") {
+            Ok(plain) if plain == KEY_CHECK => Ok(()),
+            _ => Err(StoreError::Key(KeyError::Wrong)),
+        },
+        None => {
+            sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, ?) ON CONFLICT DO NOTHING")
+                .bind(cipher.seal(KEY_CHECK, b"key_check"))
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    }
 }
 
 /// Begins a transaction that takes the write lock at once, so two writers queue
@@ -55,4 +108,11 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
 /// snowflakes) are kept as decimal text, so no conversion can overflow.
 pub(crate) fn parse_enum<T: FromStr<Err = String>>(value: &str) -> Result<T> {
     value.parse().map_err(StoreError::Corrupt)
+}
+
+/// Folds the write-ahead log into the database and empties it, so rows just
+/// deleted (and overwritten, with `secure_delete`) leave no copy in the -wal file.
+pub async fn scrub(pool: &SqlitePool) -> Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    Ok(())
 }

@@ -6,6 +6,7 @@ use sqlx::{Row, SqliteExecutor};
 use super::deliveries::DeliveryId;
 use super::{Result, StoreError};
 use crate::core::model::Slot;
+use crate::crypto::Cipher;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseStatus {
@@ -36,8 +37,21 @@ pub struct Response {
     pub meaningful_at: Option<i64>,
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Response> {
+/// What a response's text is sealed to: its row.
+fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
+    format!("response:{delivery}:{slot}").into_bytes()
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Response> {
     let slot: i64 = r.try_get("slot")?;
+    let delivery_id: i64 = r.try_get("delivery_id")?;
+    let sealed: Option<Vec<u8>> = r.try_get("body")?;
+    let body = sealed
+        .map(|s| {
+            let plain = cipher.open(&s, &context(delivery_id, slot))?;
+            String::from_utf8(plain).map_err(|_| StoreError::Corrupt("answer text is not UTF-8".into()))
+        })
+        .transpose()?;
     let status = match r.try_get::<&str, _>("status")? {
         "answered" => ResponseStatus::Answered,
         "skipped" => ResponseStatus::Skipped,
@@ -45,10 +59,10 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Response> {
         other => return Err(StoreError::Corrupt(format!("response status `{other}`"))),
     };
     Ok(Response {
-        delivery_id: r.try_get("delivery_id")?,
+        delivery_id,
         slot: Slot::from_index(slot).ok_or_else(|| StoreError::Corrupt(format!("slot {slot}")))?,
         status,
-        body: r.try_get("body")?,
+        body,
         done: r.try_get("done")?,
         answered_at: r.try_get("answered_at")?,
         edited_at: r.try_get("edited_at")?,
@@ -56,17 +70,21 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Response> {
     })
 }
 
+/// A response to save.
+#[derive(Debug, Clone, Copy)]
+pub struct NewResponse<'a> {
+    pub delivery: DeliveryId,
+    pub slot: Slot,
+    pub status: ResponseStatus,
+    pub body: Option<&'a str>,
+    pub done: Option<bool>,
+    pub at: i64,
+}
+
 /// Saves a partner's response, replacing an earlier one (an edit keeps the first
-/// answer time and records the edit time).
-pub async fn upsert(
-    exec: impl SqliteExecutor<'_>,
-    delivery: DeliveryId,
-    slot: Slot,
-    status: ResponseStatus,
-    body: Option<&str>,
-    done: Option<bool>,
-    at: i64,
-) -> Result<()> {
+/// answer time and records the edit time). The text is sealed to its row.
+pub async fn upsert(exec: impl SqliteExecutor<'_>, cipher: &Cipher, r: NewResponse<'_>) -> Result<()> {
+    let NewResponse { delivery, slot, status, body, done, at } = r;
     sqlx::query(
         "INSERT INTO responses (delivery_id, slot, status, body, done, answered_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (delivery_id, slot) DO UPDATE SET status = excluded.status, body = excluded.body,
@@ -75,7 +93,7 @@ pub async fn upsert(
     .bind(delivery)
     .bind(slot.index() as i64)
     .bind(status.as_str())
-    .bind(body)
+    .bind(body.map(|b| cipher.seal(b.as_bytes(), &context(delivery, slot.index() as i64))))
     .bind(done)
     .bind(at)
     .execute(exec)
@@ -83,7 +101,11 @@ pub async fn upsert(
     Ok(())
 }
 
-pub async fn for_delivery(exec: impl SqliteExecutor<'_>, delivery: DeliveryId) -> Result<Vec<Response>> {
+pub async fn for_delivery(
+    exec: impl SqliteExecutor<'_>,
+    cipher: &Cipher,
+    delivery: DeliveryId,
+) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
          FROM responses WHERE delivery_id = ? ORDER BY slot",
@@ -92,12 +114,18 @@ pub async fn for_delivery(exec: impl SqliteExecutor<'_>, delivery: DeliveryId) -
     .fetch_all(exec)
     .await?
     .iter()
-    .map(from_row)
+    .map(|r| from_row(r, cipher))
     .collect()
 }
 
 /// Every response to a couple's deliveries with occurrence in `[from, to)`.
-pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64, from: i64, to: i64) -> Result<Vec<Response>> {
+pub async fn for_couple(
+    exec: impl SqliteExecutor<'_>,
+    cipher: &Cipher,
+    couple: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT r.delivery_id, r.slot, r.status, r.body, r.done, r.answered_at, r.edited_at, r.meaningful_at
          FROM responses r JOIN deliveries d ON d.id = r.delivery_id
@@ -109,7 +137,7 @@ pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64, from: i64, t
     .fetch_all(exec)
     .await?
     .iter()
-    .map(from_row)
+    .map(|r| from_row(r, cipher))
     .collect()
 }
 

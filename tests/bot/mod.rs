@@ -56,11 +56,12 @@ impl TestBot {
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, sim.ca_pem()).unwrap();
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        let pool = mend::store::connect(&url).await.unwrap();
+        let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
+        let pool = mend::store::connect(&url, &cipher).await.unwrap();
         // Monday 5 January 2026, 00:00 UTC.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
         let library = Arc::new(Library::builtin_with(&[]).unwrap());
-        let engine = Engine::new(pool, library, clock.clone(), Settings::default());
+        let engine = Engine::new(pool, cipher, library, clock.clone(), Settings::default());
         let config = BotConfig {
             token: Secret::new(sim.token()),
             guild_id: in_guild.then(|| sim.guild_id()),

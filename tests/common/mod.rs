@@ -14,6 +14,7 @@ use mend::store::couples::{CoupleId, Partner};
 
 pub struct TestApp {
     pub engine: Engine,
+    pub key: mend::crypto::Key,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
     pub library: Arc<Library>,
@@ -33,25 +34,32 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
         let library = library();
-        let engine = Self::engine_on(&dir, library.clone(), clock.clone()).await;
-        TestApp { engine, clock, dir, library }
+        let key = mend::crypto::Key::generate();
+        let engine = Self::engine_on(&dir, &key, library.clone(), clock.clone()).await;
+        TestApp { engine, key, clock, dir, library }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
     }
 
-    async fn engine_on(dir: &tempfile::TempDir, library: Arc<Library>, clock: Arc<ManualClock>) -> Engine {
+    async fn engine_on(
+        dir: &tempfile::TempDir,
+        key: &mend::crypto::Key,
+        library: Arc<Library>,
+        clock: Arc<ManualClock>,
+    ) -> Engine {
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        let pool = mend::store::connect(&url).await.unwrap();
-        Engine::new(pool, library, clock, Settings::default())
+        let cipher = mend::crypto::Cipher::new(key);
+        let pool = mend::store::connect(&url, &cipher).await.unwrap();
+        Engine::new(pool, cipher, library, clock, Settings::default())
     }
 
     /// Throws the engine away, as a crash would, and starts a new one on the
     /// same database file.
     pub async fn restart(&mut self) {
         self.engine.pool().close().await;
-        self.engine = Self::engine_on(&self.dir, self.library.clone(), self.clock.clone()).await;
+        self.engine = Self::engine_on(&self.dir, &self.key, self.library.clone(), self.clock.clone()).await;
     }
 
     pub fn advance(&self, by: Duration) {

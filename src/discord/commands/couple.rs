@@ -158,6 +158,11 @@ pub async fn end(ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn end_couple(ctx: &SerenityContext, data: &Data, couple: i64) -> Result<(), BotError> {
     let home = links::home(data.engine.pool(), couple).await?;
     let c = data.engine.couple(couple).await?;
+    for p in &c.partners {
+        if let Some(user) = p.external_id.as_deref().and_then(|s| s.parse().ok()) {
+            links::delete_pairings_of(data.engine.pool(), user).await?;
+        }
+    }
     data.engine.end_couple(couple).await?;
     match home {
         Some(Home { channel_id: Some(channel), .. }) => {

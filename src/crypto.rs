@@ -1,0 +1,194 @@
+//! Answer text is encrypted at rest with XChaCha20-Poly1305 (an authenticated
+//! cipher), so it cannot be read from the database file. The key comes from the
+//! environment or a key file written by `mend keygen`; without it mend does not
+//! start — there is no plaintext fallback.
+
+use std::fmt;
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+
+const KEY_BYTES: usize = 32;
+const NONCE_BYTES: usize = 24;
+/// Marks the format of stored ciphertext, so it can change later.
+const VERSION: u8 = 1;
+
+/// Why a key could not be had or used, worded for the host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "no encryption key: run `mend keygen mend.key` once, then set MEND_KEY_FILE=mend.key (or MEND_KEY to its 64 hex characters)"
+    )]
+    Missing,
+    #[error("the encryption key must be 64 hex characters (32 bytes); {0}")]
+    Malformed(String),
+    #[error("could not read the key file {0}: {1}")]
+    Unreadable(String, String),
+    #[error("the key file {0} can be read by other users; run `chmod 600 {0}`")]
+    Exposed(String),
+    #[error(
+        "this encryption key is not the one the database was written with; use the original MEND_KEY / MEND_KEY_FILE"
+    )]
+    Wrong,
+    #[error("{0} already exists; mend will not overwrite a key (answers written with it would become unreadable)")]
+    Exists(String),
+}
+
+/// A 32-byte key. Never printed.
+#[derive(Clone)]
+pub struct Key([u8; KEY_BYTES]);
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key(…)")
+    }
+}
+
+impl Key {
+    pub fn generate() -> Key {
+        let mut k = [0u8; KEY_BYTES];
+        rand::rng().fill_bytes(&mut k);
+        Key(k)
+    }
+
+    pub fn from_hex(s: &str) -> Result<Key, KeyError> {
+        let bytes = hex::decode(s.trim()).map_err(|e| KeyError::Malformed(e.to_string()))?;
+        let k: [u8; KEY_BYTES] =
+            bytes.try_into().map_err(|b: Vec<u8>| KeyError::Malformed(format!("got {} bytes", b.len())))?;
+        Ok(Key(k))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Reads a key file, refusing one other users could read.
+    pub fn from_file(path: &Path) -> Result<Key, KeyError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Unreadable(shown.clone(), e.to_string()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| KeyError::Unreadable(shown.clone(), e.to_string()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(KeyError::Exposed(shown));
+            }
+        }
+        Key::from_hex(&text)
+    }
+
+    /// `MEND_KEY` (hex) or else `MEND_KEY_FILE`.
+    pub fn from_env() -> Result<Key, KeyError> {
+        match (std::env::var("MEND_KEY").ok().filter(|k| !k.trim().is_empty()), std::env::var_os("MEND_KEY_FILE")) {
+            (Some(hex), _) => Key::from_hex(&hex),
+            (None, Some(file)) if !file.is_empty() => Key::from_file(Path::new(&file)),
+            _ => Err(KeyError::Missing),
+        }
+    }
+
+    /// Writes a new key to `path`, readable by its owner only; never overwrites.
+    pub fn write_new(path: &Path) -> Result<Key, KeyError> {
+        use std::io::Write;
+        let shown = path.display().to_string();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => KeyError::Exists(shown.clone()),
+            _ => KeyError::Unreadable(shown.clone(), e.to_string()),
+        })?;
+        let key = Key::generate();
+        writeln!(file, "{}", key.to_hex()).map_err(|e| KeyError::Unreadable(shown, e.to_string()))?;
+        Ok(key)
+    }
+}
+
+/// Encrypts and decrypts answer text, bound to where it is stored.
+#[derive(Clone)]
+pub struct Cipher(XChaCha20Poly1305);
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(…)")
+    }
+}
+
+impl Cipher {
+    pub fn new(key: &Key) -> Cipher {
+        Cipher(XChaCha20Poly1305::new((&key.0).into()))
+    }
+
+    /// `version ‖ nonce ‖ ciphertext+tag`. `context` (e.g. the row it belongs
+    /// to) is authenticated, so a ciphertext moved to another row fails to open.
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .0
+            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: context })
+            .expect("encryption of an in-memory buffer cannot fail");
+        let mut out = Vec::with_capacity(1 + NONCE_BYTES + sealed.len());
+        out.push(VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if sealed.len() < 1 + NONCE_BYTES || sealed[0] != VERSION {
+            return Err(KeyError::Wrong);
+        }
+        let (nonce, body) = sealed[1..].split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().expect("split at the nonce length");
+        self.0.decrypt(&XNonce::from(nonce), Payload { msg: body, aad: context }).map_err(|_| KeyError::Wrong)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_text_opens_only_with_its_key_and_context() {
+        let key = Key::generate();
+        let c = Cipher::new(&key);
+        let sealed = c.seal("our walk by the river".as_bytes(), b"d1s0");
+        assert!(!sealed.windows(4).any(|w| w == b"walk"));
+        assert_eq!(c.open(&sealed, b"d1s0").unwrap(), b"our walk by the river");
+        assert_eq!(c.open(&sealed, b"d2s0"), Err(KeyError::Wrong), "moved to another row");
+        assert_eq!(Cipher::new(&Key::generate()).open(&sealed, b"d1s0"), Err(KeyError::Wrong));
+        assert_ne!(c.seal(b"same", b"x"), c.seal(b"same", b"x"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn keys_round_trip_as_hex_and_never_print() {
+        let key = Key::generate();
+        assert_eq!(Key::from_hex(&key.to_hex()).unwrap().0, key.0);
+        assert_eq!(format!("{key:?}"), "Key(…)");
+        assert!(matches!(Key::from_hex("abc"), Err(KeyError::Malformed(_))));
+        assert!(matches!(Key::from_hex(&"ab".repeat(31)), Err(KeyError::Malformed(_))));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keygen_writes_an_owner_only_file_and_never_overwrites() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mend.key");
+        let key = Key::write_new(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(Key::from_file(&path).unwrap().0, key.0);
+        assert!(matches!(Key::write_new(&path), Err(KeyError::Exists(_))));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(Key::from_file(&path), Err(KeyError::Exposed(_))));
+    }
+}
