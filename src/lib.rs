@@ -12,3 +12,4 @@ pub mod discord;
 pub mod engine;
 pub mod simulate;
 pub mod store;
+pub mod telemetry;

@@ -1,0 +1,70 @@
+//! No answer text, token or key in any log line, at any level: the whole flow
+//! runs with every log enabled (`trace`, through mend's own filter) and the
+//! captured output is searched.
+
+mod bot;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use bot::{TestBot, WAIT, find_button};
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_anyone_wrote_reaches_a_log_line() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(mend::telemetry::filter("trace,discord_sim=off"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+
+    let app = TestBot::start().await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let home = app.pair("alex", "sam").await;
+    let mut said = Vec::new();
+    let mut seen = Vec::new();
+    for day in 5..20 {
+        app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
+        let prompt =
+            alex.wait_for_message(home, |m| !m.embeds.is_empty() && !seen.contains(&m.id), WAIT).await.unwrap();
+        seen.push(prompt.id);
+        app.settle().await;
+        let Some(answer) = find_button(&prompt, "Answer") else { continue };
+        for (user, text) in [(&alex, format!("zebra-lantern-{day}")), (&sam, format!("quokka-harbour-{day}"))] {
+            let ix = user.click(prompt.id, &answer).unwrap();
+            let submit = user.submit_modal(ix, &[("answer", &text)], WAIT).await.unwrap();
+            user.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
+            said.push(text);
+        }
+        if said.len() >= 4 {
+            break;
+        }
+    }
+    let ix = sam.slash(home, "history", json!({})).unwrap();
+    sam.wait_for_response(ix, |m| m.content.contains("quokka"), WAIT).await.unwrap();
+    let token = app.sim.token().to_string();
+    app.stop().await;
+
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(text.contains("couple paired"), "the capture works and mend logged its flow");
+    assert!(text.lines().count() > 5, "plenty was logged at trace:\n{text}");
+    for word in &said {
+        assert!(!text.contains(word.as_str()), "answer text {word:?} reached a log line");
+    }
+    assert!(!text.contains(&token), "the bot token reached a log line");
+}
