@@ -175,6 +175,14 @@ impl Library {
         if problems.is_empty() { Ok(library) } else { Err(problems) }
     }
 
+    /// Checks one prompt file given as text (named `name` in problems).
+    pub fn check_source(name: &str, text: &str) -> (Library, Vec<Problem>) {
+        let mut library = Library::default();
+        let mut problems = Vec::new();
+        library.read_source(Path::new(name), Ok(text.to_string()), &mut HashMap::new(), &mut problems);
+        (library, problems)
+    }
+
     fn read_file(&mut self, file: &Path, seen: &mut HashMap<String, PathBuf>, problems: &mut Vec<Problem>) {
         let text = std::fs::read_to_string(file).map_err(|e| e.to_string());
         self.read_source(file, text, seen, problems);

@@ -164,8 +164,12 @@ fn crontab(m: &str, h: &str, dom: &str, mon: &str, dow: &str) -> Result<Spec, Sc
             )));
         }
     }
-    let parsed = cron::Schedule::from_str(&format!("0 {m} {h} {dom} {mon} *"))
-        .map_err(|e| ScheduleError::Spec(format!("`{m} {h} {dom} {mon} {dow}` is not a valid crontab line ({e})")))?;
+    let parsed = cron::Schedule::from_str(&format!("0 {m} {h} {dom} {mon} *")).map_err(|e| {
+        // cron's message points at the column over several lines; keep its last, the reason.
+        let text = e.to_string();
+        let reason = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        ScheduleError::Spec(format!("`{m} {h} {dom} {mon} {dow}` is not a valid crontab line ({reason})"))
+    })?;
     let collect = |spec: &dyn Fn(u32) -> bool, range: std::ops::RangeInclusive<u32>| -> BTreeSet<u32> {
         range.filter(|&v| spec(v)).collect()
     };
