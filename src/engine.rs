@@ -401,6 +401,12 @@ impl Engine {
     }
 
     /// Records that a delivery reached its couple (`message_ref`: where).
+    /// Records that a claimed delivery cannot be sent (its couple's home is gone).
+    pub async fn mark_missed(&self, id: DeliveryId) -> Result<()> {
+        deliveries::mark_missed(&self.pool, id).await?;
+        Ok(())
+    }
+
     pub async fn mark_sent(&self, id: DeliveryId, message_ref: Option<&str>) -> Result<()> {
         deliveries::mark_sent(&self.pool, id, ts(self.now()), message_ref).await?;
         Ok(())

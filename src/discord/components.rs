@@ -16,8 +16,13 @@ use crate::engine::{EngineError, UserError};
 
 /// poise's event handler: routes component and modal interactions.
 pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> Result<(), BotError> {
-    let FullEvent::InteractionCreate { interaction } = event else {
-        return Ok(());
+    let interaction = match event {
+        FullEvent::InteractionCreate { interaction } => interaction,
+        FullEvent::ChannelDelete { channel, .. } => return on_channel_deleted(ctx, data, channel.id).await,
+        FullEvent::GuildMemberRemoval { guild_id, user, .. } => {
+            return on_member_left(ctx, data, *guild_id, user.id).await;
+        }
+        _ => return Ok(()),
     };
     let _working = data.lifecycle.enter();
     match interaction {
@@ -272,4 +277,27 @@ async fn save_answer(
         (_, false) => text::ANSWER_SAVED_WAITING,
     }
     .into())
+}
+
+/// A couple's private channel was deleted (by an admin; `/couple end` deletes
+/// the couple first, so it is not found here).
+async fn on_channel_deleted(ctx: &SerenityContext, data: &Data, channel: serenity::ChannelId) -> Result<(), BotError> {
+    if let Some(couple) = crate::store::discord::couple_of_channel(data.engine.pool(), channel.get()).await? {
+        deliver::home_unreachable(&ctx.http, &data.engine, couple, deliver::Unreachable::Gone).await?;
+    }
+    Ok(())
+}
+
+async fn on_member_left(
+    ctx: &SerenityContext,
+    data: &Data,
+    guild: serenity::GuildId,
+    user: serenity::UserId,
+) -> Result<(), BotError> {
+    let Some((couple, slot)) = data.engine.couple_of(&user.get().to_string()).await? else { return Ok(()) };
+    let home = crate::store::discord::home(data.engine.pool(), couple).await?;
+    if home.is_some_and(|h| h.guild_id == Some(guild.get())) {
+        deliver::partner_left(&ctx.http, &data.engine, couple, slot).await?;
+    }
+    Ok(())
 }

@@ -109,7 +109,17 @@ pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::
                 .allowed_mentions(CreateAllowedMentions::new())
                 .nonce(nonce(format!("p{}", d.id)))
                 .enforce_nonce(true);
-            let sent = ChannelId::new(channel).send_message(http, message).await?;
+            let sent = match ChannelId::new(channel).send_message(http, message).await {
+                Ok(sent) => sent,
+                Err(e) => {
+                    if let Some(why) = Unreachable::from_error(&e) {
+                        engine.mark_missed(d.id).await?;
+                        home_unreachable(http, engine, p.couple.id, why).await?;
+                        return Ok(());
+                    }
+                    return Err(e.into());
+                }
+            };
             links::add_message(engine.pool(), d.id, None, channel, sent.id.get()).await?;
             first_message = Some(sent.id.get());
         }
@@ -377,5 +387,75 @@ async fn send_reflections(http: &Http, engine: &Engine, settings: &BotSettings) 
         }
         engine.mark_reflection_sent(r.id, first.map(|m| m.to_string()).as_deref()).await?;
     }
+    Ok(())
+}
+
+/// Why a couple's private channel cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// The channel was deleted.
+    Gone,
+    /// mend lost the permission to see or post in it.
+    NoAccess,
+}
+
+impl Unreachable {
+    /// Errors that retrying will not fix; anything else (429, 5xx, timeouts) is
+    /// retried on the next step.
+    pub fn from_error(e: &serenity::Error) -> Option<Unreachable> {
+        match discord_code(e) {
+            Some(10003) => Some(Unreachable::Gone),
+            Some(50001 | 50013) => Some(Unreachable::NoAccess),
+            _ => None,
+        }
+    }
+}
+
+/// The couple's channel cannot be used: prompts pause instead of failing every
+/// day, and both partners are told, privately, what to do. A deleted channel
+/// moves the couple to direct messages, where `/resume` brings prompts back.
+pub async fn home_unreachable(http: &Http, engine: &Engine, couple_id: i64, why: Unreachable) -> anyhow::Result<()> {
+    let Some(home) = links::home(engine.pool(), couple_id).await? else { return Ok(()) };
+    let couple = engine.couple(couple_id).await?;
+    if why == Unreachable::Gone {
+        links::set_home(engine.pool(), &Home { channel_id: None, ..home }).await?;
+    }
+    match engine.pause(couple_id, None).await {
+        Ok(()) | Err(crate::engine::EngineError::User(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::warn!(couple_id, reason = ?why, "the couple's channel is unreachable; prompts paused");
+    let message = match why {
+        Unreachable::Gone => text::CHANNEL_GONE,
+        Unreachable::NoAccess => text::CHANNEL_NO_ACCESS,
+    };
+    for slot in Slot::BOTH {
+        let Some(user) = user_id(&couple, slot) else { continue };
+        let sent =
+            async { dm(http, user).await?.send_message(http, CreateMessage::new().content(message)).await }.await;
+        if let Err(e) = sent {
+            tracing::info!(couple_id, slot = slot.index(), error = %e, "could not tell a partner their channel is unreachable");
+        }
+    }
+    Ok(())
+}
+
+/// A partner left the server: prompts pause, and the partner still there is told.
+pub async fn partner_left(http: &Http, engine: &Engine, couple_id: i64, who: Slot) -> anyhow::Result<()> {
+    let couple = engine.couple(couple_id).await?;
+    match engine.pause(couple_id, None).await {
+        Ok(()) | Err(crate::engine::EngineError::User(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let message = text::partner_left(&couple.partner(who).name);
+    if let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? {
+        let _ = ChannelId::new(channel)
+            .send_message(http, CreateMessage::new().content(&message).allowed_mentions(CreateAllowedMentions::new()))
+            .await;
+    }
+    if let Some(user) = user_id(&couple, who.other()) {
+        let _ = async { dm(http, user).await?.send_message(http, CreateMessage::new().content(&message)).await }.await;
+    }
+    tracing::info!(couple_id, "a partner left the server; prompts paused");
     Ok(())
 }

@@ -276,7 +276,9 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
             })
         })
         .build();
-    let intents = GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES;
+    // GUILD_MEMBERS (privileged: "Server Members Intent" in the Developer
+    // Portal) tells mend when a partner leaves the server.
+    let intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MEMBERS | GatewayIntents::DIRECT_MESSAGES;
     let unreadable_events = Arc::new(AtomicUsize::new(0));
     let http = http(&config)?;
     // Check the token now: serenity itself would only find out at the gateway,

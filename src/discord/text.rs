@@ -181,3 +181,14 @@ pub const ENDED: &str = "Your couple has ended on mend, and everything was delet
 pub const EXPORT_SENT: &str = "I've sent you a file in your DMs with everything you can see on mend.";
 pub const EXPORT_DMS_CLOSED: &str =
     "I couldn't DM you the file — your DMs seem closed to me. Allow DMs from this server's members and try again.";
+
+pub const CHANNEL_GONE: &str = "Your private channel on the server was deleted, so I've moved the two of you to direct messages \
+     and paused prompts. Everything you wrote is still here. Whenever you're ready, `/resume` here and prompts will come to your DMs.";
+pub const CHANNEL_NO_ACCESS: &str = "I can no longer see or post in your private channel, so I've paused prompts rather than miss you every day. \
+     A server admin can give me back **View Channel** and **Send Messages** there; then `/resume` and prompts come again.";
+
+pub fn partner_left(name: &str) -> String {
+    format!(
+        "{name} is no longer in this server, so I've paused prompts. Nothing is lost. If they come back, either of you can `/resume`."
+    )
+}

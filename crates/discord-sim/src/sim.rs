@@ -256,6 +256,15 @@ impl Sim {
     }
 
     /// A server admin deletes a channel (CHANNEL_DELETE reaches the bot).
+    /// As a server admin, sets a member's (or the bot's) permission overwrite on
+    /// a channel; CHANNEL_UPDATE reaches the bot.
+    pub fn set_member_overwrite(&self, channel_id: u64, member: u64, allow: u64, deny: u64) -> Result<(), SimError> {
+        let overwrite = crate::perms::Overwrite { id: member, kind: crate::perms::OverwriteKind::Member, allow, deny };
+        self.shared
+            .write(|s| s.admin_set_overwrite(channel_id, overwrite))
+            .map_err(|e| SimError::NotFound(format!("channel {channel_id}: {}", e.message)))
+    }
+
     pub fn delete_channel(&self, channel_id: u64) -> Result<(), SimError> {
         self.shared
             .write(|s| s.delete_channel(channel_id, false))

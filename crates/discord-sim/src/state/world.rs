@@ -175,6 +175,19 @@ impl State {
         Ok(())
     }
 
+    /// A server admin sets a permission overwrite (no bot permission needed).
+    pub(crate) fn admin_set_overwrite(
+        &mut self,
+        channel_id: u64,
+        overwrite: crate::perms::Overwrite,
+    ) -> Result<(), ApiError> {
+        let c = self.channels.get_mut(&channel_id).ok_or_else(ApiError::unknown_channel)?;
+        c.overwrites.retain(|o| o.id != overwrite.id);
+        c.overwrites.push(overwrite);
+        self.channel_event("CHANNEL_UPDATE", channel_id);
+        Ok(())
+    }
+
     /// `DELETE /channels/{cid}/permissions/{oid}`.
     pub(crate) fn delete_overwrite(&mut self, channel_id: u64, target: u64) -> Result<(), ApiError> {
         self.require_bot(channel_id, bits::MANAGE_ROLES)?;
