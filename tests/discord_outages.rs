@@ -18,8 +18,9 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     let app = TestBot::start().await;
     let (alex, sam) = (app.user("alex"), app.user("sam"));
     let home = app.pair("alex", "sam").await;
-    // The next prompt meets two 429s and two 502s before it gets through.
-    app.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages", 2, 0.3));
+    // The next prompt meets two 429s, a global 429 and two 502s before it gets through.
+        app.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages", 2, 0.3));
+    app.sim.inject_fault(Fault::global_rate_limit("POST /channels/*/messages", 1, 0.3));
     app.sim.inject_fault(Fault::server_error("POST /channels/*/messages", 2, 502));
     let mut day = 5;
     let prompt = loop {
@@ -46,7 +47,9 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
         }
         day += 1;
     };
-    assert_eq!(prompts_in(&sam, home), day - 4, "one prompt a day, none doubled by the retries");
+        assert_eq!(prompts_in(&sam, home), day - 4, "one prompt a day, none doubled by the retries");
+    let injected = app.sim.requests_to("POST /channels/*/messages").iter().filter(|r| r.injected).count();
+    assert_eq!(injected, 5, "every injected fault was met");
     let answer = find_button(&prompt, "Answer").unwrap();
 
     // The gateway drops while Alex answers; a reconnect request while Sam does.
