@@ -264,39 +264,25 @@ async fn post_unposted_reveals(http: &Http, engine: &Engine) -> anyhow::Result<(
 /// Tells the couple's channel (or the other partner, in DMs) that someone
 /// answered — never what.
 pub async fn announce_answer(http: &Http, engine: &Engine, couple: &Couple, slot: Slot) -> anyhow::Result<()> {
-    let content = text::has_answered(&couple.partner(slot).name);
-    match links::home(engine.pool(), couple.id).await? {
-        Some(Home { channel_id: Some(channel), .. }) => {
-            ChannelId::new(channel)
-                .send_message(
-                    http,
-                    CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new()),
-                )
-                .await?;
-        }
-        _ => {
-            if let Some(user) = user_id(couple, slot.other()) {
-                dm(http, user).await?.send_message(http, CreateMessage::new().content(content)).await?;
-            }
-        }
-    }
-    Ok(())
+    notify(http, engine, couple, &text::has_answered(&couple.partner(slot).name), &[slot.other()]).await
 }
 
 /// Posts a notice for both partners in the couple's home.
 pub async fn notify_couple(http: &Http, engine: &Engine, couple: &Couple, content: &str) -> anyhow::Result<()> {
+    notify(http, engine, couple, content, &Slot::BOTH).await
+}
+
+/// Posts `content` in the couple's channel, or, for a couple in DMs, to the
+/// partners in `in_dms`. It mentions no one.
+async fn notify(http: &Http, engine: &Engine, couple: &Couple, content: &str, in_dms: &[Slot]) -> anyhow::Result<()> {
     match links::home(engine.pool(), couple.id).await? {
         Some(Home { channel_id: Some(channel), .. }) => {
-            ChannelId::new(channel)
-                .send_message(
-                    http,
-                    CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new()),
-                )
-                .await?;
+            let message = CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new());
+            ChannelId::new(channel).send_message(http, message).await?;
         }
         _ => {
-            for slot in Slot::BOTH {
-                if let Some(user) = user_id(couple, slot) {
+            for slot in in_dms {
+                if let Some(user) = user_id(couple, *slot) {
                     dm(http, user).await?.send_message(http, CreateMessage::new().content(content)).await?;
                 }
             }
