@@ -287,7 +287,11 @@ async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode>
 /// Runs the bot until it stops or the process is asked to (Ctrl-C, SIGTERM).
 pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow::Result<ExitCode> {
     use crate::discord::StartError;
-    let mut bot = crate::discord::build(config, engine).await.map_err(|e| InputError(e.to_string()))?;
+    // A stop asked for while still connecting ends at once: nothing is in flight.
+    let mut bot = tokio::select! {
+        built = crate::discord::build(config, engine) => built.map_err(|e| InputError(e.to_string()))?,
+        _ = shutdown_signal() => return Ok(ExitCode::SUCCESS),
+    };
     let shards = bot.client.shard_manager.clone();
     let lifecycle = bot.lifecycle.clone();
     tokio::spawn(async move {

@@ -9,6 +9,18 @@ use bot::{TestBot, WAIT, find_button};
 use discord_sim::Fault;
 use serde_json::json;
 
+/// Clicks Answer until the modal opens (the gateway may be reconnecting).
+async fn open_answer(user: &discord_sim::SimUser, prompt: u64, answer: &str) -> u64 {
+    loop {
+        if let Ok(ix) = user.click(prompt, answer)
+            && user.wait_for_modal(ix, std::time::Duration::from_secs(3)).await.is_ok()
+        {
+            return ix;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 fn prompts_in(user: &discord_sim::SimUser, channel: u64) -> usize {
     user.messages_in(channel).map(|m| m.iter().filter(|m| !m.embeds.is_empty()).count()).unwrap_or(0)
 }
@@ -19,7 +31,7 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     let (alex, sam) = (app.user("alex"), app.user("sam"));
     let home = app.pair("alex", "sam").await;
     // The next prompt meets two 429s, a global 429 and two 502s before it gets through.
-        app.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages", 2, 0.3));
+    app.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages", 2, 0.3));
     app.sim.inject_fault(Fault::global_rate_limit("POST /channels/*/messages", 1, 0.3));
     app.sim.inject_fault(Fault::server_error("POST /channels/*/messages", 2, 502));
     let mut day = 5;
@@ -27,17 +39,12 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
         app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
         // A 5xx is retried on the scheduler's next pass: let it run again.
         let prompt = loop {
-            if let Ok(p) = sam
-                .wait_for_message(
-                    home,
-                    |m| !m.embeds.is_empty() && m.content.is_empty(),
-                    std::time::Duration::from_millis(500),
-                )
-                .await
+            let seen =
+                sam.wait_for_message(home, |m| !m.embeds.is_empty(), std::time::Duration::from_millis(500)).await;
+            if let Ok(p) = seen
+                && prompts_in(&sam, home) == day - 4
             {
-                if prompts_in(&sam, home) == day - 4 {
-                    break p;
-                }
+                break p;
             }
             app.wake.notify_one();
         };
@@ -47,32 +54,18 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
         }
         day += 1;
     };
-        assert_eq!(prompts_in(&sam, home), day - 4, "one prompt a day, none doubled by the retries");
+    assert_eq!(prompts_in(&sam, home), day - 4, "one prompt a day, none doubled by the retries");
     let injected = app.sim.requests_to("POST /channels/*/messages").iter().filter(|r| r.injected).count();
     assert_eq!(injected, 5, "every injected fault was met");
     let answer = find_button(&prompt, "Answer").unwrap();
 
     // The gateway drops while Alex answers; a reconnect request while Sam does.
     app.sim.drop_gateway(None);
-    let ix = loop {
-        if let Ok(ix) = alex.click(prompt.id, &answer) {
-            if alex.wait_for_modal(ix, std::time::Duration::from_secs(3)).await.is_ok() {
-                break ix;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let ix = open_answer(&alex, prompt.id, &answer).await;
     let submit = alex.submit_modal(ix, &[("answer", "Through the storm.")], WAIT).await.unwrap();
     alex.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
     app.sim.request_reconnect();
-    let ix = loop {
-        if let Ok(ix) = sam.click(prompt.id, &answer) {
-            if sam.wait_for_modal(ix, std::time::Duration::from_secs(3)).await.is_ok() {
-                break ix;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let ix = open_answer(&sam, prompt.id, &answer).await;
     let submit = sam.submit_modal(ix, &[("answer", "And the calm after.")], WAIT).await.unwrap();
     sam.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
     let thread =

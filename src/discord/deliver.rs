@@ -38,7 +38,7 @@ pub fn spawn_scheduler(
     tokio::spawn(async move {
         while !lifecycle.stopping() {
             let running = lifecycle.enter();
-            let result = step(&http, &engine, &settings).await;
+            let result = step(&http, &engine, &settings, &lifecycle).await;
             drop(running);
             let next = match result {
                 Ok(next) => next,
@@ -58,10 +58,18 @@ pub fn spawn_scheduler(
 
 /// One pass: claim what is due, send it, nudge, reflect. Returns when next to
 /// look.
-pub async fn step(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<Option<DateTime<Utc>>> {
+pub async fn step(
+    http: &Http,
+    engine: &Engine,
+    settings: &BotSettings,
+    lifecycle: &super::Lifecycle,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
     engine.claim_due().await?;
     let pending = engine.pending(1_000).await?;
     futures::stream::iter(pending)
+        // A stop lets sends under way finish and starts no more; the outbox
+        // keeps the rest for the next start.
+        .take_while(|_| std::future::ready(!lifecycle.stopping()))
         .for_each_concurrent(FAN_OUT, |d| async move {
             if let Err(e) = send_prompt(http, engine, &d).await {
                 tracing::warn!(delivery_id = d.id, couple_id = d.couple_id, error = %e, "could not send a prompt yet");
@@ -101,7 +109,20 @@ pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::
     };
     let library = engine.library();
     let mut first_message = None;
+    // A delivery whose prompt was already chosen was attempted before (mend
+    // stopped mid-send). The nonce dedupes a re-post for a few minutes only, so
+    // look for the earlier post first: its buttons carry the delivery id.
+    let retry = d.chosen.is_some();
+    let earlier = match home.channel_id {
+        Some(channel) if retry => already_posted(http, channel, d.id).await,
+        _ => None,
+    };
     match home.channel_id {
+        Some(channel) if earlier.is_some() => {
+            let m = earlier.expect("checked");
+            links::add_message(engine.pool(), d.id, None, channel, m).await?;
+            first_message = Some(m);
+        }
         Some(channel) => {
             let message = CreateMessage::new()
                 .embed(render::prompt_embed(library, &p, None))
@@ -128,6 +149,9 @@ pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::
                 let Some(user) = user_id(&p.couple, slot) else { continue };
                 let result: serenity::Result<(ChannelId, MessageId)> = async {
                     let channel = dm(http, user).await?;
+                    if retry && let Some(m) = already_posted(http, channel.get(), d.id).await {
+                        return Ok((channel, MessageId::new(m)));
+                    }
                     let message = CreateMessage::new()
                         .embed(render::prompt_embed(library, &p, Some(slot)))
                         .components(render::prompt_buttons(d.id, p.kind))
@@ -211,14 +235,12 @@ pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: 
             let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
                 .label("This meant something to me")
                 .style(serenity::ButtonStyle::Secondary);
-            target
-                .send_message(
-                    http,
-                    CreateMessage::new()
-                        .content("If your partner's words touched you, you can say so privately:")
-                        .button(button),
-                )
-                .await?;
+            let closing = CreateMessage::new()
+                .content("If your partner's words touched you, you can say so privately:")
+                .button(button)
+                .nonce(nonce(format!("v{}b", reveal.delivery.id)))
+                .enforce_nonce(true);
+            target.send_message(http, closing).await?;
         }
         _ => {
             for slot in Slot::BOTH {
@@ -234,12 +256,36 @@ pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: 
                 let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
                     .label("This meant something to me")
                     .style(serenity::ButtonStyle::Secondary);
-                channel.send_message(http, CreateMessage::new().content("\u{200B}").button(button)).await?;
+                let closing = CreateMessage::new()
+                    .content("If your partner's words touched you, you can say so privately.")
+                    .button(button)
+                    .nonce(nonce(format!("v{}s{}b", reveal.delivery.id, slot.index())))
+                    .enforce_nonce(true);
+                channel.send_message(http, closing).await?;
             }
         }
     }
     engine.mark_reveal_posted(reveal.delivery.id).await?;
     Ok(())
+}
+
+/// The id of a prompt for `delivery` mend already posted among the channel's
+/// recent messages, found by the delivery id its buttons carry.
+async fn already_posted(http: &Http, channel: u64, delivery: i64) -> Option<u64> {
+    let marks = [Action::Answer(delivery).custom_id(), Action::Done(delivery).custom_id()];
+    let recent = ChannelId::new(channel).messages(http, serenity::GetMessages::new().limit(50)).await.ok()?;
+    recent
+        .iter()
+        .find(|m| {
+            m.components.iter().flat_map(|row| row.components.iter()).any(|c| match c {
+                serenity::ActionRowComponent::Button(b) => match &b.data {
+                    serenity::ButtonKind::NonLink { custom_id, .. } => marks.contains(custom_id),
+                    _ => false,
+                },
+                _ => false,
+            })
+        })
+        .map(|m| m.id.get())
 }
 
 /// Discord's JSON error code of a failed request, if it has one.

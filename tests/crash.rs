@@ -1,0 +1,642 @@
+//! Crash safety, end to end (issue 4, point 1): the real `mend run` process,
+//! against the project's local Discord, is SIGKILLed at seeded random moments
+//! while it fans prompts out and while partners answer, and stopped with
+//! SIGTERM in the middle of a fan-out. Whatever the moment, what users see and
+//! what the database holds afterwards must show nothing lost and nothing
+//! doubled.
+//!
+//! mend runs on the system clock here. The fan-out test waits for a real minute
+//! boundary (prompts fire while mend is up); the others schedule their prompts
+//! as if set two minutes ago, so the occurrence is already due, well within the
+//! grace window, when mend starts.
+
+mod crash_support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crash_support::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
+use discord_sim::{Fault, MessageView, SimUser};
+use mend::core::model::{Kind, Slot};
+use mend::store::responses::ResponseStatus;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// How long a reveal must have waited before the scheduler posts it
+/// (`Engine::unposted_reveals(10 s)` in `deliver::step`), with a margin: mend is
+/// kept down that long before its last start, so that its first scheduler step
+/// picks up every reveal an earlier run decided and did not finish posting.
+const REVEAL_SETTLE: Duration = Duration::from_millis(11_500);
+const REVEAL_HEADING: &str = "You've both answered. Here's what you wrote:";
+const MEANINGFUL_BUTTON: &str = "If your partner's words touched you";
+
+// ---------------------------------------------------------------------------
+// 1. SIGKILL during the fan-out of a prompt that fires while mend is up.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_the_fan_out_neither_loses_nor_doubles_a_prompt() {
+    const COUPLES: usize = 300;
+    let began = Instant::now();
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0001);
+    let mut world = World::start(COUPLES, None).await;
+    world.create_couples(COUPLES, &mut rng).await;
+    // The next minute boundary with time to start (and once kill) mend first.
+    let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
+    world.schedule_all(&world.engine, &daily_at(fire)).await;
+    let mut mend = Mend::new(&world);
+    let mut kills = Vec::new();
+
+    // A kill during start-up, before anything is due.
+    mend.start();
+    tokio::time::sleep(between(&mut rng, 50, 900)).await;
+    mend.kill();
+    kills.push(world.snapshot("kill 1, during start-up").await);
+    mend.start();
+    mend.wait_connected(WAIT).await;
+    let waited_from = Utc::now();
+
+    // The prompt fires for all couples at once; kill a moment into the fan-out.
+    sleep_until_utc(fire + chrono::Duration::from_std(between(&mut rng, 300, 2_500)).unwrap()).await;
+    mend.kill();
+    let late = (Utc::now() - fire).num_milliseconds();
+    kills.push(world.snapshot(format!("kill 2, {late} ms after the fire")).await);
+
+    // Restart, and kill again once the resumed fan-out shows progress. Kill 3
+    // comes while the test holds the database's write lock, so the prompts in
+    // flight are posted and cannot be recorded: exactly the crash the nonce is
+    // for (the next run posts them again, and Discord must hand back the same
+    // messages).
+    for n in 3..=5 {
+        tokio::time::sleep(between(&mut rng, 200, 1_500)).await;
+        mend.start();
+        mend.wait_connected(WAIT).await;
+        let before = world.visible_prompts();
+        let deadline = Instant::now() + WAIT;
+        while world.visible_prompts() == before && world.pending().await > 0 {
+            assert!(Instant::now() < deadline, "mend made no progress after restart {n}");
+            tokio::time::sleep(ms(20)).await;
+        }
+        if world.pending().await == 0 {
+            break;
+        }
+        if n == 3 {
+            let lock = mend::store::begin_write(world.engine.pool()).await.unwrap();
+            let deadline = Instant::now() + WAIT;
+            while world.snapshot("").await.posted_unrecorded == 0 {
+                assert!(Instant::now() < deadline, "no prompt was posted while the database was locked");
+                tokio::time::sleep(ms(20)).await;
+            }
+            tokio::time::sleep(between(&mut rng, 100, 500)).await;
+            mend.kill();
+            drop(lock);
+            let k = world.snapshot("kill 3, posted prompts not yet recorded (database locked)").await;
+            assert!(k.posted_unrecorded > 0, "{k:?}");
+            kills.push(k);
+        } else {
+            tokio::time::sleep(between(&mut rng, 0, 1_200)).await;
+            mend.kill();
+            kills.push(world.snapshot(format!("kill {n}, during the resumed fan-out")).await);
+        }
+    }
+
+    // The last run finishes the work.
+    if mend.kills == mend.starts {
+        tokio::time::sleep(between(&mut rng, 200, 1_500)).await;
+        mend.start();
+    }
+    world.wait_all_sent(Duration::from_secs(60)).await;
+    tokio::time::sleep(ms(1_000)).await; // a doubled post would show by now
+    world.assert_one_prompt_each(fire).await;
+
+    for k in &kills {
+        assert_eq!(k.recorded_unseen, 0, "a prompt recorded as sent before it was posted: {k:?}");
+    }
+    assert!(
+        kills.iter().any(|k| k.visible > 0 && k.visible < COUPLES),
+        "no kill landed in the middle of the fan-out, so this run proved little: {kills:#?}"
+    );
+    // The kill while holding the write lock left prompts posted but not
+    // recorded (asserted above): the restart found them, either by looking for
+    // its earlier post in the channel or, failing that, by Discord answering a
+    // re-post with the message it already had (nonce + enforce_nonce). Every
+    // 200 beyond one per couple is such a re-post.
+    let posts = world.sim.requests_to("POST /channels/*/messages");
+    let accepted = posts.iter().filter(|r| r.status == 200).count();
+    let limited = posts.iter().filter(|r| r.status == 429).count();
+    let looked_back = world.sim.requests_to("GET /channels/*/messages").len();
+    assert!(
+        accepted > COUPLES || looked_back > 0,
+        "no prompt posted before a crash was looked for or re-posted, so the crash window was never tested"
+    );
+    eprintln!(
+        "fan-out: {COUPLES} couples, fired {fire} ({:?} after mend was up), {} starts, {} kills, {} message POSTs \
+         ({accepted} answered 200, of which {} returned a prompt already posted; {limited} rate-limited), \
+         {:?} in all\n{kills:#?}",
+        (fire - waited_from).to_std().unwrap_or_default(),
+        mend.starts,
+        mend.kills,
+        posts.len(),
+        accepted - COUPLES,
+        began.elapsed(),
+    );
+    mend.kill();
+}
+
+// ---------------------------------------------------------------------------
+// 2. A stream of answers while mend is killed and restarted.
+
+/// What a writer saw after one try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// "Saved…", "Updated…" or "Noted as done": told that it was kept.
+    Acked,
+    /// "already been shared": an earlier try was kept and revealed.
+    Refused,
+    /// Some other reply (an apology): try again.
+    Other,
+    /// The click on Answer got neither a modal nor a reply (mend was down).
+    NoModal,
+    /// The submitted answer (or the Done click) got no reply (mend was down
+    /// or went down).
+    NoReply,
+}
+
+#[derive(Debug, Clone)]
+struct Attempt {
+    text: String,
+    click: u64,
+    submit: Option<u64>,
+    seen: Seen,
+}
+
+impl Attempt {
+    /// The interaction whose replies tell the writer what happened.
+    fn answered_by(&self) -> u64 {
+        self.submit.unwrap_or(self.click)
+    }
+}
+
+#[derive(Clone)]
+struct Prompt {
+    delivery: i64,
+    message: u64,
+    kind: Kind,
+}
+
+fn is_ack(m: &MessageView) -> bool {
+    m.ephemeral
+        && (m.content.starts_with("Saved") || m.content.starts_with("Updated") || m.content.contains("Noted as done"))
+}
+
+fn is_refusal(m: &MessageView) -> bool {
+    m.content.contains("already been shared")
+}
+
+/// What the replies to interaction `ix` say so far (`None`: nothing yet).
+fn replies(user: &SimUser, ix: u64) -> Option<Seen> {
+    let shown: Vec<MessageView> = user.interaction(ix).ok()?.messages().into_iter().filter(|m| !m.loading).collect();
+    if shown.iter().any(is_ack) {
+        Some(Seen::Acked)
+    } else if shown.iter().any(is_refusal) {
+        Some(Seen::Refused)
+    } else if !shown.is_empty() {
+        Some(Seen::Other)
+    } else {
+        None
+    }
+}
+
+async fn wait_replies(user: &SimUser, ix: u64, timeout: Duration, none: Seen) -> Seen {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(seen) = replies(user, ix) {
+            return seen;
+        }
+        if Instant::now() > deadline {
+            return none;
+        }
+        tokio::time::sleep(ms(40)).await;
+    }
+}
+
+/// One try at answering: click Answer and write in the modal (or click Done
+/// for a small action), then wait a while for mend's reply.
+async fn try_answer(user: &SimUser, prompt: &Prompt, text: &str) -> Attempt {
+    let button = match prompt.kind {
+        Kind::Action => format!("mend:done:{}", prompt.delivery),
+        Kind::Shared | Kind::Journal => format!("mend:answer:{}", prompt.delivery),
+    };
+    let click = user.click(prompt.message, &button).expect("the prompt's button is there");
+    let mut attempt = Attempt { text: text.to_string(), click, submit: None, seen: Seen::NoModal };
+    if prompt.kind == Kind::Action {
+        // The click is the answer here: deferred, saved, then confirmed.
+        attempt.seen = wait_replies(user, click, Duration::from_secs(8), Seen::NoReply).await;
+        return attempt;
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let view = user.interaction(click).unwrap();
+        if view.modal.is_some() {
+            break;
+        }
+        if let Some(seen) = replies(user, click) {
+            attempt.seen = seen;
+            return attempt;
+        }
+        if Instant::now() > deadline {
+            return attempt;
+        }
+        tokio::time::sleep(ms(40)).await;
+    }
+    match user.submit_modal(click, &[("answer", text)], Duration::from_secs(3)).await {
+        Ok(submit) => {
+            attempt.submit = Some(submit);
+            attempt.seen = wait_replies(user, submit, Duration::from_secs(8), Seen::NoReply).await;
+        }
+        Err(_) => attempt.seen = Seen::NoModal,
+    }
+    attempt
+}
+
+const PHRASES: [&str; 6] = [
+    "we walked by the river and talked",
+    "I felt heard when you asked about my day",
+    "I want to keep showing up, even when it is hard",
+    "the small things mattered most this week",
+    "I noticed you tried, and it helped",
+    "I am still learning how to say this well",
+];
+
+/// A partner who keeps trying until told the answer was kept (or that it was
+/// already shared), as a person would when mend does not reply.
+async fn writer(
+    user: SimUser,
+    prompt: Prompt,
+    tag: String,
+    start: Instant,
+    deadline: Instant,
+    seed: u64,
+) -> Vec<Attempt> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    sleep_until(start).await;
+    let mut attempts = Vec::new();
+    while Instant::now() < deadline {
+        let text = format!("{tag} try {}: {}", attempts.len(), PHRASES[rng.random_range(0..PHRASES.len())]);
+        let attempt = try_answer(&user, &prompt, &text).await;
+        let done = matches!(attempt.seen, Seen::Acked | Seen::Refused);
+        attempts.push(attempt);
+        if done {
+            break;
+        }
+        tokio::time::sleep(between(&mut rng, 200, 800)).await;
+    }
+    attempts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() {
+    const COUPLES: usize = 40;
+    const KILLS: usize = 4;
+    let began = Instant::now();
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0002);
+    let mut world = World::start(COUPLES, None).await;
+    world.create_couples(COUPLES, &mut rng).await;
+    world.schedule_in_the_past().await;
+    let mut mend = Mend::new(&world);
+    mend.start();
+    world.wait_all_sent(Duration::from_secs(60)).await;
+    let mut prompts = Vec::new();
+    for c in &world.couples {
+        let d = world.deliveries(c).await.remove(0);
+        let kind = d.chosen.as_ref().expect("a sent prompt has its choice").kind;
+        prompts.push(Prompt { delivery: d.id, message: world.prompts_in(c)[0].id, kind });
+    }
+
+    // Both partners of every couple answer, starting at seeded moments.
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(60);
+    let mut writers = Vec::new();
+    for (c, prompt) in world.couples.iter().zip(&prompts) {
+        for slot in 0..2 {
+            let start = t0 + between(&mut rng, 0, 12_000);
+            let tag = format!("{} (couple {})", c.names[slot], c.index);
+            let task = writer(c.users[slot].clone(), prompt.clone(), tag, start, deadline, rng.random());
+            writers.push(((c.index, slot), tokio::spawn(task)));
+        }
+    }
+
+    // Meanwhile, kill mend at seeded moments; restart it after a short while,
+    // and after the last kill only once every reveal an earlier run decided is
+    // old enough for the scheduler to take over.
+    let mut at = t0 + between(&mut rng, 1_000, 2_500);
+    let mut downtimes = Vec::new();
+    for k in 0..KILLS {
+        sleep_until(at).await;
+        mend.kill();
+        let down = if k + 1 == KILLS { REVEAL_SETTLE } else { between(&mut rng, 300, 2_500) };
+        downtimes.push(down);
+        tokio::time::sleep(down).await;
+        mend.start();
+        at = Instant::now() + between(&mut rng, 1_500, 4_000);
+    }
+    mend.wait_connected(WAIT).await;
+    let mut logs = BTreeMap::new();
+    for (who, task) in writers {
+        logs.insert(who, task.await.expect("a writer panicked"));
+    }
+    let settle = Instant::now() + Duration::from_secs(30);
+    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+        assert!(Instant::now() < settle, "reveals still unposted 30 s after the last start");
+        tokio::time::sleep(ms(100)).await;
+    }
+    tokio::time::sleep(ms(1_000)).await;
+
+    // Every writer ended told that their answer was kept (or that it had been
+    // shared already), and what they were told holds in the database.
+    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut kept_unacknowledged = 0;
+    for c in &world.couples {
+        let prompt = &prompts[c.index];
+        let responses = world.engine.responses(prompt.delivery).await.unwrap();
+        for slot in Slot::BOTH {
+            let attempts = &logs[&(c.index, slot.index())];
+            let user = &c.users[slot.index()];
+            let last = attempts.last().expect("the writer tried");
+            assert!(
+                matches!(last.seen, Seen::Acked | Seen::Refused),
+                "{} never got an answer saved: {attempts:#?}",
+                c.names[slot.index()]
+            );
+            for a in attempts {
+                *tally
+                    .entry(match a.seen {
+                        Seen::Acked => "acknowledged",
+                        Seen::Refused => "refused: already shared",
+                        Seen::Other => "other reply",
+                        Seen::NoModal => "Answer clicked, no modal (mend down)",
+                        Seen::NoReply => "submitted, no reply (mend down)",
+                    })
+                    .or_default() += 1;
+            }
+            // Acknowledgements are read again now: one may have come late.
+            let acked: Vec<usize> = attempts
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| replies(user, a.answered_by()) == Some(Seen::Acked))
+                .map(|(i, _)| i)
+                .collect();
+            let kept = responses.iter().find(|r| r.slot == slot);
+            let who = format!("{} (couple {}, {:?})", c.names[slot.index()], c.index, prompt.kind);
+            let kept =
+                kept.unwrap_or_else(|| panic!("{who}: was told it was saved, but nothing is stored: {attempts:#?}"));
+            assert_eq!(kept.status, ResponseStatus::Answered, "{who}");
+            let unacknowledged = match prompt.kind {
+                Kind::Action => {
+                    assert_eq!((kept.done, kept.body.as_deref()), (Some(true), None), "{who}");
+                    acked.is_empty()
+                }
+                Kind::Shared | Kind::Journal => {
+                    let body = kept.body.as_deref().unwrap_or_default();
+                    let i = attempts.iter().position(|a| a.text == body);
+                    let i = i.unwrap_or_else(|| panic!("{who}: stored {body:?}, never written: {attempts:#?}"));
+                    if let Some(&newest) = acked.last() {
+                        assert!(
+                            i >= newest,
+                            "{who}: the acknowledged answer {:?} was lost; the store holds the older {body:?}",
+                            attempts[newest].text
+                        );
+                    }
+                    !acked.contains(&i)
+                }
+            };
+            kept_unacknowledged += unacknowledged as usize;
+        }
+    }
+
+    // Both answered: exactly one reveal, in a thread under the prompt, each
+    // answer in it once; a journal prompt is never revealed.
+    let mut reveals = 0;
+    for c in &world.couples {
+        let prompt = &prompts[c.index];
+        let delivery = world.engine.delivery(prompt.delivery).await.unwrap().unwrap();
+        let posted = world.sim.message(prompt.message).unwrap();
+        let in_channel = world.bot_messages(&c.users[0], c.channel);
+        assert!(
+            !in_channel.iter().any(|m| m.content.contains(REVEAL_HEADING)),
+            "couple {}: a reveal outside its thread",
+            c.index
+        );
+        for name in &c.names {
+            let announced = in_channel.iter().filter(|m| m.content == format!("{name} has answered.")).count();
+            let expected = if prompt.kind == Kind::Journal { 0..=0 } else { 0..=1 };
+            assert!(expected.contains(&announced), "couple {}: {name} announced {announced} times", c.index);
+        }
+        if prompt.kind == Kind::Journal {
+            assert!(
+                delivery.revealed_at.is_none() && posted.thread_id.is_none(),
+                "couple {}: a journal revealed",
+                c.index
+            );
+            continue;
+        }
+        reveals += 1;
+        assert!(delivery.revealed_at.is_some(), "couple {}: both answered, not revealed", c.index);
+        assert_eq!(posted.thread_id, Some(prompt.message), "couple {}: the reveal thread is under the prompt", c.index);
+        let thread = world.bot_messages(&c.users[0], prompt.message);
+        let texts: Vec<&str> = thread.iter().map(|m| m.content.as_str()).collect();
+        let headings = texts.iter().filter(|t| **t == REVEAL_HEADING).count();
+        assert_eq!(headings, 1, "couple {}: the reveal's heading, once: {texts:#?}", c.index);
+        let responses = world.engine.responses(prompt.delivery).await.unwrap();
+        for slot in Slot::BOTH {
+            let name = &c.names[slot.index()];
+            let parts: Vec<&&str> = texts.iter().filter(|t| t.starts_with(&format!("**{name}**"))).collect();
+            assert_eq!(parts.len(), 1, "couple {}: {name}'s answer revealed once: {texts:#?}", c.index);
+            let r = responses.iter().find(|r| r.slot == slot).unwrap();
+            if let Some(body) = &r.body {
+                assert!(
+                    parts[0].contains(body.as_str()),
+                    "couple {}: revealed {:?}, stored {body:?}",
+                    c.index,
+                    parts[0]
+                );
+            }
+        }
+        let buttons = texts.iter().filter(|t| t.starts_with(MEANINGFUL_BUTTON)).count();
+        assert_eq!(buttons, 1, "couple {}: the reveal's closing message, once: {texts:#?}", c.index);
+    }
+
+    let submitted_unanswered = tally.get("submitted, no reply (mend down)").copied().unwrap_or(0);
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &prompts {
+        *kinds.entry(p.kind.to_string()).or_default() += 1;
+    }
+    eprintln!(
+        "answers: {COUPLES} couples (prompts {kinds:?}; {reveals} reveals), {} starts, {} kills (downtimes {downtimes:?}), \
+         attempts {tally:?}, {kept_unacknowledged} answers kept without the writer being told, \
+         {submitted_unanswered} submitted with no reply, {:?} in all",
+        mend.starts,
+        mend.kills,
+        began.elapsed(),
+    );
+    for p in mend.problems().iter().filter(|p| p.contains("ERROR") || p.contains("panicked")) {
+        eprintln!("{p}");
+    }
+    mend.kill();
+}
+
+// ---------------------------------------------------------------------------
+// 3. SIGTERM during a fan-out: mend stops on its own, soon, and cleanly.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_fan_out_stops_in_bounded_time_and_a_restart_finishes() {
+    const COUPLES: usize = 300;
+    let began = Instant::now();
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0003);
+    // 20 requests a second: the fan-out (15 s) outlasts mend's 10 s drain bound,
+    // so the restart has something left to finish.
+    let mut world = World::start(COUPLES, Some(20)).await;
+    world.create_couples(COUPLES, &mut rng).await;
+    let fire = world.schedule_in_the_past().await;
+    let mut mend = Mend::new(&world);
+    mend.start();
+    let threshold = rng.random_range(15..60);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while world.visible_prompts() < threshold {
+        assert!(Instant::now() < deadline, "the fan-out did not start");
+        tokio::time::sleep(ms(20)).await;
+    }
+    let at_term = world.snapshot("at SIGTERM").await;
+    let (took, status) = mend.terminate(Duration::from_secs(30)).await;
+    let at_exit = world.snapshot("at exit").await;
+    let log = mend.log_text();
+    let status = status.unwrap_or_else(|| panic!("mend still running 30 s after SIGTERM:\n{log}"));
+    assert!(took < Duration::from_secs(15), "mend took {took:?} to stop after SIGTERM");
+    assert!(status.success(), "mend exited with {status} after SIGTERM");
+    assert!(log.contains("stopping: finishing work in flight"), "SIGTERM was not handled as a stop:\n{log}");
+    assert_eq!(at_exit.recorded_unseen, 0, "{at_exit:?}");
+
+    mend.start();
+    world.wait_all_sent(Duration::from_secs(60)).await;
+    tokio::time::sleep(ms(1_000)).await;
+    world.assert_one_prompt_each(fire).await;
+    eprintln!(
+        "sigterm: {COUPLES} couples at 20 requests/s, SIGTERM after {} prompts were visible, exit {status} after \
+         {took:?}, {at_term:?}, {at_exit:?}, {:?} in all",
+        at_term.visible,
+        began.elapsed()
+    );
+    mend.kill();
+}
+
+/// The first couple whose prompt is of a kind that is revealed (not a journal).
+async fn first_revealed_kind(world: &World) -> (&Couple, Prompt) {
+    for c in &world.couples {
+        let d = world.deliveries(c).await.remove(0);
+        let kind = d.chosen.as_ref().expect("a sent prompt has its choice").kind;
+        if kind != Kind::Journal {
+            return (c, Prompt { delivery: d.id, message: world.prompts_in(c)[0].id, kind });
+        }
+    }
+    panic!("no couple got a prompt that is revealed");
+}
+
+fn assert_nothing_doubled_in_thread(world: &World, c: &Couple, prompt: &Prompt) {
+    let thread = world.bot_messages(&c.users[0], prompt.message);
+    let texts: Vec<&str> = thread.iter().map(|m| m.content.as_str()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let doubled: Vec<&&str> = texts.iter().filter(|t| !seen.insert(**t)).collect();
+    assert!(doubled.is_empty(), "messages doubled in the reveal thread: {doubled:#?}\nthread: {texts:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// 4. A targeted crash: after a reveal is posted in full, before it is recorded.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0004);
+    let mut world = World::start(8, None).await;
+    world.create_couples(8, &mut rng).await;
+    world.schedule_in_the_past().await;
+    let mut mend = Mend::new(&world);
+    mend.start();
+    world.wait_all_sent(WAIT).await;
+    let (c, prompt) = first_revealed_kind(&world).await;
+    let first = try_answer(&c.users[0], &prompt, "first, and kept").await;
+    assert_eq!(first.seen, Seen::Acked);
+
+    // The second answer completes the pair; its reveal is slowed at the thread
+    // (one 429 of 3 s), which leaves time to hold the database's write lock
+    // before mend records the reveal as posted.
+    world.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages/*/threads", 1, 3.0));
+    let user = c.users[1].clone();
+    let second = tokio::spawn({
+        let prompt = prompt.clone();
+        async move { try_answer(&user, &prompt, "second, completing the pair").await }
+    });
+    let announced = format!("{} has answered.", c.names[1]);
+    c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
+    let lock = mend::store::begin_write(world.engine.pool()).await.unwrap();
+    c.users[0].wait_for_message(prompt.message, |m| m.content.starts_with(MEANINGFUL_BUTTON), WAIT).await.unwrap();
+    tokio::time::sleep(ms(200)).await;
+    mend.kill();
+    drop(lock);
+    let _ = second.await;
+
+    // The next run posts the reveal it finds unrecorded.
+    tokio::time::sleep(REVEAL_SETTLE).await;
+    mend.start();
+    let settle = Instant::now() + WAIT;
+    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+        assert!(Instant::now() < settle, "the reveal was never recorded as posted");
+        tokio::time::sleep(ms(100)).await;
+    }
+    tokio::time::sleep(ms(500)).await;
+    assert_nothing_doubled_in_thread(&world, c, &prompt);
+    mend.kill();
+}
+
+// ---------------------------------------------------------------------------
+// 5. No crash at all: a reveal whose posting is slow is posted by the scheduler
+//    too.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reveal_slow_to_post_is_not_posted_twice() {
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0005);
+    let mut world = World::start(8, None).await;
+    world.create_couples(8, &mut rng).await;
+    world.schedule_in_the_past().await;
+    let mut mend = Mend::new(&world);
+    mend.start();
+    world.wait_all_sent(WAIT).await;
+    let (c, prompt) = first_revealed_kind(&world).await;
+    assert_eq!(try_answer(&c.users[0], &prompt, "first").await.seen, Seen::Acked);
+
+    // Discord makes the reveal's thread wait 12 s (one 429); meanwhile the
+    // scheduler wakes (a schedule change) once the reveal is 10 s old.
+    world.sim.inject_fault(Fault::rate_limit("POST /channels/*/messages/*/threads", 1, 12.0));
+    let user = c.users[1].clone();
+    let second = tokio::spawn({
+        let prompt = prompt.clone();
+        async move { try_answer(&user, &prompt, "second").await }
+    });
+    let announced = format!("{} has answered.", c.names[1]);
+    c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
+    tokio::time::sleep(REVEAL_SETTLE).await;
+    let ix = c.users[0]
+        .slash(c.channel, "schedule set", serde_json::json!({"when": "daily 20:00", "timezone": "UTC"}))
+        .unwrap();
+    c.users[0].wait_for_response(ix, |m| m.content.contains("20:00"), WAIT).await.unwrap();
+    let second = second.await.unwrap();
+    assert_eq!(second.seen, Seen::NoReply, "the slow reveal was still being posted: {second:?}");
+    let settle = Instant::now() + WAIT;
+    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+        assert!(Instant::now() < settle, "the reveal was never recorded as posted");
+        tokio::time::sleep(ms(100)).await;
+    }
+    c.users[1].wait_for_response(second.submit.unwrap_or(second.click), is_ack, WAIT).await.unwrap();
+    tokio::time::sleep(ms(500)).await;
+    assert_nothing_doubled_in_thread(&world, c, &prompt);
+    mend.kill();
+}

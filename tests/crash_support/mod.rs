@@ -1,0 +1,424 @@
+//! What the crash tests stand on: the real `mend run` process, started, killed
+//! (SIGKILL), stopped (SIGTERM) and started again on one database, against the
+//! project's local Discord; and the world it serves, seeded through the library
+//! before mend starts and read back through it afterwards.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Timelike, Utc};
+use discord_sim::{MessageView, Sim, SimConfig, SimUser};
+use mend::clock::{Clock, ManualClock, SystemClock};
+use mend::core::model::{Role, ScheduleKind};
+use mend::core::prompts::Library;
+use mend::crypto::{Cipher, Key};
+use mend::engine::{Engine, NewCouple, Settings};
+use mend::store::couples::{CoupleId, Partner};
+use mend::store::deliveries::{Delivery, Status};
+use mend::store::discord::Home;
+use rand::Rng;
+use rand::rngs::StdRng;
+
+/// The key answers are encrypted with at rest (`MEND_KEY`, 64 hex characters).
+pub const MEND_KEY: &str = "4d454e442d43524153482d54455354530123456789abcdef0011223344556677";
+
+/// The line mend logs once its commands are registered and its scheduler runs.
+const CONNECTED: &str = "mend is connected and its commands are registered";
+
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A random duration in `[lo, hi)` milliseconds.
+pub fn between(rng: &mut StdRng, lo: u64, hi: u64) -> Duration {
+    ms(rng.random_range(lo..hi))
+}
+
+pub async fn sleep_until(t: Instant) {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await;
+}
+
+/// Sleeps until a wall-clock instant (mend runs on the system clock).
+pub async fn sleep_until_utc(t: DateTime<Utc>) {
+    if let Ok(d) = (t - Utc::now()).to_std() {
+        tokio::time::sleep(d).await;
+    }
+}
+
+/// The first whole minute at least `lead` from `now`.
+pub fn minute_boundary_after(now: DateTime<Utc>, lead: Duration) -> DateTime<Utc> {
+    let earliest = now.timestamp() + lead.as_secs() as i64;
+    let minute = (earliest + 59).div_euclid(60) * 60;
+    Utc.timestamp_opt(minute, 0).unwrap()
+}
+
+/// A crontab line firing every day at `at`'s hour and minute (UTC).
+pub fn daily_at(at: DateTime<Utc>) -> String {
+    format!("{} {} * * *", at.minute(), at.hour())
+}
+
+/// One seeded couple: its channel in the local Discord and its two users there.
+pub struct Couple {
+    pub index: usize,
+    pub id: CoupleId,
+    pub channel: u64,
+    pub names: [String; 2],
+    pub users: [SimUser; 2],
+}
+
+/// The local Discord, a database in a temporary directory, and the couples
+/// seeded in it.
+pub struct World {
+    pub sim: Sim,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub ca: PathBuf,
+    pub library: Arc<Library>,
+    /// The cipher of `MEND_KEY`, the key mend is started with.
+    pub cipher: Cipher,
+    /// Reads (and seeds) the database through the library, on the system clock.
+    pub engine: Engine,
+    pub couples: Vec<Couple>,
+    pub bot: u64,
+}
+
+/// What was where at one moment: the database and what the couples see.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub label: String,
+    /// Deliveries recorded as sent.
+    pub sent: usize,
+    pub pending: usize,
+    /// Couples who can see their prompt in their channel.
+    pub visible: usize,
+    /// Prompts posted but not (yet) recorded as sent: what the nonce protects.
+    pub posted_unrecorded: usize,
+    /// Prompts recorded as sent that nobody can see: never allowed.
+    pub recorded_unseen: usize,
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} visible, {} sent, {} pending, {} posted but unrecorded, {} recorded but unseen",
+            self.label, self.visible, self.sent, self.pending, self.posted_unrecorded, self.recorded_unseen
+        )
+    }
+}
+
+impl World {
+    /// The local Discord with one text channel per couple and two members per
+    /// couple; `global_per_second` overrides its global REST limit (50/s).
+    pub async fn start(couples: usize, global_per_second: Option<u32>) -> World {
+        let mut config = SimConfig::for_tests();
+        config.world.channels =
+            std::iter::once("general".to_string()).chain((0..couples).map(|i| format!("c{i}"))).collect();
+        config.world.members = (0..couples).flat_map(|i| [format!("a{i}"), format!("b{i}")]).collect();
+        if let Some(limit) = global_per_second {
+            config.rate_limits.global_per_second = Some(limit);
+        }
+        let sim = Sim::start(config).await.expect("the local Discord starts");
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, sim.ca_pem()).unwrap();
+        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+        let cipher = Cipher::new(&Key::from_hex(MEND_KEY).expect("a well-formed key"));
+        let pool = mend::store::connect(&url, &cipher).await.expect("the database opens");
+        let library = Arc::new(Library::builtin_with(&[]).expect("the built-in library loads"));
+        let engine = Engine::new(pool, cipher.clone(), library.clone(), Arc::new(SystemClock), Settings::default());
+        let bot = sim.bot_user_id();
+        World { sim, dir, url, ca, library, cipher, engine, couples: Vec::new(), bot }
+    }
+
+    /// An engine on the same database with its own clock, for seeding.
+    pub fn engine_at(&self, clock: Arc<dyn Clock>) -> Engine {
+        Engine::new(self.engine.pool().clone(), self.cipher.clone(), self.library.clone(), clock, Settings::default())
+    }
+
+    /// Creates one couple per channel, partners being the channel's two users,
+    /// with seeded roles (so prompts of every kind come up), and sets each
+    /// couple's home to its channel. No schedule yet.
+    pub async fn create_couples(&mut self, n: usize, rng: &mut StdRng) {
+        let roles = [[Role::Hurt, Role::Repairing], [Role::Drifted, Role::Drifted], [Role::Unsaid, Role::Unsaid]];
+        let guild = self.sim.guild_id();
+        for i in 0..n {
+            let users = [self.sim.user(&format!("a{i}")), self.sim.user(&format!("b{i}"))];
+            let names = [format!("A{i}"), format!("B{i}")];
+            let role = roles[rng.random_range(0..roles.len())];
+            let partners = [0, 1].map(|s| Partner {
+                name: names[s].clone(),
+                role: role[s],
+                external_id: Some(users[s].id().to_string()),
+            });
+            let id = self.engine.create_couple(NewCouple { tz: "UTC".into(), partners }).await.unwrap();
+            let channel = self.sim.channel_id(&format!("c{i}"));
+            let home = Home { couple_id: id, guild_id: Some(guild), channel_id: Some(channel) };
+            mend::store::discord::set_home(self.engine.pool(), &home).await.unwrap();
+            self.couples.push(Couple { index: i, id, channel, names, users });
+        }
+    }
+
+    /// Gives every couple the same daily prompt schedule, set at `now` by
+    /// `seeder`'s clock (it first fires strictly after that).
+    pub async fn schedule_all(&self, seeder: &Engine, spec: &str) {
+        for c in &self.couples {
+            seeder.set_schedule(c.id, ScheduleKind::Prompt, spec, "UTC").await.unwrap();
+        }
+    }
+
+    /// Schedules every couple's prompt as if it had been set two minutes ago:
+    /// its first occurrence (returned) is a minute boundary already past, due
+    /// the moment mend looks, well within the grace window. No waiting for a
+    /// real minute boundary.
+    pub async fn schedule_in_the_past(&self) -> DateTime<Utc> {
+        let then = Utc::now() - chrono::Duration::seconds(120);
+        let fire = minute_boundary_after(then + chrono::Duration::seconds(1), Duration::ZERO);
+        let seeder = self.engine_at(Arc::new(ManualClock::new(then)));
+        self.schedule_all(&seeder, &daily_at(fire)).await;
+        fire
+    }
+
+    /// The prompts (bot messages with an embed) a couple sees in its channel.
+    pub fn prompts_in(&self, c: &Couple) -> Vec<MessageView> {
+        self.bot_messages(&c.users[0], c.channel).into_iter().filter(|m| !m.embeds.is_empty()).collect()
+    }
+
+    /// Messages from the bot in a channel or thread, as `user` sees them.
+    pub fn bot_messages(&self, user: &SimUser, channel: u64) -> Vec<MessageView> {
+        user.messages_in(channel)
+            .unwrap_or_else(|e| panic!("{} cannot read channel {channel}: {e}", user.name()))
+            .into_iter()
+            .filter(|m| m.author_id == self.bot)
+            .collect()
+    }
+
+    /// How many couples see at least one prompt.
+    pub fn visible_prompts(&self) -> usize {
+        self.couples.iter().filter(|c| !self.prompts_in(c).is_empty()).count()
+    }
+
+    pub async fn deliveries(&self, c: &Couple) -> Vec<Delivery> {
+        mend::store::deliveries::for_couple(self.engine.pool(), c.id, 0, i64::MAX).await.unwrap()
+    }
+
+    pub async fn pending(&self) -> usize {
+        self.engine.pending(100_000).await.unwrap().len()
+    }
+
+    pub async fn snapshot(&self, label: impl Into<String>) -> Snapshot {
+        let mut s =
+            Snapshot { label: label.into(), sent: 0, pending: 0, visible: 0, posted_unrecorded: 0, recorded_unseen: 0 };
+        for c in &self.couples {
+            let seen = !self.prompts_in(c).is_empty();
+            let deliveries = self.deliveries(c).await;
+            let sent = deliveries.iter().any(|d| d.status == Status::Sent);
+            let pending = deliveries.iter().any(|d| d.status == Status::Pending);
+            s.visible += seen as usize;
+            s.sent += sent as usize;
+            s.pending += pending as usize;
+            s.posted_unrecorded += (seen && !sent) as usize;
+            s.recorded_unseen += (sent && !seen) as usize;
+        }
+        s
+    }
+
+    /// Waits until nothing is pending and every couple sees a prompt.
+    pub async fn wait_all_sent(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.pending().await == 0 && self.visible_prompts() == self.couples.len() {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("prompts still unsent after {timeout:?}: {:?}", self.snapshot("timeout").await);
+            }
+            tokio::time::sleep(ms(100)).await;
+        }
+    }
+
+    /// Every couple sees exactly one prompt for the occurrence `fire`, and the
+    /// database holds exactly one delivery for it, sent, pointing at that very
+    /// message, which was posted with the delivery's nonce.
+    pub async fn assert_one_prompt_each(&self, fire: DateTime<Utc>) {
+        let mut doubled = Vec::new();
+        let mut missing = Vec::new();
+        for c in &self.couples {
+            let prompts = self.prompts_in(c);
+            match prompts.len() {
+                0 => missing.push(c.index),
+                1 => {}
+                _ => doubled.push((c.index, prompts.iter().map(|m| (m.id, m.nonce.clone())).collect::<Vec<_>>())),
+            }
+        }
+        assert!(missing.is_empty(), "couples that never saw their prompt: {missing:?}");
+        assert!(
+            doubled.is_empty(),
+            "couples that saw their prompt more than once (couple, [(message, nonce)]): {doubled:?}"
+        );
+        for c in &self.couples {
+            let ds = self.deliveries(c).await;
+            assert_eq!(ds.len(), 1, "couple {}: one delivery row per (couple, occurrence), got {ds:?}", c.index);
+            let d = &ds[0];
+            assert_eq!(
+                d.occurrence,
+                fire.timestamp(),
+                "couple {}: the delivery is for the occurrence that fired",
+                c.index
+            );
+            assert_eq!(d.status, Status::Sent, "couple {}: {d:?}", c.index);
+            let prompt = &self.prompts_in(c)[0];
+            assert_eq!(d.message_ref.as_deref(), Some(prompt.id.to_string().as_str()), "couple {}: {d:?}", c.index);
+            assert_eq!(prompt.nonce, Some(serde_json::json!(format!("p{}", d.id))), "couple {}", c.index);
+            let links = mend::store::discord::messages(self.engine.pool(), d.id).await.unwrap();
+            assert_eq!(links, vec![(None, c.channel, prompt.id)], "couple {}: where the prompt was posted", c.index);
+        }
+        assert_eq!(self.pending().await, 0, "nothing left pending");
+    }
+}
+
+/// The real `mend run`, as a child process on the world's database.
+pub struct Mend {
+    env: Vec<(String, String)>,
+    dir: PathBuf,
+    child: Option<Child>,
+    log: PathBuf,
+    pub starts: usize,
+    pub kills: usize,
+    pub terms: usize,
+}
+
+impl Mend {
+    pub fn new(world: &World) -> Mend {
+        let env = [
+            ("DISCORD_TOKEN", world.sim.token().to_string()),
+            ("DISCORD_API_ADDR", world.sim.https_addr().to_string()),
+            ("DISCORD_EXTRA_ROOT_CERT", world.ca.display().to_string()),
+            ("DISCORD_GUILD_ID", world.sim.guild_id().to_string()),
+            ("DATABASE_URL", world.url.clone()),
+            ("MEND_KEY", MEND_KEY.to_string()),
+            ("MEND_LOG", "info".to_string()),
+            ("NO_COLOR", "1".to_string()),
+        ];
+        Mend {
+            env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            dir: world.dir.path().to_path_buf(),
+            child: None,
+            log: PathBuf::new(),
+            starts: 0,
+            kills: 0,
+            terms: 0,
+        }
+    }
+
+    /// Starts mend (again); its output goes to a log file of its own.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "mend is already running");
+        self.starts += 1;
+        self.log = self.dir.join(format!("mend-{}.log", self.starts));
+        let out = std::fs::File::create(&self.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_mend"))
+            .arg("run")
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("mend starts");
+        self.child = Some(child);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("mend is running").id()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("mend is running");
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("mend had already exited ({status}) before it was killed:\n{}", tail(&self.log, 40));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        self.kills += 1;
+    }
+
+    /// SIGTERM, then waits at most `bound` for mend to exit on its own. Returns
+    /// how long it took and its exit status (`None`: still running; it is then
+    /// killed).
+    pub async fn terminate(&mut self, bound: Duration) -> (Duration, Option<ExitStatus>) {
+        let mut child = self.child.take().expect("mend is running");
+        let asked = Instant::now();
+        let sent = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        self.terms += 1;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (asked.elapsed(), Some(status));
+            }
+            if asked.elapsed() > bound {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                return (asked.elapsed(), None);
+            }
+            tokio::time::sleep(ms(20)).await;
+        }
+    }
+
+    /// Waits until this run of mend has connected, registered its commands and
+    /// started its scheduler.
+    pub async fn wait_connected(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.log_text().contains(CONNECTED) {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("mend exited ({status}) while starting:\n{}", tail(&self.log, 40));
+            }
+            assert!(Instant::now() < deadline, "mend did not connect within {timeout:?}:\n{}", tail(&self.log, 40));
+            tokio::time::sleep(ms(25)).await;
+        }
+    }
+
+    /// The log of the current (or last) run.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Warnings and errors of every run so far, for the report.
+    pub fn problems(&self) -> Vec<String> {
+        (1..=self.starts)
+            .flat_map(|n| {
+                let text = std::fs::read_to_string(self.dir.join(format!("mend-{n}.log"))).unwrap_or_default();
+                text.lines()
+                    .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("panicked"))
+                    .map(|l| format!("run {n}: {l}"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Mend {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() && self.starts > 0 {
+            eprintln!("--- the last lines of mend's last run ({}):\n{}", self.log.display(), tail(&self.log, 60));
+            for p in self.problems().iter().take(60) {
+                eprintln!("{p}");
+            }
+        }
+    }
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
