@@ -341,6 +341,12 @@ impl Engine {
         Ok(deliveries::pending(&self.pool, limit).await?)
     }
 
+    /// Deliveries not yet sent with an id above `after`, by id (see
+    /// `deliveries::pending_after`).
+    pub async fn pending_after(&self, after: DeliveryId, limit: i64) -> Result<Vec<Delivery>> {
+        Ok(deliveries::pending_after(&self.pool, after, limit).await?)
+    }
+
     /// Chooses the prompts of a pending delivery (once: a retry keeps the first
     /// choice). `None` when it can no longer be sent (the couple paused or ended,
     /// or it has waited past the grace window); it is then recorded as missed.

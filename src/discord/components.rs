@@ -131,22 +131,23 @@ async fn on_component(
             let done = matches!(action, Action::Done(_));
             c.defer_ephemeral(&ctx.http).await?;
             let saved = engine.answer(couple, d, slot, Answer::action(done, None).map_err(EngineError::from)?).await;
-            let message = match saved {
+            let (message, after) = match saved {
                 Ok(saved) => {
-                    let c_ = engine.couple(couple).await?;
-                    if !saved.edited {
-                        deliver::announce_answer(&ctx.http, engine, &c_, slot).await?;
-                    }
-                    if let Some(reveal) = &saved.reveal {
-                        deliver::post_reveal(&ctx.http, engine, &c_, reveal).await?;
-                    }
-                    if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY }.to_string()
+                    let message = if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY };
+                    (
+                        message.to_string(),
+                        Some(AfterSave { couple, slot, announce: !saved.edited, reveal: saved.reveal }),
+                    )
                 }
-                Err(EngineError::User(u)) => u.to_string(),
+                Err(EngineError::User(u)) => (u.to_string(), None),
                 Err(e) => return Err(e.into()),
             };
+            // The writer hears first; the couple's notices follow.
             c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(message).ephemeral(true))
                 .await?;
+            if let Some(after) = after {
+                after.post(ctx, data).await?;
+            }
         }
         Action::Meaningful(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
@@ -236,47 +237,69 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
     if let Err(e) = m.defer_ephemeral(&ctx.http).await {
         tracing::warn!(error = %e, "could not acknowledge an answer");
     }
-    let outcome = save_answer(ctx, data, m.user.id, delivery, &written).await;
-    let content = match outcome {
-        Ok(message) => message,
-        Err(BotError::User(reason)) => text::cannot_save(&reason, &written),
+    let outcome = save_answer(data, m.user.id, delivery, &written).await;
+    let (content, after) = match outcome {
+        Ok((message, after)) => (message, Some(after)),
+        Err(BotError::User(reason)) => (text::cannot_save(&reason, &written), None),
         Err(BotError::Internal(e)) => {
             tracing::error!(delivery_id = delivery, error = %format!("{e:#}"), "saving an answer failed");
-            text::cannot_save(text::APOLOGY, &written)
+            (text::cannot_save(text::APOLOGY, &written), None)
         }
     };
+    // The writer hears first that their words are kept; the couple's notices
+    // (and the reveal, which has its own outbox) follow.
     let followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
     if let Err(e) = m.create_followup(&ctx.http, followup).await {
         tracing::warn!(delivery_id = delivery, error = %e, "could not confirm an answer");
     }
+    if let Some(after) = after
+        && let Err(e) = after.post(ctx, data).await
+    {
+        tracing::warn!(delivery_id = delivery, error = %e, "could not post what followed an answer");
+    }
+}
+
+/// What the couple is shown after an answer is saved.
+struct AfterSave {
+    couple: i64,
+    slot: Slot,
+    /// A first answer (not an edit, not a journal) is announced, content-free.
+    announce: bool,
+    reveal: Option<crate::engine::Reveal>,
+}
+
+impl AfterSave {
+    async fn post(self, ctx: &SerenityContext, data: &Data) -> Result<(), BotError> {
+        let c = data.engine.couple(self.couple).await?;
+        if self.announce {
+            deliver::announce_answer(&ctx.http, &data.engine, &c, self.slot).await?;
+        }
+        if let Some(reveal) = &self.reveal {
+            deliver::post_reveal(&ctx.http, &data.engine, &c, reveal).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn save_answer(
-    ctx: &SerenityContext,
     data: &Data,
     user: serenity::UserId,
     delivery: i64,
     written: &str,
-) -> Result<String, BotError> {
+) -> Result<(String, AfterSave), BotError> {
     let (couple, slot) = acting_on(data, user, delivery).await?;
     let answer = Answer::text(written).map_err(EngineError::from)?;
     let saved = data.engine.answer(couple, delivery, slot, answer).await?;
     let d = data.engine.delivery(delivery).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
     let kind = d.chosen.as_ref().map_or(Kind::Shared, |c| c.kind);
-    let c = data.engine.couple(couple).await?;
-    if !saved.edited && kind != Kind::Journal {
-        deliver::announce_answer(&ctx.http, &data.engine, &c, slot).await?;
-    }
-    if let Some(reveal) = &saved.reveal {
-        deliver::post_reveal(&ctx.http, &data.engine, &c, reveal).await?;
-        return Ok("Saved — you've both answered, so your answers are now shared with each other.".into());
-    }
-    Ok(match (kind, saved.edited) {
-        (Kind::Journal, _) => text::JOURNAL_SAVED,
-        (_, true) => text::ANSWER_EDITED,
-        (_, false) => text::ANSWER_SAVED_WAITING,
-    }
-    .into())
+    let message = match (kind, saved.edited, saved.reveal.is_some()) {
+        (_, _, true) => "Saved — you've both answered, so your answers are now shared with each other.",
+        (Kind::Journal, ..) => text::JOURNAL_SAVED,
+        (_, true, _) => text::ANSWER_EDITED,
+        (_, false, _) => text::ANSWER_SAVED_WAITING,
+    };
+    let after = AfterSave { couple, slot, announce: !saved.edited && kind != Kind::Journal, reveal: saved.reveal };
+    Ok((message.into(), after))
 }
 
 /// A couple's private channel was deleted (by an admin; `/couple end` deletes

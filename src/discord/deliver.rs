@@ -24,6 +24,16 @@ use crate::store::discord::{self as links, Home};
 /// How many couples are sent to at once: concurrent within Discord's limits
 /// (serenity's rate limiter queues per route), not one couple after another.
 const FAN_OUT: usize = 16;
+
+/// Posts mend makes on its own behalf (notices, reveals) share one budget, so a
+/// burst of answers cannot flood Discord: serenity's limiter lets each waiting
+/// request retry by itself, and Discord bans an IP after 10,000 invalid
+/// requests in 10 minutes.
+static POSTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(FAN_OUT);
+
+async fn posting_permit() -> tokio::sync::SemaphorePermit<'static> {
+    POSTING.acquire().await.expect("the posting budget is never closed")
+}
 /// The longest the scheduler sleeps without looking again.
 const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
 
@@ -65,17 +75,24 @@ pub async fn step(
     lifecycle: &super::Lifecycle,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
     engine.claim_due().await?;
-    let pending = engine.pending(1_000).await?;
-    futures::stream::iter(pending)
-        // A stop lets sends under way finish and starts no more; the outbox
-        // keeps the rest for the next start.
-        .take_while(|_| std::future::ready(!lifecycle.stopping()))
-        .for_each_concurrent(FAN_OUT, |d| async move {
-            if let Err(e) = send_prompt(http, engine, &d).await {
-                tracing::warn!(delivery_id = d.id, couple_id = d.couple_id, error = %e, "could not send a prompt yet");
-            }
-        })
-        .await;
+    // Every pending prompt, a batch at a time: a backlog larger than a batch is
+    // not left waiting for the next wake-up.
+    let mut cursor = 0;
+    while !lifecycle.stopping() {
+        let batch = engine.pending_after(cursor, 1_000).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.id;
+        futures::stream::iter(batch)
+            // A stop lets sends under way finish and starts no more; the outbox
+            // keeps the rest for the next start.
+            .take_while(|_| std::future::ready(!lifecycle.stopping()))
+            .for_each_concurrent(FAN_OUT, |d| async move {
+                if let Err(e) = send_prompt(http, engine, &d).await {
+                    tracing::warn!(delivery_id = d.id, couple_id = d.couple_id, error = %e, "could not send a prompt yet");
+                }
+            })
+            .await;
+    }
     post_unposted_reveals(http, engine).await?;
     send_nudges(http, engine, settings).await?;
     send_reflections(http, engine, settings).await?;
@@ -183,6 +200,7 @@ pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::
 /// Posts both answers together: in a thread under the prompt in the couple's
 /// channel, or to each partner in DMs.
 pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: &Reveal) -> anyhow::Result<()> {
+    let _permit = posting_permit().await;
     let home = links::home(engine.pool(), couple.id).await?;
     let chosen = reveal.delivery.chosen.as_ref();
     let mut parts = vec![text::reveal_heading().to_string()];
@@ -321,6 +339,7 @@ pub async fn notify_couple(http: &Http, engine: &Engine, couple: &Couple, conten
 /// Posts `content` in the couple's channel, or, for a couple in DMs, to the
 /// partners in `in_dms`. It mentions no one.
 async fn notify(http: &Http, engine: &Engine, couple: &Couple, content: &str, in_dms: &[Slot]) -> anyhow::Result<()> {
+    let _permit = posting_permit().await;
     match links::home(engine.pool(), couple.id).await? {
         Some(Home { channel_id: Some(channel), .. }) => {
             let message = CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new());

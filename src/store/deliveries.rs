@@ -121,9 +121,16 @@ pub async fn get(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<Option
 
 /// Claimed deliveries not yet sent, oldest first.
 pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<Delivery>> {
+    pending_after(exec, 0, limit).await
+}
+
+/// Claimed deliveries not yet sent with an id above `after`, by id: a cursor,
+/// so a pass over a large backlog reaches every one even if some keep failing.
+pub async fn pending_after(exec: impl SqliteExecutor<'_>, after: DeliveryId, limit: i64) -> Result<Vec<Delivery>> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY claimed_at, id LIMIT ?"
+        "SELECT {COLUMNS} FROM deliveries WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?"
     )))
+    .bind(after)
     .bind(limit)
     .fetch_all(exec)
     .await?

@@ -1,6 +1,8 @@
 //! What a person sees: messages, interaction responses, modals, channels.
 //! These are the types tests assert on.
 
+use std::time::Duration;
+
 use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
@@ -19,6 +21,13 @@ pub struct AttachmentView {
     pub description: Option<String>,
     #[serde(serialize_with = "base64_bytes")]
     pub data: Vec<u8>,
+}
+
+fn millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64() * 1000.0),
+        None => s.serialize_none(),
+    }
 }
 
 fn base64_bytes<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -173,6 +182,12 @@ pub struct InteractionView {
     pub name: String,
     /// Type of the bot's initial callback, once it answered.
     pub callback: Option<u8>,
+    /// From the dispatch of INTERACTION_CREATE to the sim accepting the bot's
+    /// initial callback (what Discord's 3-second rule measures); `None` until
+    /// one is accepted (a late one, rejected with 10062, leaves it `None`).
+    /// In JSON: `first_ack_latency_ms`, a float.
+    #[serde(rename = "first_ack_latency_ms", serialize_with = "millis")]
+    pub first_ack_latency: Option<Duration>,
     pub original: Option<MessageView>,
     pub followups: Vec<MessageView>,
     pub modal: Option<ModalView>,
@@ -211,6 +226,7 @@ impl InteractionView {
             channel_id: ix.channel_id,
             name: ix.name.clone(),
             callback: ix.ack.map(|(t, _)| t),
+            first_ack_latency: ix.ack.map(|(_, at)| at.saturating_duration_since(ix.created)),
             original: ix.original_id.as_ref().and_then(view),
             followups: ix.followups.iter().filter_map(view).collect(),
             modal,

@@ -51,6 +51,8 @@ impl State {
         ix.token = random_token(&format!("aW50ZXJhY3Rpb246{id}:"), 48);
         let d = json::events::interaction(self, &ix);
         let guild = ix.guild_id;
+        // The clocks (3-second ack, token lifetime, ack latency) start at the dispatch.
+        ix.created = Instant::now();
         self.interactions.insert(id, ix);
         self.gateway.broadcast(&Dispatch::new("INTERACTION_CREATE", d).guild(guild));
         id

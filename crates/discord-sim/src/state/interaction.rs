@@ -59,6 +59,7 @@ pub(crate) struct Interaction {
     pub message_id: Option<u64>,
     /// For a modal submit: the interaction whose modal it answers.
     pub modal_of: Option<u64>,
+    /// When INTERACTION_CREATE was dispatched.
     pub created: Instant,
     /// Callback type of the initial response and when it came.
     pub ack: Option<(u8, Instant)>,

@@ -56,6 +56,35 @@ fn a_late_first_response_is_unknown() {
 }
 
 #[test]
+fn the_view_reports_the_time_from_dispatch_to_the_first_accepted_callback() {
+    let view = |s: &State, id: u64| crate::views::InteractionView::of(s, &s.interactions[&id]);
+    let mut s = state();
+    let (id, token) = slash(&mut s);
+    assert_eq!(view(&s, id).first_ack_latency, None, "no callback yet");
+    std::thread::sleep(Duration::from_millis(30));
+    let before = s.interactions[&id].created.elapsed();
+    callback(&mut s, id, &token, json!({"type": 5})).unwrap();
+    let after = s.interactions[&id].created.elapsed();
+    let latency = view(&s, id).first_ack_latency.expect("acknowledged");
+    assert!(latency >= before && latency <= after, "{latency:?} not within {before:?}..={after:?}");
+    // A later followup does not move it.
+    std::thread::sleep(Duration::from_millis(10));
+    s.followup(s.app_id(), &token, &json!({"content": "done"}), &[]).unwrap();
+    assert_eq!(view(&s, id).first_ack_latency, Some(latency));
+    let json = serde_json::to_value(view(&s, id)).unwrap();
+    let ms = json["first_ack_latency_ms"].as_f64().unwrap();
+    assert!((ms - latency.as_secs_f64() * 1000.0).abs() < 1e-6, "{ms}");
+
+    // A late callback is rejected and leaves no latency behind.
+    let mut s = state_with(SimConfig { interaction_ack_timeout_ms: 10, ..SimConfig::default() });
+    let (id, token) = slash(&mut s);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(callback(&mut s, id, &token, json!({"type": 5})), Err(10062));
+    assert_eq!(view(&s, id).first_ack_latency, None);
+    assert!(serde_json::to_value(view(&s, id)).unwrap()["first_ack_latency_ms"].is_null());
+}
+
+#[test]
 fn callback_types_must_fit_the_interaction() {
     let mut s = state();
     for kind in [1, 6, 7, 8, 42] {
