@@ -81,6 +81,9 @@ pub struct RunArgs {
     /// An extra root certificate (PEM) that signs that local Discord.
     #[arg(long, env = "DISCORD_EXTRA_ROOT_CERT")]
     pub extra_root_cert: Option<PathBuf>,
+    /// Seconds one request to Discord may take before it is given up and retried later.
+    #[arg(long, env = "MEND_DISCORD_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub timeout_seconds: u64,
     #[command(flatten)]
     pub bot: BotArgs,
 }
@@ -279,6 +282,7 @@ async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode>
         guild_id: args.guild_id,
         api_addr: args.api_addr,
         extra_root_cert: args.extra_root_cert,
+        http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
         settings,
     };
     serve(config, engine).await
@@ -353,6 +357,7 @@ async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::Result<ExitC
         guild_id: None,
         api_addr: Some(sim.https_addr()),
         extra_root_cert: Some(ca),
+        http_timeout: std::time::Duration::from_secs(30),
         settings,
     };
     let control = sim.control_url();

@@ -155,3 +155,26 @@ async fn a_partner_who_leaves_the_server_pauses_prompts_and_the_other_is_told() 
     assert_eq!(prompts_in(&alex, home), 0, "no prompt while paused");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_discord_holds_past_the_timeout_is_retried_without_doubling() {
+    let app = TestBot::start().await;
+    let sam = app.user("sam");
+    let home = app.pair("alex", "sam").await;
+    // Discord holds the post 3 s (mend gives up after 2 s) and then creates it anyway.
+    app.sim.inject_fault(Fault::hang("POST /channels/*/messages", 1, 3.0));
+    app.set_time("2026-01-05T07:30:00Z");
+    sam.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
+    // The next pass retries, finds the post that went through, and does not post again.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.wake.notify_one();
+    app.settle().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(prompts_in(&sam, home), 1, "one prompt, though the first post timed out");
+    assert!(!app.sim.requests_to("GET /channels/*/messages").is_empty(), "the retry looked for its earlier post");
+    let (couple, _) = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap();
+    let rows = mend::store::deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, mend::store::deliveries::Status::Sent);
+    app.stop().await;
+}

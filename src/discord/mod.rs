@@ -29,6 +29,9 @@ pub struct BotConfig {
     /// and the sandbox), and the extra root certificate that signs it.
     pub api_addr: Option<SocketAddr>,
     pub extra_root_cert: Option<PathBuf>,
+    /// How long one request to Discord may take before it is given up (and
+    /// retried later: nonces and the outbox keep a retry from doubling).
+    pub http_timeout: std::time::Duration,
     pub settings: BotSettings,
 }
 
@@ -88,6 +91,7 @@ impl std::fmt::Debug for BotConfig {
             .field("guild_id", &self.guild_id)
             .field("api_addr", &self.api_addr)
             .field("extra_root_cert", &self.extra_root_cert)
+            .field("http_timeout", &self.http_timeout)
             .field("settings", &self.settings)
             .finish()
     }
@@ -201,18 +205,23 @@ pub enum StartError {
 
 /// The HTTP client: the real discord.com, or the address configured for it.
 fn http(config: &BotConfig) -> Result<serenity::Http, StartError> {
-    let mut builder = HttpBuilder::new(config.token.expose());
+    // serenity's own client has no timeout: a request Discord never answers
+    // would hold a send forever.
+    let mut client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(config.http_timeout)
+        .connect_timeout(config.http_timeout.min(std::time::Duration::from_secs(10)));
     if let Some(addr) = config.api_addr {
-        let mut client = reqwest::Client::builder().use_rustls_tls().resolve("discord.com", addr);
+        client = client.resolve("discord.com", addr);
         if let Some(path) = &config.extra_root_cert {
             let pem = std::fs::read(path).map_err(|e| StartError::Cert(path.clone(), e.to_string()))?;
             let cert =
                 reqwest::Certificate::from_pem(&pem).map_err(|e| StartError::Cert(path.clone(), e.to_string()))?;
             client = client.add_root_certificate(cert);
         }
-        builder = builder.client(client.build().map_err(|e| StartError::Connect(e.to_string()))?);
     }
-    Ok(builder.build())
+    let client = client.build().map_err(|e| StartError::Connect(e.to_string()))?;
+    Ok(HttpBuilder::new(config.token.expose()).client(client).build())
 }
 
 /// A running bot: its serenity client, and a handle to wake its scheduler.

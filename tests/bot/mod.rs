@@ -67,6 +67,7 @@ impl TestBot {
             guild_id: in_guild.then(|| sim.guild_id()),
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
+            http_timeout: Duration::from_secs(2),
             settings,
         };
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");

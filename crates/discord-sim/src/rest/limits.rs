@@ -31,6 +31,16 @@ pub enum FaultKind {
     RateLimit { retry_after: f64, global: bool },
     /// A 5xx (or any status) with Discord's generic error body.
     Status { status: u16 },
+    /// The request is held for `seconds` and then served as usual: a client
+    /// with a shorter timeout gives up although the request may take effect.
+    Hang { seconds: f64 },
+}
+
+/// What a matched fault does to a request.
+#[derive(Debug)]
+pub enum FaultAction {
+    Respond(Response),
+    Delay(Duration),
 }
 
 impl Fault {
@@ -44,6 +54,10 @@ impl Fault {
 
     pub fn server_error(route: &str, count: u32, status: u16) -> Self {
         Self { route: route.into(), count, kind: FaultKind::Status { status } }
+    }
+
+    pub fn hang(route: &str, count: u32, seconds: f64) -> Self {
+        Self { route: route.into(), count, kind: FaultKind::Hang { seconds } }
     }
 }
 
@@ -140,7 +154,7 @@ impl HttpControl {
     }
 
     /// Takes one use of the first fault matching `key`.
-    pub fn take_fault(&mut self, key: &RouteKey) -> Option<Response> {
+    pub fn take_fault(&mut self, key: &RouteKey) -> Option<FaultAction> {
         let i = self.faults.iter().position(|f| f.count > 0 && matches(&f.route, key))?;
         let fault = &mut self.faults[i];
         fault.count -= 1;
@@ -151,13 +165,14 @@ impl HttpControl {
                 let wait = Duration::from_secs_f64(retry_after.max(0.0));
                 let limit = self.limit_for(key).limit;
                 let headers = if global { HeaderMap::new() } else { bucket_headers(key, limit, 0, wait) };
-                too_many(wait, global, headers)
+                FaultAction::Respond(too_many(wait, global, headers))
             }
             FaultKind::Status { status } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let message = format!("{}: {}", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
-                (status, axum::Json(json!({"message": message, "code": 0}))).into_response()
+                FaultAction::Respond((status, axum::Json(json!({"message": message, "code": 0}))).into_response())
             }
+            FaultKind::Hang { seconds } => FaultAction::Delay(Duration::from_secs_f64(seconds.max(0.0))),
         })
     }
 
@@ -284,7 +299,8 @@ mod tests {
         let mut c = control(100, None);
         c.inject(Fault::server_error("POST /channels/*/messages", 2, 502));
         let key = RouteKey::new("POST", "/channels/9/messages");
-        assert_eq!(c.take_fault(&key).unwrap().status(), StatusCode::BAD_GATEWAY);
+        let Some(FaultAction::Respond(r)) = c.take_fault(&key) else { panic!("a response") };
+        assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
         assert!(c.take_fault(&RouteKey::new("GET", "/channels/9/messages")).is_none());
         assert!(c.take_fault(&key).is_some());
         assert!(c.take_fault(&key).is_none());

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::shared::Shared;
-use limits::Verdict;
+use limits::{FaultAction, Verdict};
 use route::RouteKey;
 
 pub(crate) type Ctx = State<Arc<Shared>>;
@@ -63,10 +63,25 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
 async fn gatekeeper(State(shared): Ctx, req: Request, next: Next) -> Response {
     let key = RouteKey::new(req.method().as_str(), req.uri().path());
     let fault = shared.http().take_fault(&key);
-    if let Some(response) = fault {
-        shared.http().record(&key, response.status(), true);
-        return response;
+    match fault {
+        Some(FaultAction::Respond(response)) => {
+            shared.http().record(&key, response.status(), true);
+            response
+        }
+        // Held, then served in a task of its own: like Discord, the request
+        // takes effect even if the client gave up waiting and hung up.
+        Some(FaultAction::Delay(d)) => {
+            let held = tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                serve(shared, key, req, next).await
+            });
+            held.await.unwrap_or_else(|_| axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        None => serve(shared, key, req, next).await,
     }
+}
+
+async fn serve(shared: Arc<Shared>, key: RouteKey, req: Request, next: Next) -> Response {
     // Discord does not require a token for GET /gateway or interaction webhooks.
     let open = key.is_interaction() || key.path == "/gateway";
     if !open && !authorized(req.headers(), &shared.config.token) {
