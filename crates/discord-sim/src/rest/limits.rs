@@ -305,8 +305,10 @@ mod tests {
         assert!(c.take_fault(&key).is_some());
         assert!(c.take_fault(&key).is_none());
         c.inject(Fault::rate_limit("/channels/**", 1, 0.25));
-        let r = c.take_fault(&key).unwrap();
+        let Some(FaultAction::Respond(r)) = c.take_fault(&key) else { panic!("a response") };
         assert_eq!(r.headers()["retry-after"], "0.250");
         assert_eq!(r.headers()["x-ratelimit-remaining"], "0");
+        c.inject(Fault::hang("/channels/**", 1, 1.5));
+        assert!(matches!(c.take_fault(&key), Some(FaultAction::Delay(d)) if d == Duration::from_millis(1500)));
     }
 }
