@@ -395,6 +395,8 @@ struct Answers {
     in_database: usize,
     reveals: usize,
     expected_reveals: usize,
+    /// How long after the last confirmation the last reveal was posted.
+    reveals_after: Duration,
     rate_limited: usize,
     rate_limited_by_route: BTreeMap<String, usize>,
     limited_requests: usize,
@@ -633,12 +635,13 @@ async fn answers(
     confirm_times.sort();
     // Reveals: threads the bot opened during this phase, against the deliveries
     // that both partners answered and that are not journal prompts.
-    let reveals = tb
-        .sim
-        .channels()
-        .iter()
-        .filter(|c| c.name.starts_with("Your answers") && !threads_before.contains(&c.id))
-        .count();
+    let count_reveals = || {
+        tb.sim
+            .channels()
+            .iter()
+            .filter(|c| c.name.starts_with("Your answers") && !threads_before.contains(&c.id))
+            .count()
+    };
     let mut both: HashMap<i64, usize> = HashMap::new();
     for t in &targets {
         *both.entry(t.delivery).or_insert(0) += 1;
@@ -653,6 +656,15 @@ async fn answers(
         }
     }
     let second_partners = both.values().filter(|&&c| c == 2).count();
+    // Writers are confirmed first; "has answered" notices and reveals follow,
+    // paced by mend's posting budget and Discord's limits. Wait for them.
+    let reveals_from = Instant::now();
+    let mut reveals = count_reveals();
+    while reveals < expected_reveals && reveals_from.elapsed() < Duration::from_secs(180) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        reveals = count_reveals();
+    }
+    let reveals_after = reveals_from.elapsed();
 
     let times = |f: &dyn Fn(&Attempt) -> Option<Instant>| {
         let mut t: Vec<Instant> = attempts.iter().filter_map(f).collect();
@@ -682,6 +694,7 @@ async fn answers(
         in_database,
         reveals,
         expected_reveals,
+        reveals_after,
         rate_limited,
         rate_limited_by_route,
         limited_requests,
@@ -816,6 +829,7 @@ async fn main() {
         )
     });
     row("reveals posted (expected)", &|a| format!("{} ({})", a.reveals, a.expected_reveals));
+    row("all reveals posted, after the phase", &|a| format!("{:.1} s", a.reveals_after.as_secs_f64()));
     row("apologies · \"could not save\" · clicks without a modal · stuck · unresolved", &|a| {
         format!("{} · {} · {} · {} · {}", a.apologies, a.cannot_save, a.click_not_modal, a.stuck, a.unresolved)
     });

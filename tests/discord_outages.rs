@@ -158,6 +158,7 @@ async fn a_partner_who_leaves_the_server_pauses_prompts_and_the_other_is_told() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_discord_holds_past_the_timeout_is_retried_without_doubling() {
+    bot::HTTP_TIMEOUT.with(|t| t.set(std::time::Duration::from_secs(2)));
     let app = TestBot::start().await;
     let sam = app.user("sam");
     let home = app.pair("alex", "sam").await;

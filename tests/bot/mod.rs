@@ -17,6 +17,12 @@ use tokio::sync::Notify;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
+thread_local! {
+    /// How long the bot lets one request to Discord take; a test of timeouts
+    /// shortens it before starting the bot.
+    pub static HTTP_TIMEOUT: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::from_secs(10)) };
+}
+
 pub struct TestBot {
     pub sim: Sim,
     pub engine: Engine,
@@ -67,7 +73,7 @@ impl TestBot {
             guild_id: in_guild.then(|| sim.guild_id()),
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
-            http_timeout: Duration::from_secs(2),
+            http_timeout: HTTP_TIMEOUT.with(|t| t.get()),
             settings,
         };
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");
