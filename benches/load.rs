@@ -813,7 +813,7 @@ async fn main() {
     });
     row("arrival: clicks · modal submits", &|a| format!("{:.0}/s · **{:.0}/s**", a.click_rate, a.submit_rate));
     row("ack latency p50 / p99 / max: click → type 9 modal", &|a| latency(&a.click_acks));
-    row("ack latency p50 / p99 / max: submit → type 5 deferral", &|a| latency(&a.submit_acks));
+    row("ack latency p50 / p99 / max: submit → first callback (the \"Saved\" reply)", &|a| latency(&a.submit_acks));
     row("over 3 s (rejected 10062): clicks · submits · never acknowledged", &|a| {
         format!("{} · {} · {}", a.late_clicks, a.late_submits, a.unacked)
     });

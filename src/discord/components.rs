@@ -234,10 +234,20 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
             _ => None,
         })
         .unwrap_or_default();
-    if let Err(e) = m.defer_ephemeral(&ctx.http).await {
-        tracing::warn!(error = %e, "could not acknowledge an answer");
-    }
-    let outcome = save_answer(data, m.user.id, delivery, &written).await;
+    // Saving takes milliseconds: answer the submit itself with the outcome (an
+    // interaction callback, not rate limited with followups). Should saving be
+    // slow, acknowledge within Discord's 3 seconds and follow up when done.
+    let save = save_answer(data, m.user.id, delivery, &written);
+    tokio::pin!(save);
+    let (outcome, deferred) = match tokio::time::timeout(std::time::Duration::from_millis(1500), &mut save).await {
+        Ok(outcome) => (outcome, false),
+        Err(_) => {
+            if let Err(e) = m.defer_ephemeral(&ctx.http).await {
+                tracing::warn!(error = %e, "could not acknowledge an answer");
+            }
+            (save.await, true)
+        }
+    };
     let (content, after) = match outcome {
         Ok((message, after)) => (message, Some(after)),
         Err(BotError::User(reason)) => (text::cannot_save(&reason, &written), None),
@@ -248,8 +258,14 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
     };
     // The writer hears first that their words are kept; the couple's notices
     // (and the reveal, which has its own outbox) follow.
-    let followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
-    if let Err(e) = m.create_followup(&ctx.http, followup).await {
+    let confirmed = if deferred {
+        let followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
+        m.create_followup(&ctx.http, followup).await.map(|_| ())
+    } else {
+        let reply = CreateInteractionResponseMessage::new().content(content).ephemeral(true);
+        m.create_response(&ctx.http, CreateInteractionResponse::Message(reply)).await
+    };
+    if let Err(e) = confirmed {
         tracing::warn!(delivery_id = delivery, error = %e, "could not confirm an answer");
     }
     if let Some(after) = after
