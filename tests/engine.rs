@@ -59,12 +59,7 @@ async fn a_daily_prompt_is_claimed_once_even_across_a_restart() {
 async fn answers_stay_private_until_both_have_answered_then_are_revealed_once() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let p = loop {
-        let p = app.next_prompt().await;
-        if p.kind == Kind::Shared {
-            break p;
-        }
-    };
+    let p = app.next_prompt_of(Kind::Shared).await;
     let first = app.answer(couple, &p, Slot::A, "our walk by the river").await;
     assert!(first.reveal.is_none(), "nothing is revealed with one answer");
     let edit = app.answer(couple, &p, Slot::A, "our walk by the river, and the rain").await;
@@ -100,12 +95,7 @@ async fn journal_answers_are_never_revealed() {
 async fn action_prompts_take_done_or_not_today() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let p = loop {
-        let p = app.next_prompt().await;
-        if p.kind == Kind::Action {
-            break p;
-        }
-    };
+    let p = app.next_prompt_of(Kind::Action).await;
     let wrong = app.engine.answer(couple, p.delivery.id, Slot::A, Answer::text("hello").unwrap()).await;
     assert_eq!(user_error(wrong), UserError::ActionNeedsDone);
     app.engine.answer(couple, p.delivery.id, Slot::A, Answer::action(true, Some("we did it")).unwrap()).await.unwrap();
@@ -179,12 +169,7 @@ async fn a_pause_with_an_end_resumes_by_itself() {
 async fn needing_space_pauses_prompts_for_two_days_without_losing_an_answer() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let p = loop {
-        let p = app.next_prompt().await;
-        if p.kind == Kind::Shared {
-            break p;
-        }
-    };
+    let p = app.next_prompt_of(Kind::Shared).await;
     app.answer(couple, &p, Slot::A, "I wrote this first").await;
     // A skip after answering keeps the answer.
     app.engine.skip(couple, p.delivery.id, Slot::A).await.unwrap();
@@ -324,12 +309,7 @@ async fn sealed_bodies(app: &TestApp) -> Vec<Vec<u8>> {
 async fn answer_text_cannot_be_found_in_the_database_file() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let p = loop {
-        let p = app.next_prompt().await;
-        if p.kind == Kind::Shared {
-            break p;
-        }
-    };
+    let p = app.next_prompt_of(Kind::Shared).await;
     app.answer(couple, &p, Slot::A, "the secret we kept about the lighthouse").await;
     app.answer(couple, &p, Slot::B, "a second secret about the orchard").await;
     mend::store::scrub(app.engine.pool()).await.unwrap();

@@ -106,6 +106,16 @@ impl TestApp {
         sent.remove(0)
     }
 
+    /// Moves day by day to the next prompt of `kind`.
+    pub async fn next_prompt_of(&self, kind: mend::core::model::Kind) -> Prepared {
+        loop {
+            let p = self.next_prompt().await;
+            if p.kind == kind {
+                return p;
+            }
+        }
+    }
+
     pub async fn answer(&self, couple: CoupleId, p: &Prepared, slot: Slot, text: &str) -> Saved {
         self.engine.answer(couple, p.delivery.id, slot, Answer::text(text).unwrap()).await.unwrap()
     }
