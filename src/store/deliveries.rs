@@ -27,7 +27,7 @@ impl Status {
         }
     }
 
-    fn parse(s: &str) -> Result<Status> {
+    pub(crate) fn parse(s: &str) -> Result<Status> {
         match s {
             "pending" => Ok(Status::Pending),
             "sent" => Ok(Status::Sent),

@@ -104,8 +104,8 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
-/// SQLite stores signed 64-bit integers; ids outside mend (Discord's u64
-/// snowflakes) are kept as decimal text, so no conversion can overflow.
+/// Reads one of the domain's spelled enums from a column; anything else means
+/// the database holds a value mend never wrote.
 pub(crate) fn parse_enum<T: FromStr<Err = String>>(value: &str) -> Result<T> {
     value.parse().map_err(StoreError::Corrupt)
 }

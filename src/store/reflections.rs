@@ -2,9 +2,9 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
+use super::Result;
 use super::couples::CoupleId;
 use super::deliveries::Status;
-use super::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReflection {
@@ -29,12 +29,7 @@ pub async fn insert_many(conn: &mut sqlx::SqliteConnection, rows: &[(CoupleId, i
 }
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredReflection> {
-    let status = match r.try_get::<&str, _>("status")? {
-        "pending" => Status::Pending,
-        "sent" => Status::Sent,
-        "missed" => Status::Missed,
-        other => return Err(StoreError::Corrupt(format!("reflection status `{other}`"))),
-    };
+    let status = Status::parse(r.try_get("status")?)?;
     Ok(StoredReflection {
         id: r.try_get("id")?,
         couple_id: r.try_get("couple_id")?,
