@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::clock::SystemClock;
-use crate::config::StoreConfig;
+use crate::config::{StoreConfig, defaults};
 use crate::core::prompts::{Library, PILLARS};
 use crate::core::schedule::Schedule;
 use crate::crypto::{Cipher, Key};
@@ -42,6 +42,7 @@ pub enum Command {
     Schedule(ScheduleCommand),
     /// Try mend with no Discord account: a local Discord with a server and two
     /// users, and mend connected to it.
+    #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
     /// Write a new encryption key for answers at rest to FILE (owner-only; never
     /// overwrites). Then set MEND_KEY_FILE=FILE.
@@ -82,13 +83,14 @@ pub struct RunArgs {
     #[arg(long, env = "DISCORD_EXTRA_ROOT_CERT")]
     pub extra_root_cert: Option<PathBuf>,
     /// Seconds one request to Discord may take before it is given up and retried later.
-    #[arg(long, env = "MEND_DISCORD_TIMEOUT_SECONDS", default_value_t = 30)]
+    #[arg(long, env = "MEND_DISCORD_TIMEOUT_SECONDS", default_value_t = defaults::DISCORD_TIMEOUT_SECONDS)]
     pub timeout_seconds: u64,
     #[command(flatten)]
     pub bot: BotArgs,
 }
 
 /// Where the sandbox keeps its things.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, clap::Args)]
 pub struct SandboxArgs {
     /// mend's database for the sandbox: a file of its own, never your real one.
@@ -103,46 +105,74 @@ pub struct SandboxArgs {
     pub port: u16,
 }
 
-/// How the bot behaves, as the host decides.
+/// How mend behaves, as the host decides.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BotArgs {
     /// Timezone for new couples until they choose theirs (IANA name).
-    #[arg(long, env = "MEND_DEFAULT_TZ", default_value = "UTC")]
+    #[arg(long, env = "MEND_DEFAULT_TZ", default_value = defaults::TZ)]
     pub default_tz: String,
     /// When prompts come for new couples.
-    #[arg(long, env = "MEND_DEFAULT_SCHEDULE", default_value = "daily 20:00")]
+    #[arg(long, env = "MEND_DEFAULT_SCHEDULE", default_value = defaults::SCHEDULE)]
     pub default_schedule: String,
     /// When the weekly reflection comes for new couples.
-    #[arg(long, env = "MEND_DEFAULT_REFLECTION", default_value = "sun 19:00")]
+    #[arg(long, env = "MEND_DEFAULT_REFLECTION", default_value = defaults::REFLECTION)]
     pub default_reflection: String,
     /// "When you're ready, I'm here: …" — shown in /help and weekly reflections.
     #[arg(long, env = "MEND_REFERRAL")]
     pub referral: Option<String>,
     /// Minutes after a prompt before one gentle nudge to a partner who hasn't answered.
-    #[arg(long, env = "MEND_NUDGE_AFTER_MINUTES", default_value_t = 360)]
+    #[arg(long, env = "MEND_NUDGE_AFTER_MINUTES", default_value_t = defaults::NUDGE_AFTER_MINUTES)]
     pub nudge_after_minutes: i64,
+    /// The shortest gap, in minutes, a couple's prompt or reflection schedule may
+    /// have (0 lifts the floor: for the sandbox and tests).
+    #[arg(long, env = "MEND_MIN_INTERVAL_MINUTES", default_value_t = defaults::MIN_INTERVAL_MINUTES)]
+    pub min_interval_minutes: i64,
+    /// Seconds an outbox item is held by the worker posting it before another
+    /// may take it (after a crash, what was in flight waits this long).
+    #[arg(long, env = "MEND_OUTBOX_LEASE_SECONDS", default_value_t = defaults::LEASE_SECONDS)]
+    pub lease_seconds: i64,
+    /// Seconds before a failed post is first tried again (doubling after).
+    #[arg(long, env = "MEND_RETRY_BASE_SECONDS", default_value_t = defaults::RETRY_BASE_SECONDS)]
+    pub retry_base_seconds: i64,
 }
 
 impl BotArgs {
     /// Checks every value now, so a typo fails at start-up with what to fix.
-    pub fn settings(&self) -> Result<crate::discord::BotSettings, InputError> {
+    pub fn settings(&self) -> Result<(Settings, crate::discord::BotSettings), InputError> {
         crate::core::schedule::parse_zone(&self.default_tz).map_err(|e| InputError(format!("MEND_DEFAULT_TZ: {e}")))?;
+        if !(0..=7 * 24 * 60).contains(&self.min_interval_minutes) {
+            return Err(InputError("MEND_MIN_INTERVAL_MINUTES must be between 0 and 10080 (a week)".into()));
+        }
+        let floor = chrono::Duration::minutes(self.min_interval_minutes);
         for (name, spec) in
             [("MEND_DEFAULT_SCHEDULE", &self.default_schedule), ("MEND_DEFAULT_REFLECTION", &self.default_reflection)]
         {
-            Schedule::parse(spec, &self.default_tz).map_err(|e| InputError(format!("{name}: {e}")))?;
+            let schedule = Schedule::parse(spec, &self.default_tz).map_err(|e| InputError(format!("{name}: {e}")))?;
+            schedule
+                .check_floor(floor, Utc::now())
+                .map_err(|e| InputError(format!("{name} comes more often than MEND_MIN_INTERVAL_MINUTES allows: {e}")))?;
         }
         if !(1..=7 * 24 * 60).contains(&self.nudge_after_minutes) {
             return Err(InputError("MEND_NUDGE_AFTER_MINUTES must be between 1 and 10080 (a week)".into()));
         }
-        Ok(crate::discord::BotSettings {
+        if !(1..=3600).contains(&self.lease_seconds) {
+            return Err(InputError("MEND_OUTBOX_LEASE_SECONDS must be between 1 and 3600".into()));
+        }
+        if !(0..=3600).contains(&self.retry_base_seconds) {
+            return Err(InputError("MEND_RETRY_BASE_SECONDS must be between 0 and 3600".into()));
+        }
+        let settings = Settings {
             default_tz: self.default_tz.clone(),
             default_schedule: self.default_schedule.clone(),
             default_reflection: self.default_reflection.clone(),
-            referral: self.referral.clone().filter(|r| !r.trim().is_empty()),
             nudge_after: chrono::Duration::minutes(self.nudge_after_minutes),
-            ..Default::default()
-        })
+            min_interval: floor,
+            lease: chrono::Duration::seconds(self.lease_seconds),
+            retry_base: chrono::Duration::seconds(self.retry_base_seconds),
+            ..Settings::default()
+        };
+        let bot = crate::discord::BotSettings { referral: self.referral.clone().filter(|r| !r.trim().is_empty()) };
+        Ok((settings, bot))
     }
 }
 
@@ -213,6 +243,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             preview(&spec.join(" "), &tz, from.as_deref(), count)
         }
         Command::Run(args) => run_bot(&cli.store, args).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox(&cli.store, args).await,
         Command::Keygen { file } => {
             Key::write_new(&file).map_err(|e| InputError(e.to_string()))?;
@@ -245,19 +276,13 @@ pub fn load_library(store: &StoreConfig) -> anyhow::Result<Library> {
     })
 }
 
-/// Opens the configured database and builds an engine on the system clock.
-/// Opens the configured database with `key` and builds an engine on the system clock.
-pub async fn engine(store: &StoreConfig, library: Library, key: &Key) -> anyhow::Result<Engine> {
-    let cipher = Cipher::new(key);
-    let pool = open(store, &cipher).await?;
-    Ok(Engine::new(pool, cipher, Arc::new(library), Arc::new(SystemClock), Settings::default()))
-}
-
-/// Opens the database; a wrong key is the host's to fix, so it is one line.
-async fn open(store: &StoreConfig, cipher: &Cipher) -> anyhow::Result<sqlx::SqlitePool> {
-    match crate::store::connect(&store.url(), cipher).await {
-        Ok(pool) => Ok(pool),
-        Err(crate::store::StoreError::Key(e)) => Err(InputError(e.to_string()).into()),
+/// Opens the configured database with `key` and builds an engine on the system
+/// clock; a wrong key or a database that cannot be opened is one line.
+pub async fn engine(store: &StoreConfig, library: Library, key: &Key, settings: Settings) -> anyhow::Result<Engine> {
+    let opened = Engine::open(&store.url(), Cipher::new(key), Arc::new(library), Arc::new(SystemClock), settings).await;
+    match opened {
+        Ok(engine) => Ok(engine),
+        Err(crate::engine::EngineError::Store(crate::store::StoreError::Key(e))) => Err(InputError(e.to_string()).into()),
         Err(e) => Err(InputError(format!("could not open the database {}: {e}", store.database_url)).into()),
     }
 }
@@ -274,16 +299,16 @@ async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode>
                 .into(),
         )
     })?;
-    let settings = args.bot.settings()?;
+    let (settings, bot) = args.bot.settings()?;
     let library = load_library(store)?;
-    let engine = engine(store, library, &key_from_env()?).await?;
+    let engine = engine(store, library, &key_from_env()?, settings).await?;
     let config = crate::discord::BotConfig {
         token: crate::discord::Secret::new(token.trim()),
         guild_id: args.guild_id,
         api_addr: args.api_addr,
         extra_root_cert: args.extra_root_cert,
         http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
-        settings,
+        settings: bot,
     };
     serve(config, engine).await
 }
@@ -298,6 +323,7 @@ pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow:
     };
     let shards = bot.client.shard_manager.clone();
     let lifecycle = bot.lifecycle.clone();
+    let worker = bot.start_worker();
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("stopping: finishing work in flight");
@@ -308,13 +334,18 @@ pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow:
         }
         shards.shutdown_all().await;
     });
-    match crate::discord::run(&mut bot).await {
+    let ran = crate::discord::run(&mut bot).await;
+    worker.abort();
+    match ran {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e @ (StartError::BadToken | StartError::Cert(..))) => Err(InputError(e.to_string()).into()),
+        Err(e @ (StartError::BadToken | StartError::Cert(..) | StartError::Commands(..))) => {
+            Err(InputError(e.to_string()).into())
+        }
         Err(e) => Err(e.into()),
     }
 }
 
+#[cfg(feature = "sandbox")]
 /// The sandbox: the project's local Discord, seeded with a server (#general)
 /// and users alex, sam and casey, and mend against it with a quick schedule.
 async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::Result<ExitCode> {
@@ -343,15 +374,19 @@ async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::Result<ExitC
             Key::write_new(&key_path).map_err(|e| InputError(e.to_string()))?
         }
     };
-    let engine = engine(&store, library, &key).await?;
-    let settings = crate::discord::BotSettings {
+    // Quick schedules, so no one waits: the sandbox lifts the floor
+    // (MEND_MIN_INTERVAL_MINUTES=0) as tests do.
+    let settings = Settings {
         default_tz: "UTC".into(),
         default_schedule: "*/2 * * * *".into(),
         default_reflection: "*/10 * * * *".into(),
         nudge_after: chrono::Duration::minutes(1),
-        referral: Some("your therapist's details would go here".into()),
-        ..Default::default()
+        min_interval: chrono::Duration::zero(),
+        retry_base: chrono::Duration::seconds(5),
+        ..Settings::default()
     };
+    let engine = engine(&store, library, &key, settings).await?;
+    let settings = crate::discord::BotSettings { referral: Some("your therapist's details would go here".into()) };
     let config = crate::discord::BotConfig {
         token: crate::discord::Secret::new(sim.token()),
         guild_id: None,
@@ -396,17 +431,14 @@ async fn shutdown_signal() {
 }
 
 async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
-    let pool = open(store, &Cipher::new(&key_from_env()?)).await?;
-    let now = Utc::now();
-    let (couples, paused) = crate::store::couples::count(&pool, now.timestamp()).await?;
-    let pending = crate::store::deliveries::count_pending(&pool).await?;
-    let next = crate::store::schedules::earliest(&pool).await?;
+    let engine = engine(store, load_library(store)?, &key_from_env()?, Settings::default()).await?;
+    let st = engine.status().await?;
     println!("database: {}", store.database_url);
-    println!("couples: {couples} ({paused} paused)");
-    println!("prompts waiting to be sent: {pending}");
-    match next {
-        Some(t) => println!("next scheduled: {}", crate::engine::instant(t).format("%Y-%m-%dT%H:%M:%SZ")),
-        None => println!("next scheduled: nothing scheduled"),
+    println!("couples: {} ({} paused)", st.couples, st.paused);
+    println!("messages waiting to be sent: {} ({} given up)", st.waiting, st.failed);
+    match st.next {
+        Some(t) => println!("next due: {}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        None => println!("next due: nothing scheduled"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,34 @@
 //! Settings read at start-up, so that a bad value fails at once with a clear
 //! message rather than later in the middle of someone's evening.
+//!
+//! One tree: `StoreConfig` (where the data is), `engine::Settings` (the rules'
+//! numbers), `discord::BotConfig` (how to reach Discord); `defaults` is the one
+//! place their default values are written.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+/// The default of every setting that has one, shared by the command line and
+/// `engine::Settings::default()`.
+pub mod defaults {
+    pub const DATABASE_URL: &str = "sqlite://mend.db";
+    pub const TZ: &str = "UTC";
+    pub const SCHEDULE: &str = "daily 20:00";
+    pub const REFLECTION: &str = "sun 19:00";
+    pub const NUDGE_AFTER_MINUTES: i64 = 360;
+    /// The shortest gap between two prompts (or reflections) a couple may choose.
+    pub const MIN_INTERVAL_MINUTES: i64 = 60;
+    pub const RETRY_BASE_SECONDS: i64 = 30;
+    pub const LEASE_SECONDS: i64 = 120;
+    pub const DISCORD_TIMEOUT_SECONDS: u64 = 30;
+}
+
 /// Where mend keeps its data and which prompts it offers.
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
     /// The SQLite database (created if missing).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mend.db", global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = defaults::DATABASE_URL, global = true)]
     pub database_url: String,
 
     /// Extra directories of prompt files, added to the built-in library

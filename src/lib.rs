@@ -13,3 +13,4 @@ pub mod engine;
 pub mod simulate;
 pub mod store;
 pub mod telemetry;
+pub mod worker;

@@ -18,11 +18,10 @@ use crate::core::model::{Depth, Kind, Role, ScheduleKind, Slot};
 use crate::core::prompts::Library;
 use crate::core::schedule::Schedule;
 use crate::core::select::{self, fits};
-use crate::engine::{Engine, Settings, instant};
-use crate::store::couples::{CoupleId, Partner};
-use crate::store::deliveries::{self, Status};
-use crate::store::responses::ResponseStatus;
-use crate::store::{self, reflections};
+use crate::core::entities::{CoupleId, Partner, ResponseStatus, Status};
+use crate::engine::{Engine, Job, Settings, instant};
+use crate::store;
+use crate::worker::{Lifecycle, MemoryTransport, Worker};
 
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -45,6 +44,8 @@ pub struct Outcome {
     pub reflections: usize,
     pub pauses: usize,
     pub violations: Vec<String>,
+    /// Every (outbox item, part) posted, to catch a double.
+    pub posted_parts: HashSet<(i64, String)>,
 }
 
 const ZONES: [&str; 12] = [
@@ -121,8 +122,10 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     let end = start + Duration::days(options.days.into());
     let clock = Arc::new(ManualClock::new(start));
     let engine = Engine::new(pool, cipher, library.clone(), clock.clone(), Settings::default());
+    let worker = Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default()));
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut sim = Sim { engine, couples: Vec::new(), acts: BTreeMap::new(), outcome: Outcome::default(), seq: 0 };
+    let mut sim =
+        Sim { engine, worker, couples: Vec::new(), acts: BTreeMap::new(), outcome: Outcome::default(), seq: 0 };
 
     for i in 0..options.couples {
         sim.add_couple(i, &mut rng, start, end).await?;
@@ -176,6 +179,8 @@ fn downtime_windows(rng: &mut StdRng, start: DateTime<Utc>, end: DateTime<Utc>) 
 
 struct Sim {
     engine: Engine,
+    /// The real worker step, posting into memory.
+    worker: Worker<MemoryTransport>,
     couples: Vec<SimCouple>,
     /// Scripted acts by instant; `seq` keeps their order stable.
     acts: BTreeMap<(DateTime<Utc>, u64), (usize, Act)>,
@@ -209,8 +214,8 @@ impl Sim {
             _ => format!("{m} {h} * * *"),
         };
         let reflection_spec = if rng.random_bool(0.5) { "sun 19:00".to_string() } else { "30 18 * * 6".to_string() };
-        let prompt = self.engine.set_schedule(id, ScheduleKind::Prompt, &prompt_spec, tz).await?;
-        let reflection = self.engine.set_schedule(id, ScheduleKind::Reflection, &reflection_spec, tz).await?;
+        let prompt = self.engine.set_schedule(id, ScheduleKind::Prompt, &prompt_spec, Some(tz)).await?;
+        let reflection = self.engine.set_schedule(id, ScheduleKind::Reflection, &reflection_spec, Some(tz)).await?;
         let habit = |rng: &mut StdRng| Habit {
             answer: rng.random_range(0.45..0.95),
             skip: rng.random_range(0.02..0.15),
@@ -252,7 +257,7 @@ impl Sim {
         now: DateTime<Utc>,
         downtime: &[(DateTime<Utc>, DateTime<Utc>)],
     ) -> anyhow::Result<DateTime<Utc>> {
-        let fire = store::schedules::earliest(self.engine.pool()).await?.map(instant);
+        let fire = self.engine.next_due().await?;
         let act = self.acts.keys().next().map(|(t, _)| *t);
         let back_up = downtime.iter().map(|(_, b)| *b).filter(|b| *b > now).min();
         let candidates = [fire, act].into_iter().flatten().map(|t| t.max(now));
@@ -270,12 +275,22 @@ impl Sim {
         rng: &mut StdRng,
         mut out: Option<&mut impl Write>,
     ) -> anyhow::Result<()> {
-        self.engine.claim_due().await?;
-        for delivery in self.engine.pending(10_000).await? {
-            let Some(prepared) = self.engine.prepare(delivery.id).await? else {
-                continue;
-            };
-            self.engine.mark_sent(delivery.id, None).await?;
+        self.worker.step().await?;
+        let mut jobs = Vec::new();
+        for p in self.worker.transport().drain() {
+            for part in &p.parts {
+                if !self.outcome.posted_parts.insert((p.item, part.clone())) {
+                    self.outcome.violations.push(format!("outbox item {} posted its part {part} twice", p.item));
+                }
+            }
+            jobs.push(p.job);
+        }
+        let prompts = jobs.iter().filter_map(|j| match j {
+            Job::Prompt(p) => Some(p.clone()),
+            _ => None,
+        });
+        for prepared in prompts.collect::<Vec<_>>() {
+            let delivery = prepared.delivery.clone();
             self.outcome.sent += 1;
             let ci = self.index(prepared.couple.id);
             if ci == 0
@@ -323,13 +338,13 @@ impl Sim {
             self.acts.remove(&key);
             self.act(now, ci, act, rng, out.as_deref_mut()).await?;
         }
-        for r in self.engine.pending_reflections(10_000).await? {
-            let Some(reflection) = self.engine.prepare_reflection(&r).await? else {
-                continue;
-            };
-            self.engine.mark_reflection_sent(r.id, None).await?;
+        let weekly = jobs.iter().filter_map(|j| match j {
+            Job::Reflection { couple, reflection } => Some((couple.id, reflection.clone())),
+            _ => None,
+        });
+        for (couple_id, reflection) in weekly.collect::<Vec<_>>() {
             self.outcome.reflections += 1;
-            if self.index(r.couple_id) == 0
+            if self.index(couple_id) == 0
                 && let Some(out) = out.as_deref_mut()
             {
                 let c = &self.couples[0];
@@ -390,13 +405,15 @@ impl Sim {
                         let day = instant(d.occurrence).with_timezone(&tz).format("%a");
                         let verb = if saved.edited { "edited their answer" } else { "answered" };
                         line = Some(format!("  {} {verb} ({day}'s prompt): {text}", name(slot)));
-                        if let Some(reveal) = saved.reveal {
+                        if saved.revealed {
                             self.outcome.reveals += 1;
                             if kind == Some(Kind::Journal) {
                                 self.outcome.violations.push(format!("journal delivery {delivery} was revealed"));
                             }
-                            let shown: Vec<String> = reveal
-                                .responses
+                            let shown: Vec<String> = self
+                                .engine
+                                .responses(delivery)
+                                .await?
                                 .iter()
                                 .map(|r| format!("{}: {}", name(r.slot), r.body.as_deref().unwrap_or("(no note)")))
                                 .collect();
@@ -432,13 +449,13 @@ impl Sim {
             }
             Act::Pause { until_days } => {
                 let until = until_days.map(|d| now + Duration::days(d));
-                if self.engine.pause(couple, until).await.is_ok() {
+                if self.engine.pause(couple, Slot::A, until).await.is_ok() {
                     self.note_pause(ci, now, until);
                     line = Some("  the couple paused prompts".to_string());
                 }
             }
             Act::Resume => {
-                if self.engine.resume(couple).await.is_ok() {
+                if self.engine.resume(couple, Slot::B).await.is_ok() {
                     if let Some(from) = self.couples[ci].open_pause.take() {
                         self.couples[ci].paused.push((from, now.timestamp()));
                     }
@@ -477,11 +494,10 @@ impl Sim {
         last_tick: DateTime<Utc>,
         downtime: &[(DateTime<Utc>, DateTime<Utc>)],
     ) -> anyhow::Result<()> {
-        let pool = self.engine.pool().clone();
         let grace = self.engine.settings().grace.num_seconds();
         let mut v = Vec::new();
         for c in &self.couples {
-            let rows = deliveries::for_couple(&pool, c.id, 0, i64::MAX).await?;
+            let rows = self.engine.deliveries_of(c.id).await?;
             // Exactly one delivery per scheduled occurrence outside pauses.
             let owed_prompts = owed(&c.prompt, c, last_tick);
             let have: HashSet<i64> = rows.iter().map(|d| d.occurrence).collect();
@@ -561,7 +577,7 @@ impl Sim {
                 }
             }
             // One reflection per couple per week, for every week owed.
-            let refl = reflections::for_couple(&pool, c.id).await?;
+            let refl = self.engine.reflections_of(c.id).await?;
             let owed_weeks = owed(&c.reflection, c, last_tick);
             let have_weeks: HashSet<i64> = refl.iter().map(|r| r.occurrence).collect();
             if owed_weeks != have_weeks {
@@ -571,6 +587,14 @@ impl Sim {
                     owed_weeks.len(),
                     have_weeks.len()
                 ));
+            }
+            // Everything owed through the outbox was posted or deliberately
+            // dropped, and nothing waits past its deadline.
+            for item in self.engine.outbox_of(c.id).await? {
+                let overdue = item.status == crate::core::outbox::ItemStatus::Pending && item.deadline < last_tick.timestamp();
+                if overdue || item.status == crate::core::outbox::ItemStatus::Failed {
+                    v.push(format!("couple {}: outbox item {} ({}) was {}", c.id, item.id, item.kind, item.status));
+                }
             }
             for pair in refl.windows(2) {
                 if pair[1].occurrence - pair[0].occurrence < 6 * 86_400 {

@@ -1,9 +1,6 @@
 //! The words of the domain: small enums with one spelling each, shared by the
 //! prompt files, the database and the command line.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// Declares a string-backed enum: one spelling for files, SQL and the CLI.
 macro_rules! spelled_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -19,7 +16,7 @@ macro_rules! spelled_enum {
             }
         }
 
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -33,13 +30,14 @@ macro_rules! spelled_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use spelled_enum;
 
 spelled_enum!(
     /// What a prompt asks for.
@@ -144,8 +142,22 @@ impl Depth {
 }
 
 /// One of the two partners of a couple. Slot 0 is whoever started the pairing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
 pub struct Slot(u8);
+
+impl TryFrom<u8> for Slot {
+    type Error = String;
+    fn try_from(i: u8) -> Result<Slot, String> {
+        Slot::from_index(i64::from(i)).ok_or_else(|| format!("slot {i}"))
+    }
+}
+
+impl From<Slot> for u8 {
+    fn from(s: Slot) -> u8 {
+        s.0
+    }
+}
 
 impl Slot {
     pub const A: Slot = Slot(0);

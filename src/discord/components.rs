@@ -9,19 +9,18 @@ use serenity::{
 };
 
 use super::ids::Action;
-use super::{BotError, Data, commands, deliver, text};
+use super::{BotError, Data, commands, text};
 use crate::core::answer::{Answer, MAX_ANSWER_CHARS};
 use crate::core::model::{Kind, Role, Slot};
-use crate::engine::{EngineError, UserError};
+use crate::core::outbox::Unreachable;
+use crate::engine::EngineError;
 
 /// poise's event handler: routes component and modal interactions.
 pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> Result<(), BotError> {
     let interaction = match event {
         FullEvent::InteractionCreate { interaction } => interaction,
-        FullEvent::ChannelDelete { channel, .. } => return on_channel_deleted(ctx, data, channel.id).await,
-        FullEvent::GuildMemberRemoval { guild_id, user, .. } => {
-            return on_member_left(ctx, data, *guild_id, user.id).await;
-        }
+        FullEvent::ChannelDelete { channel, .. } => return on_channel_deleted(data, channel.id).await,
+        FullEvent::GuildMemberRemoval { guild_id, user, .. } => return on_member_left(data, *guild_id, user.id).await,
         _ => return Ok(()),
     };
     let _working = data.lifecycle.enter();
@@ -75,17 +74,18 @@ async fn ephemeral(
 
 /// The couple and slot of whoever clicked; refuses anyone outside a couple.
 async fn acting(data: &Data, user: serenity::UserId) -> Result<(i64, Slot), BotError> {
-    data.engine.couple_of(&user.get().to_string()).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))
+    let (couple, slot) = data.engine.acting(user.get(), None).await.map_err(|e| match e {
+        EngineError::User(_) => BotError::user(text::NOT_YOURS),
+        e => e.into(),
+    })?;
+    Ok((couple.id, slot))
 }
 
-/// The clicker must belong to the couple of this delivery.
+/// The clicker must belong to the couple of this delivery (checked here, on the
+/// server side, whatever the click claims).
 async fn acting_on(data: &Data, user: serenity::UserId, delivery: i64) -> Result<(i64, Slot), BotError> {
-    let (couple, slot) = acting(data, user).await?;
-    let d = data.engine.delivery(delivery).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
-    if d.couple_id != couple {
-        return Err(BotError::user(text::NOT_YOURS));
-    }
-    Ok((couple, slot))
+    let (couple, slot) = data.engine.acting_on(user.get(), delivery).await?;
+    Ok((couple.id, slot))
 }
 
 async fn on_component(
@@ -97,12 +97,8 @@ async fn on_component(
     let engine = &data.engine;
     match action {
         Action::Answer(d) => {
-            acting_on(data, c.user.id, d).await?;
-            let delivery = engine.delivery(d).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
-            if delivery.revealed_at.is_some() {
-                return Err(EngineError::User(UserError::AlreadyRevealed).into());
-            }
-            let kind = delivery.chosen.as_ref().map_or(Kind::Shared, |c| c.kind);
+            let (couple, _) = acting_on(data, c.user.id, d).await?;
+            let kind = engine.answerable(couple, d).await?.kind();
             let input = CreateInputText::new(InputTextStyle::Paragraph, "Your answer", "answer")
                 .max_length(MAX_ANSWER_CHARS as u16)
                 .min_length(1)
@@ -120,34 +116,25 @@ async fn on_component(
         Action::Space(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
             let until = engine.need_space(couple, d, slot).await?;
-            let c_ = engine.couple(couple).await?;
-            let local = until.with_timezone(&crate::core::schedule::parse_zone(&c_.tz).unwrap_or(chrono_tz::UTC));
-            let when = local.format("%A %-d %B, %H:%M").to_string();
+            data.wake.notify_one();
+            let zone = engine.couple(couple).await?.zone();
+            let when = until.with_timezone(&zone).format("%A %-d %B, %H:%M").to_string();
             ephemeral(ctx, c, text::paused(Some(&when))).await?;
-            deliver::notify_couple(&ctx.http, engine, &c_, &text::space_taken(&c_.partner(slot).name, &when)).await?;
         }
         Action::Done(d) | Action::NotToday(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
             let done = matches!(action, Action::Done(_));
             c.defer_ephemeral(&ctx.http).await?;
             let saved = engine.answer(couple, d, slot, Answer::action(done, None).map_err(EngineError::from)?).await;
-            let (message, after) = match saved {
-                Ok(saved) => {
-                    let message = if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY };
-                    (
-                        message.to_string(),
-                        Some(AfterSave { couple, slot, announce: !saved.edited, reveal: saved.reveal }),
-                    )
-                }
-                Err(EngineError::User(u)) => (u.to_string(), None),
+            let message = match saved {
+                Ok(_) => (if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY }).to_string(),
+                Err(EngineError::User(u)) => text::user_error(&u),
                 Err(e) => return Err(e.into()),
             };
-            // The writer hears first; the couple's notices follow.
+            // The writer hears first; the couple's notices follow from the outbox.
+            data.wake.notify_one();
             c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(message).ephemeral(true))
                 .await?;
-            if let Some(after) = after {
-                after.post(ctx, data).await?;
-            }
         }
         Action::Meaningful(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
@@ -248,16 +235,19 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
             (save.await, true)
         }
     };
-    let (content, after) = match outcome {
-        Ok((message, after)) => (message, Some(after)),
-        Err(BotError::User(reason)) => (text::cannot_save(&reason, &written), None),
+    let content = match outcome {
+        Ok(message) => {
+            data.wake.notify_one();
+            message
+        }
+        Err(BotError::User(reason)) => text::cannot_save(&reason, &written),
         Err(BotError::Internal(e)) => {
             tracing::error!(delivery_id = delivery, error = %format!("{e:#}"), "saving an answer failed");
-            (text::cannot_save(text::APOLOGY, &written), None)
+            text::cannot_save(text::APOLOGY, &written)
         }
     };
-    // The writer hears first that their words are kept; the couple's notices
-    // (and the reveal, which has its own outbox) follow.
+    // The writer hears first that their words are kept; the couple's notice and
+    // the reveal were written to the outbox with the answer and follow from there.
     let confirmed = if deferred {
         let followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
         m.create_followup(&ctx.http, followup).await.map(|_| ())
@@ -268,75 +258,33 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
     if let Err(e) = confirmed {
         tracing::warn!(delivery_id = delivery, error = %e, "could not confirm an answer");
     }
-    if let Some(after) = after
-        && let Err(e) = after.post(ctx, data).await
-    {
-        tracing::warn!(delivery_id = delivery, error = %e, "could not post what followed an answer");
-    }
 }
 
-/// What the couple is shown after an answer is saved.
-struct AfterSave {
-    couple: i64,
-    slot: Slot,
-    /// A first answer (not an edit, not a journal) is announced, content-free.
-    announce: bool,
-    reveal: Option<crate::engine::Reveal>,
-}
-
-impl AfterSave {
-    async fn post(self, ctx: &SerenityContext, data: &Data) -> Result<(), BotError> {
-        let c = data.engine.couple(self.couple).await?;
-        if self.announce {
-            deliver::announce_answer(&ctx.http, &data.engine, &c, self.slot).await?;
-        }
-        if let Some(reveal) = &self.reveal {
-            deliver::post_reveal(&ctx.http, &data.engine, &c, reveal).await?;
-        }
-        Ok(())
-    }
-}
-
-async fn save_answer(
-    data: &Data,
-    user: serenity::UserId,
-    delivery: i64,
-    written: &str,
-) -> Result<(String, AfterSave), BotError> {
+async fn save_answer(data: &Data, user: serenity::UserId, delivery: i64, written: &str) -> Result<String, BotError> {
     let (couple, slot) = acting_on(data, user, delivery).await?;
     let answer = Answer::text(written).map_err(EngineError::from)?;
     let saved = data.engine.answer(couple, delivery, slot, answer).await?;
-    let d = data.engine.delivery(delivery).await?.ok_or_else(|| BotError::user(text::NOT_YOURS))?;
-    let kind = d.chosen.as_ref().map_or(Kind::Shared, |c| c.kind);
-    let message = match (kind, saved.edited, saved.reveal.is_some()) {
+    let message = match (saved.kind, saved.edited, saved.revealed) {
         (_, _, true) => "Saved — you've both answered, so your answers are now shared with each other.",
         (Kind::Journal, ..) => text::JOURNAL_SAVED,
         (_, true, _) => text::ANSWER_EDITED,
         (_, false, _) => text::ANSWER_SAVED_WAITING,
     };
-    let after = AfterSave { couple, slot, announce: !saved.edited && kind != Kind::Journal, reveal: saved.reveal };
-    Ok((message.into(), after))
+    Ok(message.into())
 }
 
 /// A couple's private channel was deleted (by an admin; `/couple end` deletes
 /// the couple first, so it is not found here).
-async fn on_channel_deleted(ctx: &SerenityContext, data: &Data, channel: serenity::ChannelId) -> Result<(), BotError> {
-    if let Some(couple) = crate::store::discord::couple_of_channel(data.engine.pool(), channel.get()).await? {
-        deliver::home_unreachable(&ctx.http, &data.engine, couple, deliver::Unreachable::Gone).await?;
+async fn on_channel_deleted(data: &Data, channel: serenity::ChannelId) -> Result<(), BotError> {
+    if let Some(couple) = data.engine.couple_of_channel(channel.get()).await? {
+        data.engine.unreachable(couple, Unreachable::ChannelGone, None).await?;
+        data.wake.notify_one();
     }
     Ok(())
 }
 
-async fn on_member_left(
-    ctx: &SerenityContext,
-    data: &Data,
-    guild: serenity::GuildId,
-    user: serenity::UserId,
-) -> Result<(), BotError> {
-    let Some((couple, slot)) = data.engine.couple_of(&user.get().to_string()).await? else { return Ok(()) };
-    let home = crate::store::discord::home(data.engine.pool(), couple).await?;
-    if home.is_some_and(|h| h.guild_id == Some(guild.get())) {
-        deliver::partner_left(&ctx.http, &data.engine, couple, slot).await?;
-    }
+async fn on_member_left(data: &Data, guild: serenity::GuildId, user: serenity::UserId) -> Result<(), BotError> {
+    data.engine.partner_left(user.get(), guild.get()).await?;
+    data.wake.notify_one();
     Ok(())
 }

@@ -1,107 +1,67 @@
-//! Everything mend posts on its own: the scheduler's loop, prompts, reveals,
-//! nudges and reflections. Work that needs no interaction token, so it never
-//! depends on one still being valid.
+//! The Discord transport of the outbox: renders each job and posts it, part by
+//! part (the channel post, each partner's DM, a reveal's thread and messages),
+//! recording each part as it lands, every post with a nonce. Discord's answers
+//! are classified here, once, for every kind of message.
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ChannelId, CreateAllowedMentions, CreateButton, CreateMessage, CreateThread, Http, MessageId, Nonce, UserId,
+    ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage, CreateThread, Http, MessageId,
+    Nonce, UserId,
 };
-use tokio::sync::Notify;
 
 use super::ids::Action;
-use super::{BotSettings, render, text};
+use super::{render, text};
+use crate::core::entities::Couple;
 use crate::core::model::Slot;
-use crate::engine::{Engine, Reveal, instant};
-use crate::store::couples::Couple;
-use crate::store::deliveries::Delivery;
-use crate::store::discord::{self as links, Home};
+use crate::core::outbox::{Failure, Notice, To, Unreachable};
+use crate::engine::{Engine, Job, Outcome, instant};
+use crate::worker::Transport;
 
-/// How many couples are sent to at once: concurrent within Discord's limits
-/// (serenity's rate limiter queues per route), not one couple after another.
-const FAN_OUT: usize = 16;
-
-/// Posts mend makes on its own behalf (notices, reveals) share one budget, so a
-/// burst of answers cannot flood Discord: serenity's limiter lets each waiting
-/// request retry by itself, and Discord bans an IP after 10,000 invalid
-/// requests in 10 minutes.
-static POSTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(FAN_OUT);
-
-async fn posting_permit() -> tokio::sync::SemaphorePermit<'static> {
-    POSTING.acquire().await.expect("the posting budget is never closed")
+/// Posts through serenity's HTTP client (its rate limiter included).
+pub struct DiscordTransport {
+    pub http: Arc<Http>,
+    /// "When you're ready, I'm here: …", shown in reflections.
+    pub referral: Option<String>,
 }
-/// The longest the scheduler sleeps without looking again.
-const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
 
-/// Starts the scheduler: a dumb loop around `step`, woken early by `wake`.
-pub fn spawn_scheduler(
-    http: Arc<Http>,
-    engine: Engine,
-    settings: BotSettings,
-    wake: Arc<Notify>,
-    lifecycle: Arc<super::Lifecycle>,
-) {
-    tokio::spawn(async move {
-        while !lifecycle.stopping() {
-            let running = lifecycle.enter();
-            let result = step(&http, &engine, &settings, &lifecycle).await;
-            drop(running);
-            let next = match result {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "scheduler step failed");
-                    None
-                }
-            };
-            let sleep = next.and_then(|t| (t - engine.now()).to_std().ok()).map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP));
-            tokio::select! {
-                _ = tokio::time::sleep(sleep) => {}
-                _ = wake.notified() => {}
+/// Discord's JSON error code of a failed request, if it has one.
+pub fn discord_code(e: &serenity::Error) -> Option<isize> {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
+        _ => None,
+    }
+}
+
+/// Classifies a failed request, once for every kind of message: retrying helps
+/// only with rate limits, server errors and timeouts.
+pub fn classify(e: &serenity::Error, slot: Option<Slot>) -> Failure {
+    let detail = e.to_string();
+    let unreachable = |why| Failure::Unreachable { why, slot, detail: detail.clone() };
+    match discord_code(e) {
+        Some(10003) => return unreachable(Unreachable::ChannelGone),
+        Some(50001 | 50013) => return unreachable(Unreachable::NoAccess),
+        Some(50007) => return unreachable(Unreachable::DmClosed),
+        _ => {}
+    }
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => {
+            let status = r.status_code.as_u16();
+            if status == 429 || status >= 500 {
+                Failure::Transient(detail)
+            } else {
+                Failure::Permanent(format!("{detail} ({status} {:?} {})", r.method, r.url))
             }
         }
-    });
-}
-
-/// One pass: claim what is due, send it, nudge, reflect. Returns when next to
-/// look.
-pub async fn step(
-    http: &Http,
-    engine: &Engine,
-    settings: &BotSettings,
-    lifecycle: &super::Lifecycle,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
-    engine.claim_due().await?;
-    // Every pending prompt, a batch at a time: a backlog larger than a batch is
-    // not left waiting for the next wake-up.
-    let mut cursor = 0;
-    while !lifecycle.stopping() {
-        let batch = engine.pending_after(cursor, 1_000).await?;
-        let Some(last) = batch.last() else { break };
-        cursor = last.id;
-        futures::stream::iter(batch)
-            // A stop lets sends under way finish and starts no more; the outbox
-            // keeps the rest for the next start.
-            .take_while(|_| std::future::ready(!lifecycle.stopping()))
-            .for_each_concurrent(FAN_OUT, |d| async move {
-                if let Err(e) = send_prompt(http, engine, &d).await {
-                    tracing::warn!(delivery_id = d.id, couple_id = d.couple_id, error = %e, "could not send a prompt yet");
-                }
-            })
-            .await;
+        // Connection trouble and timeouts.
+        serenity::Error::Http(_) | serenity::Error::Io(_) => Failure::Transient(detail),
+        _ => Failure::Permanent(detail),
     }
-    post_unposted_reveals(http, engine).await?;
-    send_nudges(http, engine, settings).await?;
-    send_reflections(http, engine, settings).await?;
-    let next_fire = crate::store::schedules::earliest(engine.pool()).await?.map(instant);
-    // Nudges come due between fires: look again within the minute.
-    Ok(next_fire)
 }
 
-fn nonce(s: String) -> Nonce {
+fn nonce(item: i64, part: &str) -> Nonce {
+    let s = format!("o{item}{part}");
     debug_assert!(s.len() <= 25, "Discord nonces hold at most 25 characters");
     Nonce::String(s)
 }
@@ -110,188 +70,294 @@ async fn dm(http: &Http, user: u64) -> serenity::Result<ChannelId> {
     Ok(UserId::new(user).create_dm_channel(http).await?.id)
 }
 
-fn user_id(couple: &Couple, slot: Slot) -> Option<u64> {
-    couple.partner(slot).external_id.as_deref().and_then(|s| s.parse().ok())
+impl Transport for DiscordTransport {
+    async fn send(&self, engine: &Engine, work: &Outcome) -> Result<(), Failure> {
+        let post = Post { http: &self.http, engine, work };
+        match &work.job {
+            Job::Prompt(p) => post.prompt(p).await,
+            Job::Reveal { couple, reveal } => post.reveal(couple, reveal).await,
+            Job::Nudge { couple, slot, prompt, delivery } => post.nudge(couple, *slot, &prompt.text, delivery.id).await,
+            Job::Reflection { couple, reflection } => {
+                let names = [couple.partners[0].name.as_str(), couple.partners[1].name.as_str()];
+                let embed = render::reflection_embed(engine.library(), reflection, names, self.referral.as_deref());
+                post.to_home(couple, |m| m.embed(embed.clone())).await
+            }
+            Job::Notice { couple, notice, to } => post.notice(couple.as_ref(), notice, to).await,
+        }
+    }
 }
 
-/// Posts a prompt. The nonce is derived from the delivery, with
-/// `enforce_nonce`, so a retry after a crash returns the message already posted
-/// instead of posting it twice.
-pub async fn send_prompt(http: &Http, engine: &Engine, d: &Delivery) -> anyhow::Result<()> {
-    let Some(p) = engine.prepare(d.id).await? else {
-        return Ok(());
-    };
-    let Some(home) = links::home(engine.pool(), p.couple.id).await? else {
-        anyhow::bail!("couple has no home on Discord");
-    };
-    let library = engine.library();
-    let mut first_message = None;
-    // A delivery whose prompt was already chosen was attempted before (mend
-    // stopped mid-send). The nonce dedupes a re-post for a few minutes only, so
-    // look for the earlier post first: its buttons carry the delivery id.
-    let retry = d.chosen.is_some();
-    let earlier = match home.channel_id {
-        Some(channel) if retry => already_posted(http, channel, d.id).await,
-        _ => None,
-    };
-    match home.channel_id {
-        Some(channel) if earlier.is_some() => {
-            let m = earlier.expect("checked");
-            links::add_message(engine.pool(), d.id, None, channel, m).await?;
-            first_message = Some(m);
+/// One item being posted.
+struct Post<'a> {
+    http: &'a Http,
+    engine: &'a Engine,
+    work: &'a Outcome,
+}
+
+impl Post<'_> {
+    /// Posts one part unless an earlier attempt did, and records it.
+    async fn part(
+        &self,
+        part: &str,
+        channel: ChannelId,
+        slot: Option<Slot>,
+        message: CreateMessage,
+    ) -> Result<u64, Failure> {
+        if let Some((_, m)) = self.work.posted(part) {
+            return Ok(m);
         }
-        Some(channel) => {
-            let message = CreateMessage::new()
-                .embed(render::prompt_embed(library, &p, None))
-                .components(render::prompt_buttons(d.id, p.kind))
-                .allowed_mentions(CreateAllowedMentions::new())
-                .nonce(nonce(format!("p{}", d.id)))
-                .enforce_nonce(true);
-            let sent = match ChannelId::new(channel).send_message(http, message).await {
-                Ok(sent) => sent,
-                Err(e) => {
-                    if let Some(why) = Unreachable::from_error(&e) {
-                        engine.mark_missed(d.id).await?;
-                        home_unreachable(http, engine, p.couple.id, why).await?;
-                        return Ok(());
-                    }
-                    return Err(e.into());
-                }
-            };
-            links::add_message(engine.pool(), d.id, None, channel, sent.id.get()).await?;
-            first_message = Some(sent.id.get());
+        let message = message.nonce(nonce(self.work.item.id, part)).enforce_nonce(true);
+        let sent = channel.send_message(self.http, message).await.map_err(|e| classify(&e, slot))?;
+        self.record(part, channel.get(), sent.id.get()).await?;
+        Ok(sent.id.get())
+    }
+
+    async fn record(&self, part: &str, channel: u64, message: u64) -> Result<(), Failure> {
+        self.engine
+            .posted_part(&self.work.item, part, channel, message)
+            .await
+            .map_err(|e| Failure::Transient(format!("could not record a post: {e}")))
+    }
+
+    fn channel(&self) -> Option<ChannelId> {
+        self.work.home.as_ref().and_then(|h| h.channel_id).map(ChannelId::new)
+    }
+
+    /// The partner's DM channel, when they have a Discord id.
+    async fn dm_of(&self, couple: &Couple, slot: Slot) -> Result<Option<ChannelId>, Failure> {
+        match couple.partner(slot).user_id() {
+            Some(user) => dm(self.http, user).await.map(Some).map_err(|e| classify(&e, Some(slot))),
+            None => Ok(None),
         }
-        None => {
-            for slot in Slot::BOTH {
-                let Some(user) = user_id(&p.couple, slot) else { continue };
-                let result: serenity::Result<(ChannelId, MessageId)> = async {
-                    let channel = dm(http, user).await?;
-                    if retry && let Some(m) = already_posted(http, channel.get(), d.id).await {
-                        return Ok((channel, MessageId::new(m)));
-                    }
-                    let message = CreateMessage::new()
-                        .embed(render::prompt_embed(library, &p, Some(slot)))
-                        .components(render::prompt_buttons(d.id, p.kind))
-                        .nonce(nonce(format!("p{}s{}", d.id, slot.index())))
-                        .enforce_nonce(true);
-                    let sent = channel.send_message(http, message).await?;
-                    Ok((channel, sent.id))
-                }
-                .await;
-                match result {
-                    Ok((channel, message)) => {
-                        links::add_message(engine.pool(), d.id, Some(slot), channel.get(), message.get()).await?;
-                        first_message.get_or_insert(message.get());
-                    }
-                    Err(e) => {
-                        tracing::warn!(couple_id = p.couple.id, slot = slot.index(), error = %e, "could not DM a prompt")
-                    }
-                }
+    }
+
+    /// Posts to the couple's channel, or to each partner's DMs. Every partner is
+    /// tried; the first failure is returned after.
+    async fn to_home(&self, couple: &Couple, build: impl Fn(CreateMessage) -> CreateMessage) -> Result<(), Failure> {
+        if let Some(channel) = self.channel() {
+            let m = build(CreateMessage::new()).allowed_mentions(CreateAllowedMentions::new());
+            return self.part("c", channel, None, m).await.map(|_| ());
+        }
+        let mut first_failure = None;
+        for slot in Slot::BOTH {
+            let result = async {
+                let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
+                self.part(&format!("d{}", slot.index()), channel, Some(slot), build(CreateMessage::new())).await.map(|_| ())
+            }
+            .await;
+            if let Err(f) = result {
+                first_failure.get_or_insert(f);
             }
         }
+        first_failure.map_or(Ok(()), Err)
     }
-    match first_message {
-        Some(m) => engine.mark_sent(d.id, Some(&m.to_string())).await?,
-        None => anyhow::bail!("the prompt reached neither partner"),
-    }
-    Ok(())
-}
 
-/// Posts both answers together: in a thread under the prompt in the couple's
-/// channel, or to each partner in DMs.
-pub async fn post_reveal(http: &Http, engine: &Engine, couple: &Couple, reveal: &Reveal) -> anyhow::Result<()> {
-    let _permit = posting_permit().await;
-    let home = links::home(engine.pool(), couple.id).await?;
-    let chosen = reveal.delivery.chosen.as_ref();
-    let mut parts = vec![text::reveal_heading().to_string()];
-    for r in &reveal.responses {
-        let prompt = chosen.and_then(|c| engine.library().prompt(&c.prompts[r.slot.index()]));
-        let same_prompt = chosen.is_some_and(|c| c.prompts[0] == c.prompts[1]);
-        parts.extend(render::revealed_answer(
-            &couple.partner(r.slot).name,
-            prompt.filter(|_| !same_prompt).map(|p| p.text.as_str()),
-            r.body.as_deref(),
-            r.done,
-        ));
-    }
-    let messages = links::messages(engine.pool(), reveal.delivery.id).await?;
-    let day = instant(reveal.delivery.occurrence)
-        .with_timezone(&crate::core::schedule::parse_zone(&couple.tz).unwrap_or(chrono_tz::UTC))
-        .format("%a %-d %b")
-        .to_string();
-    match home {
-        Some(Home { channel_id: Some(channel), .. }) => {
-            let message = messages.iter().find(|(slot, ..)| slot.is_none()).map(|(_, _, m)| *m);
-            let target = match message {
-                Some(m) => match ChannelId::new(channel)
-                    .create_thread_from_message(
-                        http,
-                        MessageId::new(m),
-                        CreateThread::new(text::reveal_thread_name(&day)),
-                    )
-                    .await
+    async fn prompt(&self, p: &crate::engine::Prepared) -> Result<(), Failure> {
+        let library = self.engine.library();
+        let d = p.delivery.id;
+        // Taken before: an earlier attempt may have posted it and stopped before
+        // recording it. The nonce dedupes for a few minutes only, so look for the
+        // earlier post first: its buttons carry the delivery id.
+        let retry = self.work.item.attempts > 1;
+        if let Some(channel) = self.channel() {
+            if retry
+                && self.work.posted("c").is_none()
+                && let Some(m) = already_posted(self.http, channel, d).await
+            {
+                return self.record("c", channel.get(), m).await;
+            }
+            let m = CreateMessage::new()
+                .embed(render::prompt_embed(library, p, None))
+                .components(render::prompt_buttons(d, p.kind))
+                .allowed_mentions(CreateAllowedMentions::new());
+            return self.part("c", channel, None, m).await.map(|_| ());
+        }
+        let mut first_failure = None;
+        for slot in Slot::BOTH {
+            let part = format!("d{}", slot.index());
+            let result = async {
+                let Some(channel) = self.dm_of(&p.couple, slot).await? else { return Ok(()) };
+                if retry
+                    && self.work.posted(&part).is_none()
+                    && let Some(m) = already_posted(self.http, channel, d).await
                 {
-                    Ok(thread) => thread.id,
-                    // Already created by an earlier, interrupted attempt: a thread
-                    // started from a message takes the message's id.
-                    Err(e) if discord_code(&e) == Some(160004) => ChannelId::new(m),
-                    Err(e) => {
-                        tracing::warn!(couple_id = couple.id, error = %e, "could not open a reveal thread; posting in the channel");
-                        ChannelId::new(channel)
-                    }
-                },
-                None => ChannelId::new(channel),
-            };
-            for (i, part) in parts.iter().enumerate() {
-                let message = CreateMessage::new()
-                    .content(part)
-                    .allowed_mentions(CreateAllowedMentions::new())
-                    .nonce(nonce(format!("v{}n{i}", reveal.delivery.id)))
-                    .enforce_nonce(true);
-                target.send_message(http, message).await?;
+                    return self.record(&part, channel.get(), m).await;
+                }
+                let m = CreateMessage::new()
+                    .embed(render::prompt_embed(library, p, Some(slot)))
+                    .components(render::prompt_buttons(d, p.kind));
+                self.part(&part, channel, Some(slot), m).await.map(|_| ())
             }
-            let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
-                .label("This meant something to me")
-                .style(serenity::ButtonStyle::Secondary);
+            .await;
+            if let Err(f) = result {
+                first_failure.get_or_insert(f);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// Both answers together: in a thread under the prompt in the couple's
+    /// channel, or to each partner in DMs.
+    async fn reveal(&self, couple: &Couple, reveal: &crate::engine::Reveal) -> Result<(), Failure> {
+        let chosen = reveal.delivery.chosen.as_ref();
+        let mut parts = vec![text::reveal_heading().to_string()];
+        for r in &reveal.responses {
+            let prompt = chosen.and_then(|c| self.engine.library().prompt(&c.prompts[r.slot.index()]));
+            let same_prompt = chosen.is_some_and(|c| c.prompts[0] == c.prompts[1]);
+            parts.extend(render::revealed_answer(
+                &couple.partner(r.slot).name,
+                prompt.filter(|_| !same_prompt).map(|p| p.text.as_str()),
+                r.body.as_deref(),
+                r.done,
+            ));
+        }
+        let button = || {
+            vec![CreateActionRow::Buttons(vec![
+                CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
+                    .label("This meant something to me")
+                    .style(serenity::ButtonStyle::Secondary),
+            ])]
+        };
+        if let Some(channel) = self.channel() {
+            let target = self.thread(couple, channel, reveal).await?;
+            for (i, content) in parts.iter().enumerate() {
+                let m = CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new());
+                self.part(&format!("m{i:02}"), target, None, m).await?;
+            }
             let closing = CreateMessage::new()
                 .content("If your partner's words touched you, you can say so privately:")
-                .button(button)
-                .nonce(nonce(format!("v{}b", reveal.delivery.id)))
-                .enforce_nonce(true);
-            target.send_message(http, closing).await?;
+                .components(button());
+            return self.part("b", target, None, closing).await.map(|_| ());
         }
-        _ => {
-            for slot in Slot::BOTH {
-                let Some(user) = user_id(couple, slot) else { continue };
-                let channel = dm(http, user).await?;
-                for (i, part) in parts.iter().enumerate() {
-                    let message = CreateMessage::new()
-                        .content(part)
-                        .nonce(nonce(format!("v{}s{}n{i}", reveal.delivery.id, slot.index())))
-                        .enforce_nonce(true);
-                    channel.send_message(http, message).await?;
+        let mut first_failure = None;
+        for slot in Slot::BOTH {
+            let result = async {
+                let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
+                for (i, content) in parts.iter().enumerate() {
+                    let m = CreateMessage::new().content(content);
+                    self.part(&format!("d{}m{i:02}", slot.index()), channel, Some(slot), m).await?;
                 }
-                let button = CreateButton::new(Action::Meaningful(reveal.delivery.id).custom_id())
-                    .label("This meant something to me")
-                    .style(serenity::ButtonStyle::Secondary);
                 let closing = CreateMessage::new()
                     .content("If your partner's words touched you, you can say so privately.")
-                    .button(button)
-                    .nonce(nonce(format!("v{}s{}b", reveal.delivery.id, slot.index())))
-                    .enforce_nonce(true);
-                channel.send_message(http, closing).await?;
+                    .components(button());
+                self.part(&format!("d{}b", slot.index()), channel, Some(slot), closing).await.map(|_| ())
+            }
+            .await;
+            if let Err(f) = result {
+                first_failure.get_or_insert(f);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// The reveal's thread under the prompt (once: a thread started from a
+    /// message takes the message's id, so an earlier attempt's is found on 160004).
+    async fn thread(
+        &self,
+        couple: &Couple,
+        channel: ChannelId,
+        reveal: &crate::engine::Reveal,
+    ) -> Result<ChannelId, Failure> {
+        if let Some((thread, _)) = self.work.posted("t") {
+            return Ok(ChannelId::new(thread));
+        }
+        let Some(message) = self.work.prompt_messages.iter().find(|(slot, ..)| slot.is_none()).map(|(_, _, m)| *m)
+        else {
+            return Ok(channel);
+        };
+        let day = instant(reveal.delivery.occurrence).with_timezone(&couple.zone()).format("%a %-d %b").to_string();
+        let name = CreateThread::new(text::reveal_thread_name(&day));
+        let thread = match channel.create_thread_from_message(self.http, MessageId::new(message), name).await {
+            Ok(thread) => thread.id,
+            Err(e) if discord_code(&e) == Some(160004) => ChannelId::new(message),
+            Err(e) => {
+                let failure = classify(&e, None);
+                if matches!(failure, Failure::Transient(_) | Failure::Unreachable { .. }) {
+                    return Err(failure);
+                }
+                tracing::warn!(couple_id = couple.id, error = %e, "could not open a reveal thread; posting in the channel");
+                channel
+            }
+        };
+        self.record("t", thread.get(), thread.get()).await?;
+        Ok(thread)
+    }
+
+    /// One gentle DM to a partner who hasn't responded, with the question and
+    /// the same buttons; a mention in the channel when their DMs are closed.
+    async fn nudge(&self, couple: &Couple, slot: Slot, question: &str, delivery: i64) -> Result<(), Failure> {
+        let name = &couple.partner(slot).name;
+        let kind = match &self.work.job {
+            Job::Nudge { delivery, .. } => delivery.kind(),
+            _ => crate::core::model::Kind::Shared,
+        };
+        let direct = async {
+            let Some(channel) = self.dm_of(couple, slot).await? else {
+                return Err(Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(slot), detail: "no id".into() });
+            };
+            let m = CreateMessage::new()
+                .content(format!("{}\n\n> {}", text::nudge(name), render::clip(question, 1500)))
+                .components(render::prompt_buttons(delivery, kind));
+            self.part(&format!("d{}", slot.index()), channel, Some(slot), m).await.map(|_| ())
+        }
+        .await;
+        match (direct, self.channel(), couple.partner(slot).user_id()) {
+            (Err(Failure::Unreachable { why: Unreachable::DmClosed, .. }), Some(channel), Some(user)) => {
+                let m = CreateMessage::new()
+                    .content(text::nudge_in_channel(&format!("<@{user}>")))
+                    .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)]));
+                self.part(&format!("c{}", slot.index()), channel, None, m).await.map(|_| ())
+            }
+            (result, ..) => result,
+        }
+    }
+
+    async fn notice(&self, couple: Option<&Couple>, notice: &Notice, to: &To) -> Result<(), Failure> {
+        let settings = self.engine.settings();
+        let zone = couple.map_or(chrono_tz::UTC, Couple::zone);
+        let when = |t: i64| instant(t).with_timezone(&zone).format("%A %-d %B, %H:%M").to_string();
+        let content = text::notice(notice, couple, &settings.default_schedule, when);
+        let build = |m: CreateMessage| {
+            let m = m.content(&content);
+            if *notice == Notice::Welcome { m.components(super::commands::couple::role_row()) } else { m }
+        };
+        match (to, couple) {
+            (To::Users(users), _) => {
+                let mut first_failure = None;
+                for (i, user) in users.iter().filter_map(|u| u.parse::<u64>().ok()).enumerate() {
+                    let result = async {
+                        let channel = dm(self.http, user).await.map_err(|e| classify(&e, None))?;
+                        self.part(&format!("u{i}"), channel, None, build(CreateMessage::new())).await
+                    }
+                    .await;
+                    if let Err(f) = result {
+                        first_failure.get_or_insert(f);
+                    }
+                }
+                first_failure.map_or(Ok(()), Err)
+            }
+            (_, None) => Ok(()),
+            (To::Home, Some(c)) => self.to_home(c, build).await,
+            (To::HomeOr(_), Some(_)) if self.channel().is_some() => {
+                let channel = self.channel().expect("checked");
+                let m = build(CreateMessage::new()).allowed_mentions(CreateAllowedMentions::new());
+                self.part("c", channel, None, m).await.map(|_| ())
+            }
+            (To::HomeOr(slot) | To::Partner(slot), Some(c)) => {
+                let Some(channel) = self.dm_of(c, *slot).await? else { return Ok(()) };
+                self.part(&format!("d{}", slot.index()), channel, Some(*slot), build(CreateMessage::new()))
+                    .await
+                    .map(|_| ())
             }
         }
     }
-    engine.mark_reveal_posted(reveal.delivery.id).await?;
-    Ok(())
 }
 
 /// The id of a prompt for `delivery` mend already posted among the channel's
 /// recent messages, found by the delivery id its buttons carry.
-async fn already_posted(http: &Http, channel: u64, delivery: i64) -> Option<u64> {
+async fn already_posted(http: &Http, channel: ChannelId, delivery: i64) -> Option<u64> {
     let marks = [Action::Answer(delivery).custom_id(), Action::Done(delivery).custom_id()];
-    let recent = ChannelId::new(channel).messages(http, serenity::GetMessages::new().limit(50)).await.ok()?;
+    let recent = channel.messages(http, serenity::GetMessages::new().limit(50)).await.ok()?;
     recent
         .iter()
         .find(|m| {
@@ -304,209 +370,4 @@ async fn already_posted(http: &Http, channel: u64, delivery: i64) -> Option<u64>
             })
         })
         .map(|m| m.id.get())
-}
-
-/// Discord's JSON error code of a failed request, if it has one.
-pub fn discord_code(e: &serenity::Error) -> Option<isize> {
-    match e {
-        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
-        _ => None,
-    }
-}
-
-/// Posts reveals whose posting a crash interrupted.
-async fn post_unposted_reveals(http: &Http, engine: &Engine) -> anyhow::Result<()> {
-    for reveal in engine.unposted_reveals(chrono::Duration::seconds(10)).await? {
-        let couple = engine.couple(reveal.delivery.couple_id).await?;
-        if let Err(e) = post_reveal(http, engine, &couple, &reveal).await {
-            tracing::warn!(delivery_id = reveal.delivery.id, error = %e, "could not post a reveal yet");
-        }
-    }
-    Ok(())
-}
-
-/// Tells the couple's channel (or the other partner, in DMs) that someone
-/// answered — never what.
-pub async fn announce_answer(http: &Http, engine: &Engine, couple: &Couple, slot: Slot) -> anyhow::Result<()> {
-    notify(http, engine, couple, &text::has_answered(&couple.partner(slot).name), &[slot.other()]).await
-}
-
-/// Posts a notice for both partners in the couple's home.
-pub async fn notify_couple(http: &Http, engine: &Engine, couple: &Couple, content: &str) -> anyhow::Result<()> {
-    notify(http, engine, couple, content, &Slot::BOTH).await
-}
-
-/// Posts `content` in the couple's channel, or, for a couple in DMs, to the
-/// partners in `in_dms`. It mentions no one.
-async fn notify(http: &Http, engine: &Engine, couple: &Couple, content: &str, in_dms: &[Slot]) -> anyhow::Result<()> {
-    let _permit = posting_permit().await;
-    match links::home(engine.pool(), couple.id).await? {
-        Some(Home { channel_id: Some(channel), .. }) => {
-            let message = CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new());
-            ChannelId::new(channel).send_message(http, message).await?;
-        }
-        _ => {
-            for slot in in_dms {
-                if let Some(user) = user_id(couple, *slot) {
-                    dm(http, user).await?.send_message(http, CreateMessage::new().content(content)).await?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One gentle DM to each partner who hasn't responded a while after a prompt,
-/// with the same Answer button; a mention in the channel when their DMs are closed.
-async fn send_nudges(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<()> {
-    let now = engine.now();
-    let before = (now - settings.nudge_after).timestamp();
-    let after = before - chrono::Duration::hours(24).num_seconds();
-    let due = links::nudges_due(engine.pool(), after, before).await?;
-    tracing::debug!(count = due.len(), "nudges due");
-    for (delivery, couple_id, slot) in due {
-        let couple = engine.couple(couple_id).await?;
-        let Some(d) = engine.delivery(delivery).await? else { continue };
-        let Some(user) = user_id(&couple, slot) else { continue };
-        // Recorded before sending: after a crash a nudge may be lost, never doubled.
-        if !links::record_nudge(engine.pool(), delivery, slot, now.timestamp(), "dm").await? {
-            continue;
-        }
-        let kind = d.chosen.as_ref().map(|c| c.kind).unwrap_or(crate::core::model::Kind::Shared);
-        let buttons = render::prompt_buttons(delivery, kind);
-        let direct = async {
-            let channel = dm(http, user).await?;
-            channel
-                .send_message(
-                    http,
-                    CreateMessage::new().content(text::nudge(&couple.partner(slot).name)).components(buttons.clone()),
-                )
-                .await
-        }
-        .await;
-        if let Err(e) = direct {
-            tracing::info!(couple_id, slot = slot.index(), error = %e, "nudge by DM failed; trying the channel");
-            let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? else {
-                continue;
-            };
-            ChannelId::new(channel)
-                .send_message(
-                    http,
-                    CreateMessage::new()
-                        .content(text::nudge_in_channel(&format!("<@{user}>")))
-                        .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)])),
-                )
-                .await?;
-            links::set_nudge_via(engine.pool(), delivery, slot, "channel").await?;
-        }
-    }
-    Ok(())
-}
-
-async fn send_reflections(http: &Http, engine: &Engine, settings: &BotSettings) -> anyhow::Result<()> {
-    for r in engine.pending_reflections(500).await? {
-        let Some(reflection) = engine.prepare_reflection(&r).await? else { continue };
-        let couple = engine.couple(r.couple_id).await?;
-        let names = [couple.partners[0].name.as_str(), couple.partners[1].name.as_str()];
-        let embed = render::reflection_embed(engine.library(), &reflection, names, settings.referral.as_deref());
-        let mut first = None;
-        match links::home(engine.pool(), couple.id).await? {
-            Some(Home { channel_id: Some(channel), .. }) => {
-                let sent = ChannelId::new(channel)
-                    .send_message(
-                        http,
-                        CreateMessage::new()
-                            .embed(embed)
-                            .allowed_mentions(CreateAllowedMentions::new())
-                            .nonce(nonce(format!("r{}", r.id)))
-                            .enforce_nonce(true),
-                    )
-                    .await?;
-                first = Some(sent.id.get());
-            }
-            _ => {
-                for slot in Slot::BOTH {
-                    let Some(user) = user_id(&couple, slot) else { continue };
-                    let channel = dm(http, user).await?;
-                    let message = CreateMessage::new()
-                        .embed(embed.clone())
-                        .nonce(nonce(format!("r{}s{}", r.id, slot.index())))
-                        .enforce_nonce(true);
-                    first.get_or_insert(channel.send_message(http, message).await?.id.get());
-                }
-            }
-        }
-        engine.mark_reflection_sent(r.id, first.map(|m| m.to_string()).as_deref()).await?;
-    }
-    Ok(())
-}
-
-/// Why a couple's private channel cannot be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unreachable {
-    /// The channel was deleted.
-    Gone,
-    /// mend lost the permission to see or post in it.
-    NoAccess,
-}
-
-impl Unreachable {
-    /// Errors that retrying will not fix; anything else (429, 5xx, timeouts) is
-    /// retried on the next step.
-    pub fn from_error(e: &serenity::Error) -> Option<Unreachable> {
-        match discord_code(e) {
-            Some(10003) => Some(Unreachable::Gone),
-            Some(50001 | 50013) => Some(Unreachable::NoAccess),
-            _ => None,
-        }
-    }
-}
-
-/// The couple's channel cannot be used: prompts pause instead of failing every
-/// day, and both partners are told, privately, what to do. A deleted channel
-/// moves the couple to direct messages, where `/resume` brings prompts back.
-pub async fn home_unreachable(http: &Http, engine: &Engine, couple_id: i64, why: Unreachable) -> anyhow::Result<()> {
-    let Some(home) = links::home(engine.pool(), couple_id).await? else { return Ok(()) };
-    let couple = engine.couple(couple_id).await?;
-    if why == Unreachable::Gone {
-        links::set_home(engine.pool(), &Home { channel_id: None, ..home }).await?;
-    }
-    match engine.pause(couple_id, None).await {
-        Ok(()) | Err(crate::engine::EngineError::User(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
-    tracing::warn!(couple_id, reason = ?why, "the couple's channel is unreachable; prompts paused");
-    let message = match why {
-        Unreachable::Gone => text::CHANNEL_GONE,
-        Unreachable::NoAccess => text::CHANNEL_NO_ACCESS,
-    };
-    for slot in Slot::BOTH {
-        let Some(user) = user_id(&couple, slot) else { continue };
-        let sent =
-            async { dm(http, user).await?.send_message(http, CreateMessage::new().content(message)).await }.await;
-        if let Err(e) = sent {
-            tracing::info!(couple_id, slot = slot.index(), error = %e, "could not tell a partner their channel is unreachable");
-        }
-    }
-    Ok(())
-}
-
-/// A partner left the server: prompts pause, and the partner still there is told.
-pub async fn partner_left(http: &Http, engine: &Engine, couple_id: i64, who: Slot) -> anyhow::Result<()> {
-    let couple = engine.couple(couple_id).await?;
-    match engine.pause(couple_id, None).await {
-        Ok(()) | Err(crate::engine::EngineError::User(_)) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let message = text::partner_left(&couple.partner(who).name);
-    if let Some(Home { channel_id: Some(channel), .. }) = links::home(engine.pool(), couple_id).await? {
-        let _ = ChannelId::new(channel)
-            .send_message(http, CreateMessage::new().content(&message).allowed_mentions(CreateAllowedMentions::new()))
-            .await;
-    }
-    if let Some(user) = user_id(&couple, who.other()) {
-        let _ = async { dm(http, user).await?.send_message(http, CreateMessage::new().content(&message)).await }.await;
-    }
-    tracing::info!(couple_id, "a partner left the server; prompts paused");
-    Ok(())
 }

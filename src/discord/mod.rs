@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::worker::Worker;
+
 use poise::serenity_prelude as serenity;
 use serenity::{ClientBuilder, GatewayIntents, HttpBuilder};
 use tokio::sync::Notify;
@@ -35,33 +37,11 @@ pub struct BotConfig {
     pub settings: BotSettings,
 }
 
-/// What the host decides about the bot's manner.
-#[derive(Debug, Clone)]
+/// What the host decides about how mend speaks on Discord.
+#[derive(Debug, Clone, Default)]
 pub struct BotSettings {
-    /// Timezone for new couples until they pick their own.
-    pub default_tz: String,
-    /// Schedule for new couples.
-    pub default_schedule: String,
-    pub default_reflection: String,
     /// "When you're ready, I'm here: …" — shown in /help and reflections.
     pub referral: Option<String>,
-    /// How long after a prompt a partner who hasn't answered gets one nudge.
-    pub nudge_after: chrono::Duration,
-    /// How long a pairing code stays valid.
-    pub pairing_ttl: chrono::Duration,
-}
-
-impl Default for BotSettings {
-    fn default() -> Self {
-        BotSettings {
-            default_tz: "UTC".into(),
-            default_schedule: "daily 20:00".into(),
-            default_reflection: "sun 19:00".into(),
-            referral: None,
-            nudge_after: chrono::Duration::hours(6),
-            pairing_ttl: chrono::Duration::minutes(30),
-        }
-    }
 }
 
 /// A secret that never prints.
@@ -97,52 +77,7 @@ impl std::fmt::Debug for BotConfig {
     }
 }
 
-/// Whether the bot is stopping, and the work still in flight: a stop lets the
-/// scheduler finish its step and answers being saved finish, within a bound.
-#[derive(Debug, Default)]
-pub struct Lifecycle {
-    stopping: std::sync::atomic::AtomicBool,
-    in_flight: AtomicUsize,
-    idle: Notify,
-}
-
-/// Held while a piece of work runs; dropping it marks the work done.
-pub struct InFlight<'a>(&'a Lifecycle);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-impl Lifecycle {
-    pub fn enter(&self) -> InFlight<'_> {
-        self.in_flight.fetch_add(1, Ordering::SeqCst);
-        InFlight(self)
-    }
-
-    pub fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// Asks everything to stop and waits, at most `bound`, for work in flight.
-    /// True if it all finished in time.
-    pub async fn stop(&self, bound: std::time::Duration) -> bool {
-        self.stopping.store(true, Ordering::SeqCst);
-        let deadline = tokio::time::Instant::now() + bound;
-        loop {
-            let idle = self.idle.notified();
-            if self.in_flight.load(Ordering::SeqCst) == 0 {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, idle).await.is_err() {
-                return self.in_flight.load(Ordering::SeqCst) == 0;
-            }
-        }
-    }
-}
+pub use crate::worker::{InFlight, Lifecycle};
 
 /// What every command and handler gets.
 pub struct Data {
@@ -172,7 +107,7 @@ impl BotError {
 impl From<EngineError> for BotError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::User(u) => BotError::User(u.to_string()),
+            EngineError::User(u) => BotError::User(text::user_error(&u)),
             EngineError::Store(s) => BotError::Internal(s.into()),
         }
     }
@@ -201,6 +136,8 @@ pub enum StartError {
     Cert(PathBuf, String),
     #[error("could not connect to Discord: {0}")]
     Connect(String),
+    #[error("could not register mend's slash commands {0}")]
+    Commands(String),
 }
 
 /// The HTTP client: the real discord.com, or the address configured for it.
@@ -224,7 +161,7 @@ fn http(config: &BotConfig) -> Result<serenity::Http, StartError> {
     Ok(HttpBuilder::new(config.token.expose()).client(client).build())
 }
 
-/// A running bot: its serenity client, and a handle to wake its scheduler.
+/// A running bot: its serenity client, its worker, and a handle to wake it.
 pub struct Bot {
     pub client: serenity::Client,
     pub wake: Arc<Notify>,
@@ -232,6 +169,7 @@ pub struct Bot {
     /// dropped silently otherwise; this makes it visible).
     pub unreadable_events: Arc<AtomicUsize>,
     pub lifecycle: Arc<Lifecycle>,
+    pub worker: Arc<Worker<deliver::DiscordTransport>>,
 }
 
 /// Counts and logs gateway events serenity could not parse.
@@ -247,48 +185,14 @@ impl serenity::RawEventHandler for UnreadableEvents {
     }
 }
 
-/// Builds the client: commands registered and the scheduler started in poise's
-/// `setup`, which runs once (not on every `Ready`, which reconnects repeat).
+/// Builds the bot, failing fast: the token is checked and the slash commands
+/// are registered before the gateway connects, so a setup problem is one line
+/// and a non-zero exit, never a bot that is connected but deaf. The worker is
+/// built here and started by `start_worker`, once (never from `Ready`, which
+/// fires again on every reconnect).
 pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError> {
     let wake = Arc::new(Notify::new());
     let lifecycle = Arc::new(Lifecycle::default());
-    let setup_lifecycle = lifecycle.clone();
-    let settings = config.settings.clone();
-    let guild = config.guild_id;
-    let setup_wake = wake.clone();
-    let framework = poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: commands::all(),
-            on_error: |error| Box::pin(on_error(error)),
-            event_handler: |framework, event| {
-                Box::pin(components::on_event(framework.serenity_context, event, framework.user_data))
-            },
-            ..Default::default()
-        })
-        .setup(move |ctx, _ready, framework| {
-            Box::pin(async move {
-                let cmds = &framework.options().commands;
-                match guild {
-                    Some(g) => poise::builtins::register_in_guild(ctx, cmds, serenity::GuildId::new(g)).await?,
-                    None => poise::builtins::register_globally(ctx, cmds).await?,
-                }
-                let data = Data { engine, settings, wake: setup_wake, lifecycle: setup_lifecycle };
-                deliver::spawn_scheduler(
-                    ctx.http.clone(),
-                    data.engine.clone(),
-                    data.settings.clone(),
-                    data.wake.clone(),
-                    data.lifecycle.clone(),
-                );
-                tracing::info!("mend is connected and its commands are registered");
-                Ok(data)
-            })
-        })
-        .build();
-    // GUILD_MEMBERS (privileged: "Server Members Intent" in the Developer
-    // Portal) tells mend when a partner leaves the server.
-    let intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MEMBERS | GatewayIntents::DIRECT_MESSAGES;
-    let unreadable_events = Arc::new(AtomicUsize::new(0));
     let http = http(&config)?;
     // Check the token now: serenity itself would only find out at the gateway,
     // after falling back silently on some errors.
@@ -299,12 +203,65 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         }
         Err(e) => return Err(StartError::Connect(e.to_string())),
     }
+    let app = http.get_current_application_info().await.map_err(|e| StartError::Connect(e.to_string()))?;
+    http.set_application_id(app.id);
+    let cmds = commands::all();
+    let create = poise::builtins::create_application_commands(&cmds);
+    let registered = match config.guild_id {
+        Some(g) => serenity::GuildId::new(g).set_commands(&http, create).await.map(|_| ()),
+        None => serenity::Command::set_global_commands(&http, create).await.map(|_| ()),
+    };
+    if let Err(e) = registered {
+        let fix = match (config.guild_id, deliver::discord_code(&e)) {
+            (Some(g), Some(50001)) => format!(
+                "in server {g} (DISCORD_GUILD_ID): Discord says mend has no access there — invite the bot to that server \
+                 with the `bot` and `applications.commands` scopes, or unset DISCORD_GUILD_ID"
+            ),
+            (Some(g), _) => format!("in server {g} (DISCORD_GUILD_ID): {e} — check the id, or unset DISCORD_GUILD_ID"),
+            (None, _) => format!("globally: {e} — check the application in the Developer Portal"),
+        };
+        return Err(StartError::Commands(fix));
+    }
+    let settings = config.settings.clone();
+    let data_engine = engine.clone();
+    let setup_wake = wake.clone();
+    let setup_lifecycle = lifecycle.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: cmds,
+            on_error: |error| Box::pin(on_error(error)),
+            event_handler: |framework, event| {
+                Box::pin(components::on_event(framework.serenity_context, event, framework.user_data))
+            },
+            ..Default::default()
+        })
+        .setup(move |_ctx, _ready, _framework| {
+            Box::pin(async move {
+                tracing::info!("mend is connected and its commands are registered");
+                Ok(Data { engine: data_engine, settings, wake: setup_wake, lifecycle: setup_lifecycle })
+            })
+        })
+        .build();
+    // GUILD_MEMBERS (privileged: "Server Members Intent" in the Developer
+    // Portal) tells mend when a partner leaves the server.
+    let intents = GatewayIntents::GUILDS | GatewayIntents::GUILD_MEMBERS | GatewayIntents::DIRECT_MESSAGES;
+    let unreadable_events = Arc::new(AtomicUsize::new(0));
     let client = ClientBuilder::new_with_http(http, intents)
         .framework(framework)
         .raw_event_handler(UnreadableEvents(unreadable_events.clone()))
         .await
         .map_err(|e| StartError::Connect(e.to_string()))?;
-    Ok(Bot { client, wake, unreadable_events, lifecycle })
+    let transport = deliver::DiscordTransport { http: client.http.clone(), referral: config.settings.referral.clone() };
+    let worker = Arc::new(Worker::new(engine, transport, lifecycle.clone()));
+    Ok(Bot { client, wake, unreadable_events, lifecycle, worker })
+}
+
+impl Bot {
+    /// Starts the worker's loop, once; its task is supervised (a panicking step
+    /// is logged and the next one runs). Returns its handle.
+    pub fn start_worker(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.worker.clone().run(self.wake.clone()))
+    }
 }
 
 /// Runs until the gateway closes; a rejected token is `StartError::BadToken`.

@@ -1,7 +1,10 @@
 //! Everything mend says on Discord, in one place: it speaks to people in pain,
 //! so every sentence here is written with care.
 
+use crate::core::entities::Couple;
 use crate::core::model::{Kind, Phase, Role};
+use crate::core::outbox::Notice;
+use crate::engine::UserError;
 
 pub const APOLOGY: &str =
     "Something went wrong on my side, and I'm sorry. Nothing you already saved is lost. Please try again in a moment.";
@@ -191,4 +194,74 @@ pub fn partner_left(name: &str) -> String {
     format!(
         "{name} is no longer in this server, so I've paused prompts. Nothing is lost. If they come back, either of you can `/resume`."
     )
+}
+
+pub fn resumed(name: &str) -> String {
+    format!("{name} resumed prompts. They'll come again on your schedule.")
+}
+
+pub fn dm_closed(name: &str) -> String {
+    format!(
+        "I can't reach {name} by direct message any more, so I've paused prompts rather than leave them out. \
+         They can allow DMs from me (Privacy Settings, Direct Messages), and then either of you can `/resume`."
+    )
+}
+
+/// The words of a notice mend posts on its own. `when` formats an instant in
+/// the couple's timezone.
+pub fn notice(notice: &Notice, couple: Option<&Couple>, default_schedule: &str, when: impl Fn(i64) -> String) -> String {
+    let name = |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
+    match notice {
+        Notice::Answered { slot } => has_answered(&name(*slot)),
+        Notice::SpaceTaken { slot, until } => space_taken(&name(*slot), &when(*until)),
+        Notice::Paused { slot, until } => {
+            format!("{} paused prompts. {}", name(*slot), paused(until.map(&when).as_deref()))
+        }
+        Notice::Resumed { slot } => resumed(&name(*slot)),
+        Notice::Welcome => match couple {
+            Some(c) => welcome(&c.partners[0].name, &c.partners[1].name, default_schedule),
+            None => String::new(),
+        },
+        Notice::ChannelGone => CHANNEL_GONE.into(),
+        Notice::ChannelNoAccess => CHANNEL_NO_ACCESS.into(),
+        Notice::DmClosed { slot } => dm_closed(&name(*slot)),
+        Notice::PartnerLeft { slot } => partner_left(&name(*slot)),
+        Notice::Ended => ENDED.into(),
+    }
+}
+
+/// What a person is told when the engine refuses what they asked.
+pub fn user_error(e: &UserError) -> String {
+    match e {
+        UserError::Answer(e) => e.to_string(),
+        UserError::Schedule(e) => e.to_string(),
+        UserError::UnknownCouple => "I can't find that couple. If you ended it, you can start again with `/couple start`.".into(),
+        UserError::NotInACouple => NOT_IN_A_COUPLE.into(),
+        UserError::NotYours => NOT_YOURS.into(),
+        UserError::NotSent => "That prompt was never sent, so there is nothing to answer yet.".into(),
+        UserError::AlreadyRevealed => "Your answers to this prompt have already been shared with each other, so it can't be changed now. \
+             The next prompt will come on your schedule."
+            .into(),
+        UserError::ActionNeedsDone => "This is a small action for today: answer with done or not today.".into(),
+        UserError::TextNeeded => "This prompt asks for a few words rather than done or not today.".into(),
+        UserError::NotRevealed => {
+            "There is nothing revealed to mark yet: it becomes possible once you have both answered.".into()
+        }
+        UserError::NotTheirsToMove => {
+            "Moving on to the next phase is for the partner who was hurt to decide, when they feel ready.".into()
+        }
+        UserError::LastPhase => "You're already in the last phase, building closeness together.".into(),
+        UserError::FirstPhase => "You're already at the gentlest pace, the first phase.".into(),
+        UserError::AlreadyPaused => "Prompts are already paused.".into(),
+        UserError::NotPaused => "Prompts aren't paused.".into(),
+        UserError::PauseInPast => "That date is already in the past; pick a moment still ahead.".into(),
+        UserError::AlreadyPaired => ALREADY_PAIRED.into(),
+        UserError::PartnerAlreadyPaired => PARTNER_ALREADY_PAIRED.into(),
+        UserError::NotYourself => NOT_YOURSELF.into(),
+        UserError::InvitationGone => INVITATION_GONE.into(),
+        UserError::NotForYou => NOT_FOR_YOU.into(),
+        UserError::CodeUnknown => CODE_UNKNOWN.into(),
+        UserError::CodeOwn => CODE_OWN.into(),
+        UserError::CodeExpired => CODE_EXPIRED.into(),
+    }
 }

@@ -3,51 +3,8 @@
 use sqlx::{Row, SqliteExecutor};
 
 use super::{Result, StoreError, parse_enum};
+use crate::core::entities::{Couple, CoupleId, Partner};
 use crate::core::model::{Phase, Role, Slot};
-
-pub type CoupleId = i64;
-
-/// A couple as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Couple {
-    pub id: CoupleId,
-    pub created_at: i64,
-    pub tz: String,
-    pub phase: Phase,
-    pub phase_changed_at: i64,
-    pub paused: bool,
-    pub paused_until: Option<i64>,
-    pub ended_at: Option<i64>,
-    pub partners: [Partner; 2],
-}
-
-impl Couple {
-    pub fn roles(&self) -> [Role; 2] {
-        [self.partners[0].role, self.partners[1].role]
-    }
-
-    /// Whether prompts are paused at `now` (a pause with an end is over once
-    /// that instant has passed).
-    pub fn is_paused_at(&self, now: i64) -> bool {
-        self.paused && self.paused_until.is_none_or(|until| until > now)
-    }
-
-    pub fn partner(&self, slot: Slot) -> &Partner {
-        &self.partners[slot.index()]
-    }
-
-    /// The slot of the partner known outside mend by `external_id`.
-    pub fn slot_of(&self, external_id: &str) -> Option<Slot> {
-        Slot::BOTH.into_iter().find(|s| self.partner(*s).external_id.as_deref() == Some(external_id))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partner {
-    pub name: String,
-    pub role: Role,
-    pub external_id: Option<String>,
-}
 
 /// Inserts a couple and its two partners; returns the new id.
 pub async fn insert(
@@ -134,6 +91,11 @@ pub async fn set_phase(exec: impl SqliteExecutor<'_>, id: CoupleId, phase: Phase
         .bind(id)
         .execute(exec)
         .await?;
+    Ok(())
+}
+
+pub async fn set_tz(exec: impl SqliteExecutor<'_>, id: CoupleId, tz: &str) -> Result<()> {
+    sqlx::query("UPDATE couples SET tz = ? WHERE id = ?").bind(tz).bind(id).execute(exec).await?;
     Ok(())
 }
 

@@ -2,62 +2,11 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
-use super::couples::CoupleId;
-use super::{Result, StoreError, parse_enum};
-use crate::core::model::{Kind, Phase};
+use super::{Result, parse_enum};
+use crate::core::entities::{Chosen, CoupleId, Delivery, DeliveryId, Status};
 use crate::core::select::Past;
 
 const BATCH: usize = 300;
-
-pub type DeliveryId = i64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Sent,
-    Missed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Sent => "sent",
-            Status::Missed => "missed",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Result<Status> {
-        match s {
-            "pending" => Ok(Status::Pending),
-            "sent" => Ok(Status::Sent),
-            "missed" => Ok(Status::Missed),
-            other => Err(StoreError::Corrupt(format!("delivery status `{other}`"))),
-        }
-    }
-}
-
-/// The prompt chosen for a delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chosen {
-    pub pillar: String,
-    pub phase: Phase,
-    pub kind: Kind,
-    pub prompts: [String; 2],
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub id: DeliveryId,
-    pub couple_id: CoupleId,
-    pub occurrence: i64,
-    pub claimed_at: i64,
-    pub status: Status,
-    pub chosen: Option<Chosen>,
-    pub sent_at: Option<i64>,
-    pub message_ref: Option<String>,
-    pub revealed_at: Option<i64>,
-}
 
 const COLUMNS: &str = "id, couple_id, occurrence, claimed_at, status, pillar, kind, prompt_a, prompt_b, phase, sent_at, message_ref, revealed_at";
 
@@ -78,7 +27,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
         couple_id: r.try_get("couple_id")?,
         occurrence: r.try_get("occurrence")?,
         claimed_at: r.try_get("claimed_at")?,
-        status: Status::parse(r.try_get("status")?)?,
+        status: parse_enum(r.try_get::<&str, _>("status")?)?,
         chosen,
         sent_at: r.try_get("sent_at")?,
         message_ref: r.try_get("message_ref")?,
@@ -94,19 +43,28 @@ pub struct NewDelivery {
     pub status: Status,
 }
 
-/// Inserts claimed occurrences. An occurrence already claimed is left as it is,
-/// so claiming twice never doubles a prompt.
-pub async fn insert_many(conn: &mut sqlx::SqliteConnection, rows: &[NewDelivery], claimed_at: i64) -> Result<()> {
+/// Inserts claimed occurrences and returns those inserted now (id, couple,
+/// occurrence, status). An occurrence already claimed is left as it is, so
+/// claiming twice never doubles a prompt.
+pub async fn insert_many(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[NewDelivery],
+    claimed_at: i64,
+) -> Result<Vec<(DeliveryId, CoupleId, i64, Status)>> {
+    let mut inserted = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(BATCH) {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO deliveries (couple_id, occurrence, claimed_at, status) ");
         q.push_values(chunk, |mut b, d| {
             b.push_bind(d.couple_id).push_bind(d.occurrence).push_bind(claimed_at).push_bind(d.status.as_str());
         });
-        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
-        q.build().execute(&mut *conn).await?;
+        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING RETURNING id, couple_id, occurrence, status");
+        for r in q.build().fetch_all(&mut *conn).await? {
+            let status: &str = r.try_get("status")?;
+            inserted.push((r.try_get("id")?, r.try_get("couple_id")?, r.try_get("occurrence")?, parse_enum(status)?));
+        }
     }
-    Ok(())
+    Ok(inserted)
 }
 
 pub async fn get(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<Option<Delivery>> {
@@ -117,26 +75,6 @@ pub async fn get(exec: impl SqliteExecutor<'_>, id: DeliveryId) -> Result<Option
         .as_ref()
         .map(from_row)
         .transpose()
-}
-
-/// Claimed deliveries not yet sent, oldest first.
-pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<Delivery>> {
-    pending_after(exec, 0, limit).await
-}
-
-/// Claimed deliveries not yet sent with an id above `after`, by id: a cursor,
-/// so a pass over a large backlog reaches every one even if some keep failing.
-pub async fn pending_after(exec: impl SqliteExecutor<'_>, after: DeliveryId, limit: i64) -> Result<Vec<Delivery>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?"
-    )))
-    .bind(after)
-    .bind(limit)
-    .fetch_all(exec)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
 }
 
 /// Every delivery of a couple in `[from, to)`, oldest first.
@@ -243,19 +181,6 @@ pub async fn count(exec: impl SqliteExecutor<'_>, couple: CoupleId, status: Stat
 /// Deliveries claimed and not yet sent, across all couples.
 pub async fn count_pending(exec: impl SqliteExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetch_one(exec).await?)
-}
-
-/// Revealed deliveries whose reveal was decided at or before `before` and not yet
-/// posted (a crash came between the two).
-pub async fn unposted_reveals(exec: impl SqliteExecutor<'_>, before: i64, limit: i64) -> Result<Vec<DeliveryId>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM deliveries WHERE revealed_at IS NOT NULL AND reveal_posted_at IS NULL AND revealed_at <= ?
-         ORDER BY revealed_at LIMIT ?",
-    )
-    .bind(before)
-    .bind(limit)
-    .fetch_all(exec)
-    .await?)
 }
 
 pub async fn mark_reveal_posted(exec: impl SqliteExecutor<'_>, id: DeliveryId, at: i64) -> Result<()> {

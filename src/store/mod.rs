@@ -3,7 +3,9 @@
 
 pub mod couples;
 pub mod deliveries;
-pub mod discord;
+pub mod homes;
+pub mod outbox;
+pub mod pairings;
 pub mod reflections;
 pub mod responses;
 pub mod schedules;
@@ -115,4 +117,49 @@ pub(crate) fn parse_enum<T: FromStr<Err = String>>(value: &str) -> Result<T> {
 pub async fn scrub(pool: &SqlitePool) -> Result<()> {
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
     Ok(())
+}
+
+/// `EXPLAIN QUERY PLAN` of every query a worker step runs, by name, with
+/// placeholder values: tests check each reads an index, never a whole table.
+pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, String)>> {
+    let queries = [
+        (
+            "claim due schedules",
+            "SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules
+             WHERE next_fire_at IS NOT NULL AND next_fire_at <= 0 ORDER BY next_fire_at LIMIT 10",
+        ),
+        ("earliest schedule", "SELECT MIN(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL"),
+        (
+            "claim due outbox items",
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= 0
+             AND (lease_until IS NULL OR lease_until <= 0) ORDER BY next_attempt_at, id LIMIT 10",
+        ),
+        (
+            "earliest outbox item",
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= 0)",
+        ),
+        ("outbox parts", "SELECT part, channel_id, message_id FROM outbox_parts WHERE outbox_id = 1 ORDER BY part"),
+        ("a delivery", "SELECT * FROM deliveries WHERE id = 1"),
+        ("a delivery's responses", "SELECT * FROM responses WHERE delivery_id = 1 ORDER BY slot"),
+        ("a delivery's messages", "SELECT * FROM delivery_messages WHERE delivery_id = 1 ORDER BY slot"),
+        ("a reflection", "SELECT * FROM reflections WHERE id = 1"),
+        (
+            "a week of a couple's deliveries",
+            "SELECT * FROM deliveries WHERE couple_id = 1 AND occurrence >= 0 AND occurrence < 9 ORDER BY occurrence",
+        ),
+        (
+            "a week of a couple's responses",
+            "SELECT r.* FROM responses r JOIN deliveries d ON d.id = r.delivery_id
+             WHERE d.couple_id = 1 AND d.occurrence >= 0 AND d.occurrence < 9 ORDER BY d.occurrence, r.slot",
+        ),
+        ("a couple's history", "SELECT pillar, prompt_a, prompt_b FROM deliveries WHERE couple_id = 1 AND pillar IS NOT NULL ORDER BY occurrence"),
+    ];
+    let mut plans = Vec::new();
+    for (name, sql) in queries {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(pool).await?;
+        let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join(" | ");
+        plans.push((name.to_string(), plan));
+    }
+    Ok(plans)
 }

@@ -2,34 +2,43 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
-use super::Result;
-use super::couples::CoupleId;
-use super::deliveries::Status;
+use super::{Result, parse_enum};
+use crate::core::entities::{CoupleId, Status, StoredReflection};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredReflection {
-    pub id: i64,
-    pub couple_id: CoupleId,
-    pub occurrence: i64,
-    pub week_start: i64,
-    pub status: Status,
-}
-
-pub async fn insert_many(conn: &mut sqlx::SqliteConnection, rows: &[(CoupleId, i64, i64, Status)]) -> Result<()> {
+/// Inserts claimed reflection occurrences and returns those inserted now (id,
+/// couple, occurrence, status).
+pub async fn insert_many(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[(CoupleId, i64, i64, Status)],
+) -> Result<Vec<(i64, CoupleId, i64, Status)>> {
+    let mut inserted = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(300) {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO reflections (couple_id, occurrence, week_start, status) ");
         q.push_values(chunk, |mut b, (c, o, w, s)| {
             b.push_bind(*c).push_bind(*o).push_bind(*w).push_bind(s.as_str());
         });
-        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING");
-        q.build().execute(&mut *conn).await?;
+        q.push(" ON CONFLICT (couple_id, occurrence) DO NOTHING RETURNING id, couple_id, occurrence, status");
+        for r in q.build().fetch_all(&mut *conn).await? {
+            let status: &str = r.try_get("status")?;
+            inserted.push((r.try_get("id")?, r.try_get("couple_id")?, r.try_get("occurrence")?, parse_enum(status)?));
+        }
     }
-    Ok(())
+    Ok(inserted)
+}
+
+pub async fn get(exec: impl SqliteExecutor<'_>, id: i64) -> Result<Option<StoredReflection>> {
+    sqlx::query("SELECT id, couple_id, occurrence, week_start, status FROM reflections WHERE id = ?")
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredReflection> {
-    let status = Status::parse(r.try_get("status")?)?;
+    let status = parse_enum(r.try_get::<&str, _>("status")?)?;
     Ok(StoredReflection {
         id: r.try_get("id")?,
         couple_id: r.try_get("couple_id")?,
@@ -37,19 +46,6 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredReflection> {
         week_start: r.try_get("week_start")?,
         status,
     })
-}
-
-pub async fn pending(exec: impl SqliteExecutor<'_>, limit: i64) -> Result<Vec<StoredReflection>> {
-    sqlx::query(
-        "SELECT id, couple_id, occurrence, week_start, status FROM reflections
-         WHERE status = 'pending' ORDER BY occurrence, id LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(exec)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
 }
 
 pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<StoredReflection>> {

@@ -3,39 +3,10 @@
 
 use sqlx::{Row, SqliteExecutor};
 
-use super::deliveries::DeliveryId;
-use super::{Result, StoreError};
+use super::{Result, StoreError, parse_enum};
+use crate::core::entities::{DeliveryId, Response, ResponseStatus};
 use crate::core::model::Slot;
 use crate::crypto::Cipher;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseStatus {
-    Answered,
-    Skipped,
-    Space,
-}
-
-impl ResponseStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseStatus::Answered => "answered",
-            ResponseStatus::Skipped => "skipped",
-            ResponseStatus::Space => "space",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub delivery_id: DeliveryId,
-    pub slot: Slot,
-    pub status: ResponseStatus,
-    pub body: Option<String>,
-    pub done: Option<bool>,
-    pub answered_at: i64,
-    pub edited_at: Option<i64>,
-    pub meaningful_at: Option<i64>,
-}
 
 /// What a response's text is sealed to: its row.
 fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
@@ -52,12 +23,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Response> {
             String::from_utf8(plain).map_err(|_| StoreError::Corrupt("answer text is not UTF-8".into()))
         })
         .transpose()?;
-    let status = match r.try_get::<&str, _>("status")? {
-        "answered" => ResponseStatus::Answered,
-        "skipped" => ResponseStatus::Skipped,
-        "space" => ResponseStatus::Space,
-        other => return Err(StoreError::Corrupt(format!("response status `{other}`"))),
-    };
+    let status = parse_enum(r.try_get::<&str, _>("status")?)?;
     Ok(Response {
         delivery_id,
         slot: Slot::from_index(slot).ok_or_else(|| StoreError::Corrupt(format!("slot {slot}")))?,

@@ -3,7 +3,7 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
-use super::couples::CoupleId;
+use crate::core::entities::CoupleId;
 use super::{Result, parse_enum};
 use crate::core::model::ScheduleKind;
 

@@ -1,7 +1,6 @@
 //! `/couple start|join|end`: pairing with consent, in a server or in DMs.
 
 use poise::serenity_prelude as serenity;
-use rand::Rng;
 use serenity::{
     ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateAllowedMentions,
     CreateButton, CreateChannel, CreateInteractionResponse, CreateInteractionResponseFollowup,
@@ -12,10 +11,8 @@ use serenity::{
 use super::super::ids::Action;
 use super::super::{BotError, Context, Data, text};
 use super::private;
-use crate::core::model::{Role, ScheduleKind};
-use crate::engine::NewCouple;
-use crate::store::couples::Partner;
-use crate::store::discord::{self as links, Home};
+use crate::core::entities::Home;
+use crate::engine::Invitation;
 
 /// Pair with your partner on mend.
 #[poise::command(
@@ -29,64 +26,24 @@ pub async fn couple(_ctx: Context<'_>) -> Result<(), BotError> {
     Ok(())
 }
 
-async fn already_paired(data: &Data, user: UserId) -> Result<bool, BotError> {
-    Ok(data.engine.couple_of(&user.get().to_string()).await?.is_some())
-}
-
-/// A short code without letters that look alike.
-fn pairing_code(rng: &mut impl Rng) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
-}
-
 /// Invite your partner (in a server), or get a one-time pairing code (in DMs).
 #[poise::command(slash_command)]
 pub async fn start(
     ctx: Context<'_>,
     #[description = "Your partner (in a server)"] partner: Option<serenity::User>,
 ) -> Result<(), BotError> {
-    let data = ctx.data();
-    let now = data.engine.now();
-    let expires = (now + data.settings.pairing_ttl).timestamp();
-    if already_paired(data, ctx.author().id).await? {
-        return Err(BotError::user(text::ALREADY_PAIRED));
-    }
+    let engine = &ctx.data().engine;
     let Some(guild) = ctx.guild_id() else {
-        let code = pairing_code(&mut rand::rng());
-        links::insert_pairing(
-            data.engine.pool(),
-            ctx.author().id.get(),
-            None,
-            None,
-            Some(&code),
-            now.timestamp(),
-            expires,
-        )
-        .await?;
-        return private(ctx, text::pairing_code(&code, data.settings.pairing_ttl.num_minutes())).await;
+        let (code, minutes) = engine.pairing_code(ctx.author().id.get()).await?;
+        return private(ctx, text::pairing_code(&code, minutes)).await;
     };
     let Some(partner) = partner else {
         return Err(BotError::user("Choose your partner in the `partner` option, so I can ask them."));
     };
-    if partner.id == ctx.author().id {
-        return Err(BotError::user(text::NOT_YOURSELF));
-    }
     if partner.bot {
         return Err(BotError::user(text::NOT_A_BOT));
     }
-    if already_paired(data, partner.id).await? {
-        return Err(BotError::user(text::PARTNER_ALREADY_PAIRED));
-    }
-    let id = links::insert_pairing(
-        data.engine.pool(),
-        ctx.author().id.get(),
-        Some(partner.id.get()),
-        Some(guild.get()),
-        None,
-        now.timestamp(),
-        expires,
-    )
-    .await?;
+    let id = engine.invite(ctx.author().id.get(), partner.id.get(), guild.get()).await?;
     let buttons = vec![
         CreateButton::new(Action::Accept(id).custom_id()).label("Accept").style(serenity::ButtonStyle::Success),
         CreateButton::new(Action::Decline(id).custom_id()).label("Not now").style(serenity::ButtonStyle::Secondary),
@@ -102,37 +59,24 @@ pub async fn start(
     Ok(())
 }
 
+fn invitation(user: &serenity::User) -> Invitation {
+    Invitation { user: user.id.get(), name: user.display_name().to_string() }
+}
+
 /// Join your partner with the code they got from `/couple start` in DMs.
 #[poise::command(slash_command)]
 pub async fn join(ctx: Context<'_>, #[description = "The pairing code"] code: String) -> Result<(), BotError> {
     let data = ctx.data();
-    let engine = &data.engine;
-    let code = code.trim().to_ascii_uppercase();
-    let pairing =
-        links::pairing_by_code(engine.pool(), &code).await?.ok_or_else(|| BotError::user(text::CODE_UNKNOWN))?;
-    if pairing.initiator == ctx.author().id.get() {
-        return Err(BotError::user(text::CODE_OWN));
-    }
-    if pairing.status != "pending" || pairing.expires_at < engine.now().timestamp() {
-        return Err(BotError::user(text::CODE_EXPIRED));
-    }
-    if already_paired(data, ctx.author().id).await? {
-        return Err(BotError::user(text::ALREADY_PAIRED));
-    }
-    let http = ctx.serenity_context().http.clone();
-    let initiator = UserId::new(pairing.initiator).to_user(&http).await?;
-    if already_paired(data, initiator.id).await? {
-        return Err(BotError::user(text::PARTNER_ALREADY_PAIRED));
-    }
-    if !links::settle_pairing(engine.pool(), pairing.id, "accepted").await? {
-        return Err(BotError::user(text::CODE_EXPIRED));
-    }
-    let couple = create_couple(data, &initiator, ctx.author(), None).await?;
-    let welcome = text::welcome(initiator.display_name(), ctx.author().display_name(), &data.settings.default_schedule);
-    ctx.send(poise::CreateReply::default().content(welcome.clone()).components(role_row()).ephemeral(true)).await?;
-    let dm = initiator.create_dm_channel(&http).await?;
-    dm.send_message(&http, CreateMessage::new().content(welcome).components(role_row())).await?;
-    tracing::info!(couple_id = couple, "couple paired in DMs");
+    let pairing = data.engine.code_for(&code, ctx.author().id.get()).await?;
+    let initiator = UserId::new(pairing.initiator).to_user(ctx.http()).await?;
+    // One transaction: the couple, their schedules, and the welcome for the
+    // partner who invited, in the outbox (a failure to DM them is retried there).
+    let paired = data.engine.accept(pairing.id, invitation(&initiator), invitation(ctx.author()), None).await?;
+    data.wake.notify_one();
+    let welcome =
+        text::welcome(initiator.display_name(), ctx.author().display_name(), &data.engine.settings().default_schedule);
+    ctx.send(poise::CreateReply::default().content(welcome).components(role_row()).ephemeral(true)).await?;
+    tracing::info!(couple_id = paired.couple, "couple paired in DMs");
     Ok(())
 }
 
@@ -153,68 +97,27 @@ pub async fn end(ctx: Context<'_>) -> Result<(), BotError> {
     Ok(())
 }
 
-/// Ends a couple: the engine deletes its data; its private channel, which holds
-/// the revealed answers, is deleted too.
+/// Ends a couple: the engine deletes its data (and tells both partners, from
+/// the outbox); its private channel, which holds the revealed answers, is
+/// deleted too.
 pub async fn end_couple(ctx: &SerenityContext, data: &Data, couple: i64) -> Result<(), BotError> {
-    let home = links::home(data.engine.pool(), couple).await?;
-    let c = data.engine.couple(couple).await?;
-    for p in &c.partners {
-        if let Some(user) = p.external_id.as_deref().and_then(|s| s.parse().ok()) {
-            links::delete_pairings_of(data.engine.pool(), user).await?;
-        }
+    let home = data.engine.end_couple(couple).await?;
+    data.wake.notify_one();
+    if let Some(Home { channel_id: Some(channel), .. }) = home
+        && let Err(e) = serenity::ChannelId::new(channel).delete(&ctx.http).await
+    {
+        tracing::warn!(couple_id = couple, error = %e, "could not delete the couple's channel");
     }
-    data.engine.end_couple(couple).await?;
-    match home {
-        Some(Home { channel_id: Some(channel), .. }) => {
-            if let Err(e) = serenity::ChannelId::new(channel).delete(&ctx.http).await {
-                tracing::warn!(couple_id = couple, error = %e, "could not delete the couple's channel");
-            }
-        }
-        _ => {
-            for p in &c.partners {
-                if let Some(user) = p.external_id.as_deref().and_then(|s| s.parse().ok())
-                    && let Ok(dm) = UserId::new(user).create_dm_channel(&ctx.http).await
-                {
-                    let _ = dm.send_message(&ctx.http, CreateMessage::new().content(text::ENDED)).await;
-                }
-            }
-        }
-    }
-    tracing::info!(couple_id = couple, "couple ended and deleted");
     Ok(())
 }
 
-fn role_row() -> Vec<CreateActionRow> {
+/// The private question of how each partner comes to this.
+pub fn role_row() -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
         CreateButton::new(Action::AskRole.custom_id())
             .label("Tell mend privately")
             .style(serenity::ButtonStyle::Primary),
     ])]
-}
-
-async fn create_couple(
-    data: &Data,
-    initiator: &serenity::User,
-    partner: &serenity::User,
-    home: Option<(GuildId, serenity::ChannelId)>,
-) -> Result<i64, BotError> {
-    let engine = &data.engine;
-    let partners = [initiator, partner].map(|u| Partner {
-        name: u.display_name().to_string(),
-        role: Role::Unsaid,
-        external_id: Some(u.id.get().to_string()),
-    });
-    let tz = data.settings.default_tz.clone();
-    let couple = engine.create_couple(NewCouple { tz: tz.clone(), partners }).await?;
-    engine.set_schedule(couple, ScheduleKind::Prompt, &data.settings.default_schedule, &tz).await?;
-    engine.set_schedule(couple, ScheduleKind::Reflection, &data.settings.default_reflection, &tz).await?;
-    links::set_home(
-        engine.pool(),
-        &Home { couple_id: couple, guild_id: home.map(|h| h.0.get()), channel_id: home.map(|h| h.1.get()) },
-    )
-    .await?;
-    data.wake.notify_one();
-    Ok(couple)
 }
 
 /// The name of a couple's channel: their names, as Discord allows.
@@ -267,8 +170,8 @@ async fn create_private_channel(
         .await
 }
 
-/// The partner answers an invitation. Only the invited partner can; nothing is
-/// created unless they accept.
+/// The partner answers an invitation. Only the invited partner can (checked
+/// by the engine); nothing is created unless they accept.
 pub async fn answer_invitation(
     ctx: &SerenityContext,
     c: &ComponentInteraction,
@@ -277,17 +180,8 @@ pub async fn answer_invitation(
     accept: bool,
 ) -> Result<(), BotError> {
     let engine = &data.engine;
-    let pairing =
-        links::pairing_by_id(engine.pool(), pairing_id).await?.ok_or_else(|| BotError::user(text::INVITATION_GONE))?;
-    if pairing.partner != Some(c.user.id.get()) {
-        return Err(BotError::user(text::NOT_FOR_YOU));
-    }
-    if pairing.status != "pending" || pairing.expires_at < engine.now().timestamp() {
-        return Err(BotError::user(text::INVITATION_GONE));
-    }
-    let initiator = UserId::new(pairing.initiator).to_user(&ctx.http).await?;
     if !accept {
-        links::settle_pairing(engine.pool(), pairing.id, "declined").await?;
+        engine.decline(pairing_id, c.user.id.get()).await?;
         c.create_response(
             &ctx.http,
             CreateInteractionResponse::UpdateMessage(
@@ -299,24 +193,16 @@ pub async fn answer_invitation(
         .await?;
         return Ok(());
     }
-    if already_paired(data, c.user.id).await? {
-        return Err(BotError::user(text::ALREADY_PAIRED));
-    }
-    if already_paired(data, initiator.id).await? {
-        return Err(BotError::user(text::PARTNER_ALREADY_PAIRED));
-    }
-    if !links::settle_pairing(engine.pool(), pairing.id, "accepted").await? {
-        return Err(BotError::user(text::INVITATION_GONE));
-    }
+    let pairing = engine.invitation_for(pairing_id, c.user.id.get()).await?;
     // Creating a channel can take a moment: acknowledge first.
     c.create_response(&ctx.http, CreateInteractionResponse::Acknowledge).await?;
+    let initiator = UserId::new(pairing.initiator).to_user(&ctx.http).await?;
     let guild = GuildId::new(pairing.guild_id.unwrap_or_default());
     let channel = match create_private_channel(ctx, guild, &initiator, &c.user).await {
         Ok(channel) => channel,
         Err(e) => {
             tracing::warn!(error = %e, "could not create a couple's private channel");
-            // Nothing was created; let them try again once an admin has fixed it.
-            links::settle_pairing_back(engine.pool(), pairing.id).await?;
+            // Nothing was created: the invitation stays open for after an admin fixed it.
             c.edit_response(
                 &ctx.http,
                 serenity::EditInteractionResponse::new()
@@ -330,28 +216,29 @@ pub async fn answer_invitation(
             return Ok(());
         }
     };
-    let couple = create_couple(data, &initiator, &c.user, Some((guild, channel.id))).await?;
-    c.edit_response(
-        &ctx.http,
-        serenity::EditInteractionResponse::new()
-            .content(format!("{} accepted. Your private channel is <#{}>.", c.user.display_name(), channel.id))
-            .components(vec![]),
-    )
-    .await?;
-    channel
-        .id
-        .send_message(
+    let home = Some((guild.get(), channel.id.get()));
+    let paired = match engine.accept(pairing.id, invitation(&initiator), invitation(&c.user), home).await {
+        Ok(paired) => paired,
+        Err(e) => {
+            // Someone was quicker (a double click): the channel made for this attempt goes.
+            let _ = channel.id.delete(&ctx.http).await;
+            return Err(e.into());
+        }
+    };
+    data.wake.notify_one();
+    // The pairing is made: from here on nothing may tell them to try again. The
+    // welcome is in the outbox; these replies are a courtesy.
+    let edited = c
+        .edit_response(
             &ctx.http,
-            CreateMessage::new()
-                .content(text::welcome(
-                    initiator.display_name(),
-                    c.user.display_name(),
-                    &data.settings.default_schedule,
-                ))
-                .components(role_row())
-                .allowed_mentions(CreateAllowedMentions::new()),
+            serenity::EditInteractionResponse::new()
+                .content(format!("{} accepted. Your private channel is <#{}>.", c.user.display_name(), channel.id))
+                .components(vec![]),
         )
-        .await?;
+        .await;
+    if let Err(e) = edited {
+        tracing::info!(couple_id = paired.couple, error = %e, "could not update the invitation");
+    }
     let _ = c
         .create_followup(
             &ctx.http,
@@ -360,28 +247,17 @@ pub async fn answer_invitation(
                 .ephemeral(true),
         )
         .await;
-    tracing::info!(couple_id = couple, "couple paired in a server");
+    tracing::info!(couple_id = paired.couple, "couple paired in a server");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn channel_names_keep_only_what_discord_allows() {
         assert_eq!(channel_name("Alex 🌿", "Sam-O'Neil"), "mend-alex-samoneil");
         assert_eq!(channel_name("🌿", "Sam"), "mend-private");
-    }
-
-    #[test]
-    fn pairing_codes_avoid_look_alike_characters() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        for _ in 0..100 {
-            let code = pairing_code(&mut rng);
-            assert_eq!(code.len(), 8);
-            assert!(!code.contains(['O', '0', 'I', '1', 'L']));
-        }
     }
 }

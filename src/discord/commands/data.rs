@@ -5,7 +5,7 @@ use serenity::{CreateActionRow, CreateAttachment, CreateButton, CreateMessage};
 
 use super::super::ids::Action;
 use super::super::{BotError, Context, render, text};
-use super::{couple_here, private, zone};
+use super::{couple_here, private};
 use crate::engine::instant;
 
 /// Your recent prompts and answers (only you see this).
@@ -15,7 +15,7 @@ pub async fn history(ctx: Context<'_>) -> Result<(), BotError> {
     ctx.defer_ephemeral().await?;
     let engine = &ctx.data().engine;
     let c = engine.couple(couple).await?;
-    let tz = zone(&c.tz);
+    let tz = c.zone();
     let seen = engine.seen_by(couple, slot, 10).await?;
     if seen.is_empty() {
         return private(ctx, "No prompts yet. The first one will come on your schedule (`/schedule show`).").await;
@@ -57,7 +57,7 @@ pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
     let items: Vec<serde_json::Value> = seen
         .iter()
         .map(|s| {
-            let response = |r: &Option<crate::store::responses::Response>| {
+            let response = |r: &Option<crate::core::entities::Response>| {
                 r.as_ref().map(|r| {
                     serde_json::json!({"status": r.status.as_str(), "text": r.body, "done": r.done,
                         "answered_at": instant(r.answered_at).to_rfc3339()})

@@ -9,6 +9,7 @@ pub mod schedule;
 use poise::serenity_prelude as serenity;
 
 use super::{BotError, Context, Data, text};
+use crate::engine::{EngineError, UserError};
 
 /// Every command mend registers.
 pub fn all() -> Vec<poise::Command<Data, BotError>> {
@@ -28,29 +29,18 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
 /// The couple of whoever runs a command, refusing anyone not in one, and a
 /// command used in a server outside the couple's private channel.
 pub async fn couple_here(ctx: Context<'_>) -> Result<(i64, crate::core::model::Slot), BotError> {
-    let engine = &ctx.data().engine;
-    let (couple, slot) = engine
-        .couple_of(&ctx.author().id.get().to_string())
-        .await?
-        .ok_or_else(|| BotError::user(text::NOT_IN_A_COUPLE))?;
-    if ctx.guild_id().is_some() {
-        let here = crate::store::discord::couple_of_channel(engine.pool(), ctx.channel_id().get()).await?;
-        if here != Some(couple) {
-            return Err(BotError::user(text::OUTSIDE_CHANNEL));
-        }
+    let channel = ctx.guild_id().map(|_| ctx.channel_id().get());
+    match ctx.data().engine.acting(ctx.author().id.get(), channel).await {
+        Ok((couple, slot)) => Ok((couple.id, slot)),
+        Err(EngineError::User(UserError::NotYours)) => Err(BotError::user(text::OUTSIDE_CHANNEL)),
+        Err(e) => Err(e.into()),
     }
-    Ok((couple, slot))
 }
 
 /// A reply only the person who ran the command sees.
 pub async fn private(ctx: Context<'_>, content: impl Into<String>) -> Result<(), BotError> {
     ctx.send(poise::CreateReply::default().content(content).ephemeral(true)).await?;
     Ok(())
-}
-
-/// The couple's timezone, for showing times.
-pub fn zone(tz: &str) -> chrono_tz::Tz {
-    crate::core::schedule::parse_zone(tz).unwrap_or(chrono_tz::UTC)
 }
 
 pub fn user_mention(id: serenity::UserId) -> String {

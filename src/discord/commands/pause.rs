@@ -5,8 +5,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateActionRow, CreateButton};
 
 use super::super::ids::Action;
-use super::super::{BotError, Context, deliver, text};
-use super::{couple_here, private, zone};
+use super::super::{BotError, Context, text};
+use super::{couple_here, private};
 
 /// Parses `3d`, `2w` or a date `2026-12-01` into an instant in the couple's zone.
 fn parse_until(
@@ -35,8 +35,7 @@ pub async fn pause(
 ) -> Result<(), BotError> {
     let (couple, slot) = couple_here(ctx).await?;
     let engine = &ctx.data().engine;
-    let c = engine.couple(couple).await?;
-    let tz = zone(&c.tz);
+    let tz = engine.couple(couple).await?.zone();
     let until = match until.as_deref() {
         None => None,
         Some(s) => Some(parse_until(s, tz, engine.now()).ok_or_else(|| {
@@ -45,20 +44,17 @@ pub async fn pause(
             ))
         })?),
     };
-    engine.pause(couple, until).await?;
+    engine.pause(couple, slot, until).await?;
     ctx.data().wake.notify_one();
     let when = until.map(|u| u.with_timezone(&tz).format("%A %-d %B").to_string());
-    private(ctx, text::paused(when.as_deref())).await?;
-    let notice = format!("{} paused prompts. {}", c.partner(slot).name, text::paused(when.as_deref()));
-    deliver::notify_couple(ctx.serenity_context().http.as_ref(), engine, &c, &notice).await?;
-    Ok(())
+    private(ctx, text::paused(when.as_deref())).await
 }
 
 /// Start receiving prompts again.
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
-    let (couple, _) = couple_here(ctx).await?;
-    ctx.data().engine.resume(couple).await?;
+    let (couple, slot) = couple_here(ctx).await?;
+    ctx.data().engine.resume(couple, slot).await?;
     ctx.data().wake.notify_one();
     private(ctx, text::RESUMED).await
 }

@@ -4,9 +4,8 @@ use chrono_tz::TZ_VARIANTS;
 use poise::serenity_prelude as serenity;
 
 use super::super::{BotError, Context};
-use super::{couple_here, private, zone};
+use super::{couple_here, private};
 use crate::core::model::ScheduleKind;
-use crate::core::schedule::Schedule;
 
 /// Timezone names matching what the user has typed so far.
 async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
@@ -36,11 +35,7 @@ pub async fn schedule(_ctx: Context<'_>) -> Result<(), BotError> {
 async fn set_kind(ctx: Context<'_>, kind: ScheduleKind, when: String, tz: Option<String>) -> Result<(), BotError> {
     let (couple, _) = couple_here(ctx).await?;
     let engine = &ctx.data().engine;
-    let tz = match tz {
-        Some(tz) => tz,
-        None => engine.couple(couple).await?.tz,
-    };
-    let schedule = engine.set_schedule(couple, kind, &when, &tz).await?;
+    let schedule = engine.set_schedule(couple, kind, &when, tz.as_deref()).await?;
     ctx.data().wake.notify_one();
     let next = schedule.next_after(engine.now());
     let what = match kind {
@@ -88,12 +83,11 @@ pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
     if c.is_paused_at(engine.now().timestamp()) {
         lines.push("Prompts are paused right now.".to_string());
     }
-    for s in crate::store::schedules::for_couple(engine.pool(), couple).await? {
-        let Ok(schedule) = Schedule::parse(&s.spec, &s.tz) else { continue };
-        let tz = zone(&s.tz);
-        let from = s.next_fire_at.map(|t| crate::engine::instant(t) - chrono::Duration::seconds(1));
+    for s in engine.schedules(couple).await? {
+        let tz = s.schedule.tz();
+        let from = s.next.map(|t| t - chrono::Duration::seconds(1));
         let upcoming: Vec<String> = from
-            .map(|f| schedule.upcoming(f, 5))
+            .map(|f| s.schedule.upcoming(f, 5))
             .unwrap_or_default()
             .iter()
             .map(|t| t.with_timezone(&tz).format("%a %-d %b %H:%M").to_string())
@@ -103,7 +97,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
             ScheduleKind::Reflection => "Reflection",
         };
         let next = if upcoming.is_empty() { "none until you resume".to_string() } else { upcoming.join(" · ") };
-        lines.push(format!("**{label}** `{}` ({}): {next}", s.spec, s.tz));
+        lines.push(format!("**{label}** `{}` ({}): {next}", s.schedule.spec(), tz.name()));
     }
     private(ctx, lines.join("\n")).await
 }

@@ -1,0 +1,425 @@
+//! Couples: pairing with consent, roles, phases, pauses and space, where they
+//! live, and ending. Each action is one transaction, with the notices it owes
+//! the couple written to the outbox in it.
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use super::schedules::parse_stored;
+use super::{Engine, Result, UserError, ts};
+use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Pairing, PairingId, PairingStatus, Partner};
+use crate::core::model::{Phase, Role, ScheduleKind, Slot};
+use crate::core::outbox::{NewItem, Notice, To, Unreachable};
+use crate::core::schedule::Schedule;
+use crate::store::schedules::StoredSchedule;
+use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
+
+/// A new couple: who they are and where they live.
+#[derive(Debug, Clone)]
+pub struct NewCouple {
+    pub tz: String,
+    pub partners: [Partner; 2],
+}
+
+/// Someone on the chat platform: their id and the name mend calls them by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub user: u64,
+    pub name: String,
+}
+
+/// A pairing just made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paired {
+    pub couple: CoupleId,
+    pub home: Home,
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+impl Engine {
+    /// Creates a couple with no schedules and no home (the simulator and tests).
+    pub async fn create_couple(&self, new: NewCouple) -> Result<CoupleId> {
+        crate::core::schedule::parse_zone(&new.tz)?;
+        let phase = Phase::starting([new.partners[0].role, new.partners[1].role]);
+        let mut tx = store::begin_write(&self.pool).await?;
+        let id = couples::insert(&mut tx, ts(self.now()), &new.tz, phase, &new.partners).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn couple(&self, id: CoupleId) -> Result<Couple> {
+        let mut conn = self.pool.acquire().await?;
+        couples::get(&mut conn, id).await?.ok_or(UserError::UnknownCouple.into())
+    }
+
+    /// The couple and slot of a partner known outside mend by `external_id`.
+    pub async fn couple_of(&self, external_id: &str) -> Result<Option<(CoupleId, Slot)>> {
+        Ok(couples::find_by_external(&self.pool, external_id).await?)
+    }
+
+    /// The couple and slot of `user`, acting in `channel` (in a server: it must be
+    /// their couple's private channel). Refuses anyone not in a couple.
+    pub async fn acting(&self, user: u64, channel: Option<u64>) -> Result<(Couple, Slot)> {
+        let (id, slot) = self.couple_of(&user.to_string()).await?.ok_or(UserError::NotInACouple)?;
+        if let Some(channel) = channel
+            && homes::couple_of_channel(&self.pool, channel).await? != Some(id)
+        {
+            return Err(UserError::NotYours.into());
+        }
+        Ok((self.couple(id).await?, slot))
+    }
+
+    /// `user`'s couple and slot, if `delivery` is that couple's; refused otherwise.
+    pub async fn acting_on(&self, user: u64, delivery: DeliveryId) -> Result<(Couple, Slot)> {
+        let (id, slot) = self.couple_of(&user.to_string()).await?.ok_or(UserError::NotYours)?;
+        let d = store::deliveries::get(&self.pool, delivery).await?.ok_or(UserError::NotYours)?;
+        if d.couple_id != id {
+            return Err(UserError::NotYours.into());
+        }
+        Ok((self.couple(id).await?, slot))
+    }
+
+    /// The couple whose private channel `channel` is.
+    pub async fn couple_of_channel(&self, channel: u64) -> Result<Option<CoupleId>> {
+        Ok(homes::couple_of_channel(&self.pool, channel).await?)
+    }
+
+    pub async fn home(&self, couple: CoupleId) -> Result<Option<Home>> {
+        Ok(homes::home(&self.pool, couple).await?)
+    }
+
+    async fn refuse_if_paired(&self, user: u64, why: UserError) -> Result<()> {
+        match self.couple_of(&user.to_string()).await? {
+            Some(_) => Err(why.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// `from` invites `partner` to pair, in a server; returns the invitation's id.
+    pub async fn invite(&self, from: u64, partner: u64, guild: u64) -> Result<PairingId> {
+        if from == partner {
+            return Err(UserError::NotYourself.into());
+        }
+        self.refuse_if_paired(from, UserError::AlreadyPaired).await?;
+        self.refuse_if_paired(partner, UserError::PartnerAlreadyPaired).await?;
+        let now = ts(self.now());
+        let expires = now + self.settings.pairing_ttl.num_seconds();
+        Ok(pairings::insert_pairing(&self.pool, from, Some(partner), Some(guild), None, now, expires).await?)
+    }
+
+    /// A one-time pairing code for `from`, in DMs; returns it and its minutes of life.
+    pub async fn pairing_code(&self, from: u64) -> Result<(String, i64)> {
+        self.refuse_if_paired(from, UserError::AlreadyPaired).await?;
+        let code = pairing_code(&mut rand::rng());
+        let now = ts(self.now());
+        let expires = now + self.settings.pairing_ttl.num_seconds();
+        pairings::insert_pairing(&self.pool, from, None, None, Some(&code), now, expires).await?;
+        Ok((code, self.settings.pairing_ttl.num_minutes()))
+    }
+
+    /// The invitation `user` may answer (it is theirs and still open, and
+    /// neither of them has paired since).
+    pub async fn invitation_for(&self, pairing: PairingId, user: u64) -> Result<Pairing> {
+        let p = pairings::pairing_by_id(&self.pool, pairing).await?.ok_or(UserError::InvitationGone)?;
+        if p.partner != Some(user) {
+            return Err(UserError::NotForYou.into());
+        }
+        if !p.is_open_at(ts(self.now())) {
+            return Err(UserError::InvitationGone.into());
+        }
+        self.refuse_if_paired(user, UserError::AlreadyPaired).await?;
+        self.refuse_if_paired(p.initiator, UserError::PartnerAlreadyPaired).await?;
+        Ok(p)
+    }
+
+    /// The open pairing a code stands for, which `user` may join.
+    pub async fn code_for(&self, code: &str, user: u64) -> Result<Pairing> {
+        let code = code.trim().to_ascii_uppercase();
+        let p = pairings::pairing_by_code(&self.pool, &code).await?.ok_or(UserError::CodeUnknown)?;
+        if p.initiator == user {
+            return Err(UserError::CodeOwn.into());
+        }
+        if !p.is_open_at(ts(self.now())) {
+            return Err(UserError::CodeExpired.into());
+        }
+        self.refuse_if_paired(user, UserError::AlreadyPaired).await?;
+        self.refuse_if_paired(p.initiator, UserError::PartnerAlreadyPaired).await?;
+        Ok(p)
+    }
+
+    /// The partner declines: nothing is created, and the invitation is closed.
+    pub async fn decline(&self, pairing: PairingId, user: u64) -> Result<()> {
+        self.invitation_for(pairing, user).await?;
+        pairings::settle_pairing(&self.pool, pairing, PairingStatus::Declined).await?;
+        Ok(())
+    }
+
+    /// The pairing is made, in one transaction: the invitation settled (once: a
+    /// double click pairs once), the couple and both partners, the host's default
+    /// schedules, where they live, and the welcome in the outbox.
+    pub async fn accept(
+        &self,
+        pairing: PairingId,
+        initiator: Invitation,
+        partner: Invitation,
+        channel: Option<(u64, u64)>,
+    ) -> Result<Paired> {
+        let now = self.now();
+        let s = &self.settings;
+        let prompt = Schedule::parse(&s.default_schedule, &s.default_tz)?;
+        let reflection = Schedule::parse(&s.default_reflection, &s.default_tz)?;
+        let mut tx = store::begin_write(&self.pool).await?;
+        if !pairings::settle_pairing(&mut *tx, pairing, PairingStatus::Accepted).await? {
+            return Err(UserError::InvitationGone.into());
+        }
+        for (who, why) in [(&initiator, UserError::PartnerAlreadyPaired), (&partner, UserError::AlreadyPaired)] {
+            if couples::find_by_external(&mut *tx, &who.user.to_string()).await?.is_some() {
+                return Err(why.into());
+            }
+        }
+        let partners = [&initiator, &partner].map(|p| Partner {
+            name: p.name.clone(),
+            role: Role::Unsaid,
+            external_id: Some(p.user.to_string()),
+        });
+        let phase = Phase::starting([Role::Unsaid; 2]);
+        let couple = couples::insert(&mut tx, ts(now), &s.default_tz, phase, &partners).await?;
+        for (kind, schedule) in [(ScheduleKind::Prompt, &prompt), (ScheduleKind::Reflection, &reflection)] {
+            let stored = StoredSchedule {
+                couple_id: couple,
+                kind,
+                spec: schedule.spec().to_string(),
+                tz: schedule.tz().name().to_string(),
+                next_fire_at: schedule.next_after(now).map(ts),
+            };
+            schedules::upsert(&mut *tx, &stored).await?;
+        }
+        let home = Home { couple_id: couple, guild_id: channel.map(|c| c.0), channel_id: channel.map(|c| c.1) };
+        homes::set_home(&mut *tx, &home).await?;
+        // In a server the welcome goes to the new channel; in DMs the partner who
+        // joined reads it in their reply, and the one who invited gets it here.
+        let to = if channel.is_some() { To::Home } else { To::Partner(Slot::A) };
+        outbox::insert(&mut tx, NewItem::notice(Some(couple), Notice::Welcome, to, ts(now)), ts(now)).await?;
+        tx.commit().await?;
+        Ok(Paired { couple, home })
+    }
+
+    /// A partner says privately how they come to mend. Before the first prompt
+    /// it also sets where the couple starts.
+    pub async fn set_role(&self, couple: CoupleId, slot: Slot, role: Role) -> Result<()> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        couples::set_role(&mut *tx, couple, slot, role).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        let started = store::deliveries::latest_sent(&mut *tx, couple).await?.is_some();
+        if !started {
+            couples::set_phase(&mut *tx, couple, Phase::starting(c.roles()), ts(self.now())).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves the couple to the next repair phase. Only the partner who was hurt
+    /// decides this; in a couple without one, either partner may.
+    pub async fn advance_phase(&self, couple: CoupleId, by: Slot) -> Result<Phase> {
+        let c = self.couple(couple).await?;
+        let hurt = c.roles().iter().position(|r| *r == Role::Hurt);
+        if hurt.is_some_and(|h| h != by.index()) {
+            return Err(UserError::NotTheirsToMove.into());
+        }
+        let next = c.phase.next().ok_or(UserError::LastPhase)?;
+        couples::set_phase(&self.pool, couple, next, ts(self.now())).await?;
+        Ok(next)
+    }
+
+    /// Either partner can slow down: back to the previous phase.
+    pub async fn slow_down(&self, couple: CoupleId) -> Result<Phase> {
+        let c = self.couple(couple).await?;
+        let previous = c.phase.previous().ok_or(UserError::FirstPhase)?;
+        couples::set_phase(&self.pool, couple, previous, ts(self.now())).await?;
+        Ok(previous)
+    }
+
+    /// `slot` pauses the couple's prompts and reflections, until an instant or
+    /// until resumed; both are told.
+    pub async fn pause(&self, couple: CoupleId, slot: Slot, until: Option<DateTime<Utc>>) -> Result<()> {
+        let now = self.now();
+        if until.is_some_and(|u| u <= now) {
+            return Err(UserError::PauseInPast.into());
+        }
+        let mut tx = store::begin_write(&self.pool).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        if until.is_none() && c.is_paused_indefinitely() {
+            return Err(UserError::AlreadyPaused.into());
+        }
+        set_paused(&mut tx, couple, until.map(ts)).await?;
+        let notice = Notice::Paused { slot, until: until.map(ts) };
+        outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resumes a paused couple: schedules fire again from now on; both are told.
+    pub async fn resume(&self, couple: CoupleId, slot: Slot) -> Result<()> {
+        let now = self.now();
+        let mut tx = store::begin_write(&self.pool).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        if !c.is_paused_at(ts(now)) {
+            return Err(UserError::NotPaused.into());
+        }
+        couples::set_paused(&mut *tx, couple, false, None).await?;
+        for s in schedules::for_couple(&mut *tx, couple).await? {
+            let next = parse_stored(&s).and_then(|sch| sch.next_after(now)).map(ts);
+            schedules::set_next(&mut *tx, couple, s.kind, next).await?;
+        }
+        let notice = NewItem::notice(Some(couple), Notice::Resumed { slot }, To::Home, ts(now));
+        outbox::insert(&mut tx, notice, ts(now)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// "I need space": this partner steps back from today's prompt (if it is
+    /// still open) and the couple's prompts pause for a while — always, even once
+    /// today's answers were shared. Returns when prompts come back.
+    pub async fn need_space(&self, couple: CoupleId, delivery: DeliveryId, slot: Slot) -> Result<DateTime<Utc>> {
+        let now = self.now();
+        let mut until = now + self.settings.space;
+        let mut tx = store::begin_write(&self.pool).await?;
+        let d = store::deliveries::get(&mut *tx, delivery).await?.ok_or(UserError::NotYours)?;
+        if d.couple_id != couple {
+            return Err(UserError::NotYours.into());
+        }
+        if d.revealed_at.is_none() {
+            super::answers::respond_unless_answered(&mut tx, &self.cipher, delivery, slot, ts(now)).await?;
+        }
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        // Already paused for longer: that pause stands.
+        let longer = c.is_paused_at(ts(now)) && c.paused_until.is_none_or(|u| u >= ts(until));
+        if longer {
+            until = c.paused_until.map_or(until, super::instant);
+        } else {
+            set_paused(&mut tx, couple, Some(ts(until))).await?;
+        }
+        let notice = Notice::SpaceTaken { slot, until: ts(until) };
+        outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
+        tx.commit().await?;
+        Ok(until)
+    }
+
+    /// The couple cannot be reached where mend posts to them: prompts pause
+    /// (instead of failing every day) and whoever can fix it is told, once. A
+    /// deleted channel moves the couple to direct messages.
+    pub async fn unreachable(&self, couple: CoupleId, why: Unreachable, slot: Option<Slot>) -> Result<()> {
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        let Some(c) = couples::get(&mut tx, couple).await? else { return Ok(()) };
+        let Some(home) = homes::home(&mut *tx, couple).await? else { return Ok(()) };
+        let notices: Vec<(Notice, To)> = match (why, slot) {
+            (Unreachable::ChannelGone, _) if home.channel_id.is_some() => {
+                homes::set_home(&mut *tx, &Home { channel_id: None, ..home }).await?;
+                vec![(Notice::ChannelGone, To::Home)]
+            }
+            (Unreachable::NoAccess, _) if home.channel_id.is_some() => {
+                Slot::BOTH.map(|s| (Notice::ChannelNoAccess, To::Partner(s))).to_vec()
+            }
+            // Only a couple living in DMs depends on them.
+            (Unreachable::DmClosed, Some(s)) if home.channel_id.is_none() => {
+                vec![(Notice::DmClosed { slot: s }, To::Partner(s.other()))]
+            }
+            _ => Vec::new(),
+        };
+        if !notices.is_empty() && !c.is_paused_indefinitely() {
+            set_paused(&mut tx, couple, None).await?;
+            let items: Vec<NewItem> =
+                notices.into_iter().map(|(n, to)| NewItem::notice(Some(couple), n, to, now)).collect();
+            outbox::insert_many(&mut tx, &items, now).await?;
+            tracing::warn!(couple_id = couple, reason = ?why, "the couple cannot be reached; prompts paused");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A partner left the server the couple lives in: prompts pause, and the
+    /// partner still there is told.
+    pub async fn partner_left(&self, user: u64, guild: u64) -> Result<()> {
+        let Some((couple, slot)) = self.couple_of(&user.to_string()).await? else { return Ok(()) };
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        let home = homes::home(&mut *tx, couple).await?;
+        if home.is_none_or(|h| h.guild_id != Some(guild)) {
+            return Ok(());
+        }
+        set_paused(&mut tx, couple, None).await?;
+        let notice = NewItem::notice(Some(couple), Notice::PartnerLeft { slot }, To::Partner(slot.other()), now);
+        outbox::insert(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        tracing::info!(couple_id = couple, "a partner left the server; prompts paused");
+        Ok(())
+    }
+
+    /// Ends a couple: everything mend holds for them is deleted, and both are
+    /// told by direct message. Returns where they lived (the adapter deletes
+    /// their channel, which holds the revealed answers).
+    pub async fn end_couple(&self, couple: CoupleId) -> Result<Option<Home>> {
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        let home = homes::home(&mut *tx, couple).await?;
+        let users: Vec<String> = c.partners.iter().filter_map(|p| p.external_id.clone()).collect();
+        for p in &c.partners {
+            if let Some(user) = p.user_id() {
+                pairings::delete_pairings_of(&mut *tx, user).await?;
+            }
+        }
+        couples::delete(&mut *tx, couple).await?;
+        if !users.is_empty() {
+            outbox::insert(&mut tx, NewItem::notice(None, Notice::Ended, To::Users(users), now), now).await?;
+        }
+        tx.commit().await?;
+        store::scrub(&self.pool).await?;
+        tracing::info!(couple_id = couple, "couple ended and deleted");
+        Ok(home)
+    }
+
+    /// Deletes everything a partner wrote; their partner's answers stay theirs.
+    pub async fn forget(&self, couple: CoupleId, slot: Slot) -> Result<u64> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        let n = responses::delete_for_partner(&mut *tx, couple, slot).await?;
+        tx.commit().await?;
+        store::scrub(&self.pool).await?;
+        Ok(n)
+    }
+}
+
+/// Pauses a couple until `until` (or until resumed): its schedules next fire
+/// after the pause, or not at all.
+async fn set_paused(tx: &mut Tx, couple: CoupleId, until: Option<i64>) -> Result<()> {
+    couples::set_paused(&mut **tx, couple, true, until).await?;
+    for s in schedules::for_couple(&mut **tx, couple).await? {
+        let next = until.and_then(|u| parse_stored(&s).and_then(|sch| sch.next_after(super::instant(u)))).map(ts);
+        schedules::set_next(&mut **tx, couple, s.kind, next).await?;
+    }
+    Ok(())
+}
+
+/// A short code without letters that look alike.
+fn pairing_code(rng: &mut impl Rng) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn pairing_codes_avoid_look_alike_characters() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let code = pairing_code(&mut rng);
+            assert_eq!(code.len(), 8);
+            assert!(!code.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The engine: the only door to the store. Every rule of `core` is applied here,
+//! each user action in one transaction, with time from the clock. The Discord
+//! adapter calls these methods and words their outcomes; it never sees SQL.
+//!
+//! By concern: `couples` (pairing, roles, phases, pauses, ending), `answers`,
+//! `schedules` (setting them, claiming what is due), `outbox` (what mend owes
+//! someone, leased, retried and recorded), `reflections`.
+
+mod answers;
+mod couples;
+mod outbox;
+mod reflections;
+mod schedules;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sqlx::SqlitePool;
+
+use crate::clock::Clock;
+use crate::config::defaults;
+use crate::core::answer::AnswerError;
+use crate::core::entities::{Delivery, Response};
+use crate::core::prompts::{Library, Prompt};
+use crate::core::schedule::ScheduleError;
+use crate::crypto::Cipher;
+use crate::store::{self, StoreError};
+
+pub use couples::{Invitation, NewCouple, Paired};
+pub use outbox::{Job, Outcome};
+
+/// How the engine behaves; the defaults suit production (`config::defaults`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A prompt found due later than this (mend was down) is recorded as missed
+    /// instead of sent.
+    pub grace: Duration,
+    /// How long "I need space" pauses a couple's prompts.
+    pub space: Duration,
+    /// Schedules claimed per transaction.
+    pub claim_batch: i64,
+    /// The shortest gap a prompt or reflection schedule may have (zero: none).
+    pub min_interval: Duration,
+    /// Timezone and schedules for new couples.
+    pub default_tz: String,
+    pub default_schedule: String,
+    pub default_reflection: String,
+    /// How long after a prompt a partner who hasn't answered gets one nudge.
+    pub nudge_after: Duration,
+    /// How long an invitation or pairing code stays open.
+    pub pairing_ttl: Duration,
+    /// The first wait before a failed post is tried again (doubling each time).
+    pub retry_base: Duration,
+    pub retry_ceiling: Duration,
+    /// How long a worker holds an item it took before another may take it.
+    pub lease: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            grace: Duration::hours(6),
+            space: Duration::days(2),
+            claim_batch: 5_000,
+            min_interval: Duration::minutes(defaults::MIN_INTERVAL_MINUTES),
+            default_tz: defaults::TZ.into(),
+            default_schedule: defaults::SCHEDULE.into(),
+            default_reflection: defaults::REFLECTION.into(),
+            nudge_after: Duration::minutes(defaults::NUDGE_AFTER_MINUTES),
+            pairing_ttl: Duration::minutes(30),
+            retry_base: Duration::seconds(defaults::RETRY_BASE_SECONDS),
+            retry_ceiling: Duration::minutes(30),
+            lease: Duration::seconds(defaults::LEASE_SECONDS),
+        }
+    }
+}
+
+/// Something the person acting can fix or should know. The adapter words each
+/// kind for them (`discord::text::user_error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error("unknown couple")]
+    UnknownCouple,
+    #[error("not in a couple")]
+    NotInACouple,
+    #[error("not this person's couple")]
+    NotYours,
+    #[error("prompt not sent")]
+    NotSent,
+    #[error("already revealed")]
+    AlreadyRevealed,
+    #[error("an action needs done or not today")]
+    ActionNeedsDone,
+    #[error("this prompt needs words")]
+    TextNeeded,
+    #[error("not revealed")]
+    NotRevealed,
+    #[error("only the hurt partner moves the phase on")]
+    NotTheirsToMove,
+    #[error("already in the last phase")]
+    LastPhase,
+    #[error("already in the first phase")]
+    FirstPhase,
+    #[error("already paused")]
+    AlreadyPaused,
+    #[error("not paused")]
+    NotPaused,
+    #[error("pause end in the past")]
+    PauseInPast,
+    #[error("already paired")]
+    AlreadyPaired,
+    #[error("partner already paired")]
+    PartnerAlreadyPaired,
+    #[error("pairing with oneself")]
+    NotYourself,
+    #[error("invitation gone")]
+    InvitationGone,
+    #[error("invitation for someone else")]
+    NotForYou,
+    #[error("unknown code")]
+    CodeUnknown,
+    #[error("own code")]
+    CodeOwn,
+    #[error("code expired")]
+    CodeExpired,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        EngineError::Store(e.into())
+    }
+}
+
+impl From<AnswerError> for EngineError {
+    fn from(e: AnswerError) -> Self {
+        EngineError::User(e.into())
+    }
+}
+
+impl From<ScheduleError> for EngineError {
+    fn from(e: ScheduleError) -> Self {
+        EngineError::User(e.into())
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// A delivery ready to send, with the prompt each partner gets.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub delivery: Delivery,
+    pub couple: crate::core::entities::Couple,
+    pub pillar: String,
+    pub kind: crate::core::model::Kind,
+    pub prompts: [Prompt; 2],
+}
+
+/// Both answers of a delivery, revealed together.
+#[derive(Debug, Clone)]
+pub struct Reveal {
+    pub delivery: Delivery,
+    pub responses: [Response; 2],
+}
+
+/// What saving an answer led to.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub edited: bool,
+    pub kind: crate::core::model::Kind,
+    /// True when this answer completed a pair: both are now revealed (the reveal
+    /// is in the outbox, posted by the worker).
+    pub revealed: bool,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pool: SqlitePool,
+    cipher: Cipher,
+    library: Arc<Library>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub fn instant(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl Engine {
+    /// `cipher` seals answer text at rest; it must be the one `pool` was opened with.
+    pub fn new(
+        pool: SqlitePool,
+        cipher: Cipher,
+        library: Arc<Library>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Engine { pool, cipher, library, clock, settings }
+    }
+
+    /// Opens (creating and migrating) the database at `url` and builds an engine on it.
+    pub async fn open(
+        url: &str,
+        cipher: Cipher,
+        library: Arc<Library>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Engine> {
+        let pool = store::connect(url, &cipher).await?;
+        Ok(Engine::new(pool, cipher, library, clock, settings))
+    }
+
+    /// Closes the database (a test's "crash" before opening it again).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// What the database holds, for `mend status`.
+    pub async fn status(&self) -> Result<Status> {
+        let now = ts(self.now());
+        let (couples, paused) = store::couples::count(&self.pool, now).await?;
+        Ok(Status {
+            couples,
+            paused,
+            waiting: store::outbox::count(&self.pool, crate::core::outbox::ItemStatus::Pending).await?,
+            failed: store::outbox::count(&self.pool, crate::core::outbox::ItemStatus::Failed).await?,
+            next: self.next_due().await?,
+        })
+    }
+
+    /// The query plan of each query a worker step runs, for tests that check
+    /// a step's cost follows what is due.
+    pub async fn step_query_plans(&self) -> Result<Vec<(String, String)>> {
+        Ok(store::explain_step_queries(&self.pool).await?)
+    }
+}
+
+/// What `mend status` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub couples: i64,
+    pub paused: i64,
+    /// Messages waiting in the outbox.
+    pub waiting: i64,
+    /// Messages given up.
+    pub failed: i64,
+    pub next: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,229 @@
+//! `outbox` and `outbox_parts`: every message mend owes someone, and the
+//! messages each was posted as.
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+
+use super::{Result, StoreError, parse_enum};
+use crate::core::model::Slot;
+use crate::core::outbox::{Item, ItemStatus, NewItem, OutboxId};
+
+const BATCH: usize = 100;
+
+const COLUMNS: &str = "id, couple_id, kind, delivery_id, reflection_id, slot, payload, status, attempts, \
+                       next_attempt_at, deadline, created_at";
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Item> {
+    let slot: Option<i64> = r.try_get("slot")?;
+    let payload: Option<String> = r.try_get("payload")?;
+    let notice = payload
+        .map(|p| serde_json::from_str(&p).map_err(|e| StoreError::Corrupt(format!("outbox notice: {e}"))))
+        .transpose()?;
+    Ok(Item {
+        id: r.try_get("id")?,
+        couple_id: r.try_get("couple_id")?,
+        kind: parse_enum(r.try_get::<&str, _>("kind")?)?,
+        delivery_id: r.try_get("delivery_id")?,
+        reflection_id: r.try_get("reflection_id")?,
+        slot: slot.map(|s| Slot::from_index(s).ok_or_else(|| StoreError::Corrupt(format!("slot {s}")))).transpose()?,
+        notice,
+        status: parse_enum(r.try_get::<&str, _>("status")?)?,
+        attempts: r.try_get::<i64, _>("attempts")?.clamp(0, u32::MAX as i64) as u32,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        deadline: r.try_get("deadline")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Adds items; one already there for the same prompt, reveal, nudge or
+/// reflection is left as it is, so nothing is owed twice.
+pub async fn insert_many(conn: &mut sqlx::SqliteConnection, items: &[NewItem], now: i64) -> Result<()> {
+    for chunk in items.chunks(BATCH) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO outbox (couple_id, kind, delivery_id, reflection_id, slot, payload, status, \
+             next_attempt_at, deadline, created_at) ",
+        );
+        q.push_values(chunk, |mut b, i| {
+            let payload = i.notice.as_ref().map(|n| serde_json::to_string(n).expect("notices serialize"));
+            b.push_bind(i.couple_id)
+                .push_bind(i.kind.as_str())
+                .push_bind(i.delivery_id)
+                .push_bind(i.reflection_id)
+                .push_bind(i.slot.map(|s| s.index() as i64))
+                .push_bind(payload)
+                .push_bind(ItemStatus::Pending.as_str())
+                .push_bind(i.due)
+                .push_bind(i.deadline)
+                .push_bind(now);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn insert(conn: &mut sqlx::SqliteConnection, item: NewItem, now: i64) -> Result<()> {
+    insert_many(conn, &[item], now).await
+}
+
+/// Leases up to `limit` items due by `now` that no one else holds, earliest
+/// first, counting the attempt. Reads only due rows of the partial index.
+pub async fn claim(
+    exec: impl SqliteExecutor<'_>,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<Item>> {
+    let mut items: Vec<Item> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
+                      ORDER BY next_attempt_at, id LIMIT ?)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(owner)
+    .bind(lease_until)
+    .bind(now)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect::<Result<_>>()?;
+    items.sort_by_key(|i| (i.next_attempt_at, i.id));
+    Ok(items)
+}
+
+pub async fn get(exec: impl SqliteExecutor<'_>, id: OutboxId) -> Result<Option<Item>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE id = ?")))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Ends an item held by `owner` (a worker whose lease was taken over writes nothing).
+pub async fn finish(
+    exec: impl SqliteExecutor<'_>,
+    id: OutboxId,
+    owner: &str,
+    status: ItemStatus,
+    at: i64,
+    error: Option<&str>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = ?, done_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(at)
+    .bind(error)
+    .bind(id)
+    .bind(owner)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts an item held by `owner` back, to be tried again at `next`.
+pub async fn retry_at(exec: impl SqliteExecutor<'_>, id: OutboxId, owner: &str, next: i64, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+         WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+    )
+    .bind(next)
+    .bind(error)
+    .bind(id)
+    .bind(owner)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Gives back an item taken but not tried (an earlier item of its couple failed
+/// first, and order matters within a couple), due no earlier than `not_before`.
+pub async fn release(exec: impl SqliteExecutor<'_>, id: OutboxId, owner: &str, not_before: Option<i64>) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1,
+             next_attempt_at = MAX(next_attempt_at, COALESCE(?, next_attempt_at))
+         WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+    )
+    .bind(not_before)
+    .bind(id)
+    .bind(owner)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Every item of a couple, oldest first.
+pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64) -> Result<Vec<Item>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE couple_id = ? ORDER BY id")))
+        .bind(couple)
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The earliest instant an item not held by a worker comes due.
+pub async fn earliest(exec: impl SqliteExecutor<'_>, now: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM outbox
+         WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
+    )
+    .bind(now)
+    .fetch_one(exec)
+    .await?)
+}
+
+/// The parts of an item already posted: (part, channel, message).
+pub async fn parts(exec: impl SqliteExecutor<'_>, id: OutboxId) -> Result<Vec<(String, u64, u64)>> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT part, channel_id, message_id FROM outbox_parts WHERE outbox_id = ? ORDER BY part")
+            .bind(id)
+            .fetch_all(exec)
+            .await?;
+    Ok(rows.into_iter().filter_map(|(p, c, m)| Some((p, c.parse().ok()?, m.parse().ok()?))).collect())
+}
+
+pub async fn add_part(exec: impl SqliteExecutor<'_>, id: OutboxId, part: &str, channel: u64, message: u64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox_parts (outbox_id, part, channel_id, message_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT (outbox_id, part) DO NOTHING",
+    )
+    .bind(id)
+    .bind(part)
+    .bind(channel.to_string())
+    .bind(message.to_string())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Items by status, for `mend status` and tests.
+pub async fn count(exec: impl SqliteExecutor<'_>, status: ItemStatus) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = ?").bind(status.as_str()).fetch_one(exec).await?)
+}
+
+/// Pending items of one kind for a couple (a pause drops its waiting nudges).
+pub async fn drop_pending(
+    exec: impl SqliteExecutor<'_>,
+    couple: i64,
+    kind: crate::core::outbox::ItemKind,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'dropped', done_at = ? WHERE couple_id = ? AND kind = ? AND status = 'pending'",
+    )
+    .bind(at)
+    .bind(couple)
+    .bind(kind.as_str())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
