@@ -19,16 +19,17 @@ use chrono::Utc;
 use crash_support::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
 use discord_sim::{Fault, MessageView, SimUser};
 use mend::core::model::{Kind, Slot};
-use mend::store::responses::ResponseStatus;
+use mend::core::entities::ResponseStatus;
+use mend::core::outbox::ItemKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const WAIT: Duration = Duration::from_secs(20);
-/// How long a reveal must have waited before the scheduler posts it
-/// (`Engine::unposted_reveals(10 s)` in `deliver::step`), with a margin: mend is
-/// kept down that long before its last start, so that its first scheduler step
-/// picks up every reveal an earlier run decided and did not finish posting.
-const REVEAL_SETTLE: Duration = Duration::from_millis(11_500);
+/// How long an outbox item a killed mend held stays leased to it
+/// (`MEND_OUTBOX_LEASE_SECONDS=2` in these tests), with a margin: mend is kept
+/// down that long before its last start, so that its first worker step picks up
+/// every reveal an earlier run decided and did not finish posting.
+const REVEAL_SETTLE: Duration = Duration::from_millis(2_500);
 const REVEAL_HEADING: &str = "You've both answered. Here's what you wrote:";
 const MEANINGFUL_BUTTON: &str = "If your partner's words touched you";
 
@@ -82,7 +83,8 @@ async fn sigkill_during_the_fan_out_neither_loses_nor_doubles_a_prompt() {
             break;
         }
         if n == 3 {
-            let lock = mend::store::begin_write(world.engine.pool()).await.unwrap();
+            let db = world.db().await;
+            let lock = mend::store::begin_write(&db).await.unwrap();
             let deadline = Instant::now() + WAIT;
             while world.snapshot("").await.posted_unrecorded == 0 {
                 assert!(Instant::now() < deadline, "no prompt was posted while the database was locked");
@@ -347,7 +349,7 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
         logs.insert(who, task.await.expect("a writer panicked"));
     }
     let settle = Instant::now() + Duration::from_secs(30);
-    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+    while world.engine.waiting(ItemKind::Reveal).await.unwrap() > 0 {
         assert!(Instant::now() < settle, "reveals still unposted 30 s after the last start");
         tokio::time::sleep(ms(100)).await;
     }
@@ -577,7 +579,8 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     });
     let announced = format!("{} has answered.", c.names[1]);
     c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
-    let lock = mend::store::begin_write(world.engine.pool()).await.unwrap();
+    let db = world.db().await;
+            let lock = mend::store::begin_write(&db).await.unwrap();
     c.users[0].wait_for_message(prompt.message, |m| m.content.starts_with(MEANINGFUL_BUTTON), WAIT).await.unwrap();
     tokio::time::sleep(ms(200)).await;
     mend.kill();
@@ -588,7 +591,7 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     tokio::time::sleep(REVEAL_SETTLE).await;
     mend.start();
     let settle = Instant::now() + WAIT;
-    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+    while world.engine.waiting(ItemKind::Reveal).await.unwrap() > 0 {
         assert!(Instant::now() < settle, "the reveal was never recorded as posted");
         tokio::time::sleep(ms(100)).await;
     }
@@ -625,7 +628,7 @@ async fn a_reveal_slow_to_post_is_not_posted_twice() {
     c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
     tokio::time::sleep(REVEAL_SETTLE).await;
     assert!(
-        !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty(),
+        world.engine.waiting(ItemKind::Reveal).await.unwrap() > 0,
         "the slow reveal is still being posted when the scheduler wakes"
     );
     let ix = c.users[0]
@@ -636,7 +639,7 @@ async fn a_reveal_slow_to_post_is_not_posted_twice() {
     // The writer is told first; the reveal follows.
     assert_eq!(second.seen, Seen::Acked, "{second:?}");
     let settle = Instant::now() + WAIT;
-    while !world.engine.unposted_reveals(chrono::Duration::zero()).await.unwrap().is_empty() {
+    while world.engine.waiting(ItemKind::Reveal).await.unwrap() > 0 {
         assert!(Instant::now() < settle, "the reveal was never recorded as posted");
         tokio::time::sleep(ms(100)).await;
     }

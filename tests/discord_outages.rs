@@ -174,8 +174,8 @@ async fn a_request_discord_holds_past_the_timeout_is_retried_without_doubling() 
     assert_eq!(prompts_in(&sam, home), 1, "one prompt, though the first post timed out");
     assert!(!app.sim.requests_to("GET /channels/*/messages").is_empty(), "the retry looked for its earlier post");
     let (couple, _) = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap();
-    let rows = mend::store::deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    let rows = app.engine.deliveries_of(couple).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, mend::store::deliveries::Status::Sent);
+    assert_eq!(rows[0].status, mend::core::entities::Status::Sent);
     app.stop().await;
 }

@@ -6,11 +6,23 @@ use chrono::Duration;
 use common::{NowUtc, TestApp};
 use mend::core::answer::Answer;
 use mend::core::model::{Depth, Kind, Phase, Role, Slot};
-use mend::engine::{EngineError, UserError};
-use mend::store::deliveries::{self, Status};
+use mend::core::entities::Status;
+use mend::engine::{EngineError, Job, Reveal, UserError};
 
 const BETRAYAL: [Role; 2] = [Role::Repairing, Role::Hurt];
 const DRIFTED: [Role; 2] = [Role::Drifted, Role::Drifted];
+
+/// One worker step; the reveals it posted.
+async fn reveals(app: &TestApp) -> Vec<Reveal> {
+    app.step_posts()
+        .await
+        .into_iter()
+        .filter_map(|p| match p.job {
+            Job::Reveal { reveal, .. } => Some(reveal),
+            _ => None,
+        })
+        .collect()
+}
 
 fn user_error<T: std::fmt::Debug>(r: Result<T, EngineError>) -> UserError {
     match r {
@@ -23,10 +35,11 @@ fn user_error<T: std::fmt::Debug>(r: Result<T, EngineError>) -> UserError {
 async fn the_database_is_a_real_file_with_wal_and_foreign_keys() {
     let app = TestApp::new().await;
     assert!(app.db_path().exists());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(app.engine.pool()).await.unwrap();
+    let db = app.db().await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&db).await.unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(app.engine.pool()).await.unwrap();
-    assert_eq!(fk, 1);
+    let plans = app.engine.step_query_plans().await.unwrap();
+    assert!(!plans.is_empty());
 }
 
 #[tokio::test]
@@ -39,18 +52,23 @@ async fn a_daily_prompt_is_claimed_once_even_across_a_restart() {
     let report = app.engine.claim_due().await.unwrap();
     assert_eq!(report.prompts, 1);
     assert_eq!(app.engine.claim_due().await.unwrap().prompts, 0, "claiming again claims nothing");
-    // A crash after the claim and before the send: the delivery waits in the outbox.
+    // A crash after the claim and before the send: the prompt waits in the outbox.
     app.restart().await;
-    let pending = app.engine.pending(10).await.unwrap();
-    assert_eq!(pending.len(), 1);
-    let first = app.engine.prepare(pending[0].id).await.unwrap().unwrap();
-    // A second crash after choosing: the same prompt comes back, not a new one.
+    // The first attempt chooses the prompt and fails (Discord is down)…
+    app.transport().fail(couple, mend::core::outbox::Failure::Transient("502".into()));
+    let report = app.step().await;
+    assert_eq!((report.tried, report.failed), (1, 1));
+    let chosen = app.engine.deliveries_of(couple).await.unwrap()[0].chosen.clone();
+    assert!(chosen.is_some());
+    // …a second crash, and the retry posts the same prompt, not a new one.
     app.restart().await;
-    let again = app.engine.prepare(pending[0].id).await.unwrap().unwrap();
-    assert_eq!(first.delivery.chosen, again.delivery.chosen);
-    app.engine.mark_sent(pending[0].id, Some("m1")).await.unwrap();
-    assert!(app.engine.pending(10).await.unwrap().is_empty());
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    app.advance(Duration::minutes(1));
+    let sent = app.tick().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].delivery.chosen, chosen);
+    app.advance(Duration::minutes(1));
+    assert!(app.tick().await.is_empty(), "posted once");
+    let rows = app.engine.deliveries_of(couple).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, Status::Sent);
 }
@@ -61,11 +79,16 @@ async fn answers_stay_private_until_both_have_answered_then_are_revealed_once() 
     let couple = app.couple(DRIFTED).await;
     let p = app.next_prompt_of(Kind::Shared).await;
     let first = app.answer(couple, &p, Slot::A, "our walk by the river").await;
-    assert!(first.reveal.is_none(), "nothing is revealed with one answer");
+    assert!(!first.revealed, "nothing is revealed with one answer");
+    assert!(reveals(&app).await.is_empty());
     let edit = app.answer(couple, &p, Slot::A, "our walk by the river, and the rain").await;
-    assert!(edit.edited && edit.reveal.is_none());
+    assert!(edit.edited && !edit.revealed);
     let second = app.answer(couple, &p, Slot::B, "the coffee you made me").await;
-    let reveal = second.reveal.expect("both answered: revealed");
+    assert!(second.revealed, "both answered: revealed");
+    let mut posted = reveals(&app).await;
+    assert_eq!(posted.len(), 1, "the reveal is posted once");
+    let reveal = posted.remove(0);
+    assert!(reveals(&app).await.is_empty(), "and only once");
     let bodies: Vec<_> = reveal.responses.iter().map(|r| r.body.clone().unwrap()).collect();
     assert_eq!(bodies, ["our walk by the river, and the rain", "the coffee you made me"]);
     let late = app.engine.answer(couple, p.delivery.id, Slot::A, Answer::text("changed my mind").unwrap()).await;
@@ -83,8 +106,9 @@ async fn journal_answers_are_never_revealed() {
             continue;
         }
         journals += 1;
-        assert!(app.answer(couple, &p, Slot::A, "just for me").await.reveal.is_none());
-        assert!(app.answer(couple, &p, Slot::B, "just for me too").await.reveal.is_none());
+        assert!(!app.answer(couple, &p, Slot::A, "just for me").await.revealed);
+        assert!(!app.answer(couple, &p, Slot::B, "just for me too").await.revealed);
+        assert!(reveals(&app).await.is_empty());
         let d = app.engine.delivery(p.delivery.id).await.unwrap().unwrap();
         assert_eq!(d.revealed_at, None);
     }
@@ -100,7 +124,8 @@ async fn action_prompts_take_done_or_not_today() {
     assert_eq!(user_error(wrong), UserError::ActionNeedsDone);
     app.engine.answer(couple, p.delivery.id, Slot::A, Answer::action(true, Some("we did it")).unwrap()).await.unwrap();
     let saved = app.engine.answer(couple, p.delivery.id, Slot::B, Answer::action(false, None).unwrap()).await.unwrap();
-    let reveal = saved.reveal.unwrap();
+    assert!(saved.revealed);
+    let reveal = reveals(&app).await.remove(0);
     assert_eq!(reveal.responses[0].done, Some(true));
     assert_eq!(reveal.responses[1].done, Some(false));
 }
@@ -129,13 +154,13 @@ async fn after_downtime_only_the_newest_prompt_is_sent_and_only_within_grace() {
     let sent = app.tick().await;
     assert_eq!(sent.len(), 1, "no burst of stale prompts");
     assert_eq!(mend::engine::instant(sent[0].delivery.occurrence), common::at("2026-01-08T07:30:00Z"));
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    let rows = app.engine.deliveries_of(couple).await.unwrap();
     let missed = rows.iter().filter(|d| d.status == Status::Missed).count();
     assert_eq!(missed, 3, "each missed day is recorded");
     // Down again past the grace window: Friday's prompt is only recorded.
     app.set_time("2026-01-09T18:00:00Z");
     assert!(app.tick().await.is_empty());
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    let rows = app.engine.deliveries_of(couple).await.unwrap();
     assert_eq!(rows.last().unwrap().status, Status::Missed);
 }
 
@@ -143,13 +168,13 @@ async fn after_downtime_only_the_newest_prompt_is_sent_and_only_within_grace() {
 async fn paused_couples_get_nothing_until_they_resume() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    app.engine.pause(couple, None).await.unwrap();
-    assert_eq!(user_error(app.engine.pause(couple, None).await), UserError::AlreadyPaused);
+    app.engine.pause(couple, Slot::A, None).await.unwrap();
+    assert_eq!(user_error(app.engine.pause(couple, Slot::B, None).await), UserError::AlreadyPaused);
     app.set_time("2026-01-09T12:00:00Z");
     assert!(app.tick().await.is_empty(), "nothing while paused, not even missed rows");
-    let rows = deliveries::for_couple(app.engine.pool(), couple, 0, i64::MAX).await.unwrap();
+    let rows = app.engine.deliveries_of(couple).await.unwrap();
     assert!(rows.is_empty());
-    app.engine.resume(couple).await.unwrap();
+    app.engine.resume(couple, Slot::B).await.unwrap();
     let p = app.next_prompt().await;
     assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-10T07:30:00Z"));
 }
@@ -158,7 +183,7 @@ async fn paused_couples_get_nothing_until_they_resume() {
 async fn a_pause_with_an_end_resumes_by_itself() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    app.engine.pause(couple, Some(common::at("2026-01-07T00:00:00Z"))).await.unwrap();
+    app.engine.pause(couple, Slot::A, Some(common::at("2026-01-07T00:00:00Z"))).await.unwrap();
     app.set_time("2026-01-06T12:00:00Z");
     assert!(app.tick().await.is_empty());
     let p = app.next_prompt().await;
@@ -248,7 +273,7 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
         app.engine.answer(couple, p.delivery.id, Slot::A, answer(Slot::A)).await.unwrap();
         if day % 2 == 0 {
             let saved = app.engine.answer(couple, p.delivery.id, Slot::B, answer(Slot::B)).await.unwrap();
-            if saved.reveal.is_some() && revealed.is_none() {
+            if saved.revealed && revealed.is_none() {
                 revealed = Some(p.delivery.id);
             }
         }
@@ -256,16 +281,32 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
     let revealed = revealed.expect("a revealed prompt this week");
     // Sam marks what Alex wrote as meaningful.
     app.engine.mark_meaningful(couple, revealed, Slot::B).await.unwrap();
+    let week: Vec<String> =
+        app.engine.deliveries_of(couple).await.unwrap().iter().filter_map(|d| Some(d.chosen.clone()?.pillar)).collect();
     app.set_time("2026-01-11T18:00:00Z");
-    app.tick().await;
-    let pending = app.engine.pending_reflections(10).await.unwrap();
-    assert_eq!(pending.len(), 1, "Sunday 19:00 Paris");
-    let r = app.engine.reflection(couple, pending[0].week_start, pending[0].occurrence).await.unwrap();
+    let posted = app.step_posts().await;
+    let reflections: Vec<_> = posted
+        .iter()
+        .filter_map(|p| match &p.job {
+            Job::Reflection { reflection, .. } => Some(reflection.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reflections.len(), 1, "Sunday 19:00 Paris");
+    let r = &reflections[0];
     assert_eq!(r.prompts, 6);
     assert_eq!(r.answered, [6, 3]);
     assert_eq!(r.appreciations.len(), 1);
     assert_eq!(r.appreciations[0].writer, Slot::A);
-    assert_eq!(r.pillars_touched.len() + r.pillars_missed.len(), 10);
+    // The pillars touched are exactly the week's, the others are still waiting.
+    let mut touched = week.clone();
+    touched.sort();
+    touched.dedup();
+    let mut got = r.pillars_touched.clone();
+    got.sort();
+    assert_eq!(got, touched);
+    assert!(r.pillars_missed.iter().all(|p| !week.contains(p)));
+    assert_eq!(r.pillars_missed.len(), 10 - touched.len());
     assert!(r.topic.is_some());
 }
 
@@ -282,9 +323,9 @@ async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
     let bad =
-        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", "Europe/Paris").await;
+        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", Some("Europe/Paris")).await;
     assert!(matches!(user_error(bad), UserError::Schedule(_)));
-    let zone = app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", "Paris").await;
+    let zone = app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("Paris")).await;
     assert!(matches!(user_error(zone), UserError::Schedule(_)));
     let p = app.next_prompt().await;
     assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-05T07:30:00Z"));
@@ -302,7 +343,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 async fn sealed_bodies(app: &TestApp) -> Vec<Vec<u8>> {
-    sqlx::query_scalar("SELECT body FROM responses WHERE body IS NOT NULL").fetch_all(app.engine.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT body FROM responses WHERE body IS NOT NULL").fetch_all(&app.db().await).await.unwrap()
 }
 
 #[tokio::test]
@@ -312,7 +353,7 @@ async fn answer_text_cannot_be_found_in_the_database_file() {
     let p = app.next_prompt_of(Kind::Shared).await;
     app.answer(couple, &p, Slot::A, "the secret we kept about the lighthouse").await;
     app.answer(couple, &p, Slot::B, "a second secret about the orchard").await;
-    mend::store::scrub(app.engine.pool()).await.unwrap();
+    mend::store::scrub(&app.db().await).await.unwrap();
     let disk = on_disk(&app);
     assert!(!contains(&disk, b"lighthouse") && !contains(&disk, b"orchard"), "answer text is sealed at rest");
     // And it still reads back for the couple.
@@ -336,7 +377,7 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
     let before = sealed_bodies(&app).await;
     assert_eq!(before.len(), 8);
     let alex_rows: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT body FROM responses WHERE slot = 0").fetch_all(app.engine.pool()).await.unwrap();
+        sqlx::query_scalar("SELECT body FROM responses WHERE slot = 0").fetch_all(&app.db().await).await.unwrap();
 
     app.engine.forget(couple, Slot::A).await.unwrap();
     let disk = on_disk(&app);
@@ -351,9 +392,9 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
     for sealed in &sam_rows {
         assert!(!contains(&disk, sealed));
     }
-    for table in ["couples", "partners", "schedules", "deliveries", "responses", "reflections"] {
+    for table in ["couples", "partners", "schedules", "deliveries", "responses", "reflections", "outbox", "outbox_parts"] {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(app.engine.pool())
+            .fetch_one(&app.db().await)
             .await
             .unwrap();
         assert_eq!(n, 0, "{table} still holds rows of the ended couple");

@@ -423,3 +423,22 @@ mod tests {
         }
     }
 }
+
+impl Engine {
+    /// Sets where a couple lives (seeding a world in tests; moving a couple).
+    pub async fn set_home(&self, home: &Home) -> Result<()> {
+        homes::set_home(&self.pool, home).await?;
+        Ok(())
+    }
+
+    /// Where a delivery's prompt was posted: (slot, channel, message); slot
+    /// `None` for the couple's channel.
+    pub async fn prompt_messages(&self, delivery: DeliveryId) -> Result<Vec<(Option<Slot>, u64, u64)>> {
+        Ok(homes::messages(&self.pool, delivery).await?)
+    }
+
+    /// Prompts claimed and not yet sent or missed, across all couples.
+    pub async fn prompts_waiting(&self) -> Result<i64> {
+        Ok(store::deliveries::count_pending(&self.pool).await?)
+    }
+}

@@ -326,6 +326,11 @@ impl Engine {
         Ok(outbox::count(&self.pool, status).await?)
     }
 
+    /// Items of one kind still owed (posted neither yet nor given up).
+    pub async fn waiting(&self, kind: ItemKind) -> Result<i64> {
+        Ok(outbox::count_waiting(&self.pool, kind).await?)
+    }
+
     /// Every outbox item of a couple, oldest first (tests and the simulator).
     pub async fn outbox_of(&self, couple: i64) -> Result<Vec<Item>> {
         Ok(outbox::for_couple(&self.pool, couple).await?)

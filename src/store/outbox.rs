@@ -115,7 +115,9 @@ pub async fn finish(
     error: Option<&str>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET status = ?, done_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+        // A notice to people whose couple has ended keeps their ids only until it is done.
+        "UPDATE outbox SET status = ?, done_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL,
+             payload = CASE WHEN couple_id IS NULL THEN NULL ELSE payload END
          WHERE id = ? AND lease_owner = ? AND status = 'pending'",
     )
     .bind(status.as_str())
@@ -226,4 +228,12 @@ pub async fn drop_pending(
     .execute(exec)
     .await?;
     Ok(())
+}
+
+/// Items of one kind still owed, across all couples.
+pub async fn count_waiting(exec: impl SqliteExecutor<'_>, kind: crate::core::outbox::ItemKind) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND kind = ?")
+        .bind(kind.as_str())
+        .fetch_one(exec)
+        .await?)
 }

@@ -13,7 +13,7 @@ use mend::clock::{Clock, ManualClock};
 use mend::core::prompts::Library;
 use mend::discord::{BotConfig, BotSettings, Secret};
 use mend::engine::{Engine, Settings};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
@@ -29,19 +29,28 @@ pub struct TestBot {
     pub clock: Arc<ManualClock>,
     pub wake: Arc<Notify>,
     pub unreadable: Arc<AtomicUsize>,
+    /// Finished worker steps, counted.
+    steps: watch::Receiver<u64>,
+    worker: tokio::task::JoinHandle<()>,
     shards: Arc<serenity::all::ShardManager>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
-pub fn settings() -> BotSettings {
-    BotSettings {
+/// How the host set mend up for these tests.
+pub fn settings() -> Settings {
+    Settings {
         default_tz: "Europe/Paris".into(),
         default_schedule: "daily 08:30".into(),
         default_reflection: "sun 19:00".into(),
-        referral: Some("Dr. Rivera, 555-0100".into()),
         nudge_after: chrono::Duration::hours(6),
-        ..BotSettings::default()
+        // A failed post is tried again a second later on the test's clock.
+        retry_base: chrono::Duration::seconds(1),
+        ..Settings::default()
     }
+}
+
+pub fn bot_settings() -> BotSettings {
+    BotSettings { referral: Some("Dr. Rivera, 555-0100".into()) }
 }
 
 impl TestBot {
@@ -55,7 +64,7 @@ impl TestBot {
         Self::start_with(SimConfig::for_tests(), settings(), false).await
     }
 
-    pub async fn start_with(sim_config: SimConfig, settings: BotSettings, in_guild: bool) -> TestBot {
+    pub async fn start_with(sim_config: SimConfig, settings: Settings, in_guild: bool) -> TestBot {
         let _ = tracing_subscriber::fmt().with_env_filter("mend=debug,warn").with_test_writer().try_init();
         let sim = Sim::start(sim_config).await.expect("the local Discord starts");
         let dir = tempfile::tempdir().unwrap();
@@ -63,20 +72,21 @@ impl TestBot {
         std::fs::write(&ca, sim.ca_pem()).unwrap();
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
         let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
-        let pool = mend::store::connect(&url, &cipher).await.unwrap();
         // Monday 5 January 2026, 00:00 UTC.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
         let library = Arc::new(Library::builtin_with(&[]).unwrap());
-        let engine = Engine::new(pool, cipher, library, clock.clone(), Settings::default());
+        let engine = Engine::open(&url, cipher, library, clock.clone(), settings).await.unwrap();
         let config = BotConfig {
             token: Secret::new(sim.token()),
             guild_id: in_guild.then(|| sim.guild_id()),
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
             http_timeout: HTTP_TIMEOUT.with(|t| t.get()),
-            settings,
+            settings: bot_settings(),
         };
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");
+        let worker = bot.start_worker();
+        let steps = bot.worker.steps();
         let wake = bot.wake.clone();
         let unreadable = bot.unreadable_events.clone();
         let shards = bot.client.shard_manager.clone();
@@ -87,7 +97,7 @@ impl TestBot {
         });
         sim.wait_for_bot_ready(WAIT).await.expect("the bot connects");
         sim.wait_for_command("couple", WAIT).await.expect("commands are registered");
-        TestBot { sim, engine, clock, wake, unreadable, shards, _dir: dir }
+        TestBot { sim, engine, clock, wake, unreadable, steps, worker, shards, dir }
     }
 
     pub fn user(&self, name: &str) -> SimUser {
@@ -108,13 +118,37 @@ impl TestBot {
         self.wake.notify_one();
     }
 
-    /// Waits until every claimed prompt has been sent and recorded as sent.
+    /// Wakes the worker and waits for a whole step that began after this call
+    /// (a step already running when it is called does not count).
+    pub async fn step(&self) {
+        let mut steps = self.steps.clone();
+        let start = *steps.borrow_and_update();
+        for target in [start + 1, start + 2] {
+            self.wake.notify_one();
+            tokio::time::timeout(WAIT, steps.wait_for(|n| *n >= target))
+                .await
+                .expect("the worker took a step")
+                .expect("the worker is running");
+        }
+    }
+
+    /// Runs worker steps until nothing is due now: every claimed prompt, notice,
+    /// reveal and reflection due by the test's clock has been posted or given up.
     pub async fn settle(&self) {
         let deadline = tokio::time::Instant::now() + WAIT;
-        while !self.engine.pending(1).await.unwrap().is_empty() {
-            assert!(tokio::time::Instant::now() < deadline, "prompts still pending");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        loop {
+            self.step().await;
+            match self.engine.next_due().await.unwrap() {
+                Some(t) if t <= self.now() => {}
+                _ => return,
+            }
+            assert!(tokio::time::Instant::now() < deadline, "work still due after {WAIT:?}");
         }
+    }
+
+    /// A pool of the test's own on mend's database, to look at what is stored.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("mend.db").display())).await.unwrap()
     }
 
     /// Alex invites Sam in #general and Sam accepts; returns the private channel.
@@ -138,6 +172,8 @@ impl TestBot {
 
     pub async fn stop(self) {
         self.assert_every_event_was_readable();
+        assert!(!self.worker.is_finished(), "the worker is still running");
+        self.worker.abort();
         self.shards.shutdown_all().await;
         self.sim.shutdown();
     }

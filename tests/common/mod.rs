@@ -1,5 +1,5 @@
-//! The test app: a real SQLite file in a temporary directory, the real engine,
-//! and a clock the test moves.
+//! The test app: a real SQLite file in a temporary directory, the real engine
+//! and the real worker step (posting into memory), and a clock the test moves.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -7,17 +7,20 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use mend::clock::ManualClock;
 use mend::core::answer::Answer;
+use mend::core::entities::{CoupleId, Partner};
 use mend::core::model::{Role, ScheduleKind, Slot};
 use mend::core::prompts::Library;
-use mend::engine::{Engine, NewCouple, Prepared, Saved, Settings};
-use mend::store::couples::{CoupleId, Partner};
+use mend::engine::{Engine, Job, NewCouple, Prepared, Saved, Settings};
+use mend::worker::{Lifecycle, MemoryTransport, Posted, StepReport, Worker};
 
 pub struct TestApp {
     pub engine: Engine,
+    pub worker: Arc<Worker<MemoryTransport>>,
     pub key: mend::crypto::Key,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
     pub library: Arc<Library>,
+    pub settings: Settings,
 }
 
 pub fn library() -> Arc<Library> {
@@ -31,16 +34,31 @@ pub fn at(s: &str) -> DateTime<Utc> {
 impl TestApp {
     /// A fresh app at Monday 2026-01-05 00:00 UTC.
     pub async fn new() -> TestApp {
+        Self::with(Settings::default()).await
+    }
+
+    pub async fn with(settings: Settings) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
         let library = library();
         let key = mend::crypto::Key::generate();
-        let engine = Self::engine_on(&dir, &key, library.clone(), clock.clone()).await;
-        TestApp { engine, key, clock, dir, library }
+        let engine = Self::engine_on(&dir, &key, library.clone(), clock.clone(), settings.clone()).await;
+        let worker = Arc::new(Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default())));
+        TestApp { engine, worker, key, clock, dir, library, settings }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
+    }
+
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.db_path().display())
+    }
+
+    /// A pool of the test's own on the database file, to look at what is stored
+    /// (mend itself reaches the store only through its engine).
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&self.url()).await.unwrap()
     }
 
     async fn engine_on(
@@ -48,18 +66,21 @@ impl TestApp {
         key: &mend::crypto::Key,
         library: Arc<Library>,
         clock: Arc<ManualClock>,
+        settings: Settings,
     ) -> Engine {
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        let cipher = mend::crypto::Cipher::new(key);
-        let pool = mend::store::connect(&url, &cipher).await.unwrap();
-        Engine::new(pool, cipher, library, clock, Settings::default())
+        Engine::open(&url, mend::crypto::Cipher::new(key), library, clock, settings).await.unwrap()
     }
 
-    /// Throws the engine away, as a crash would, and starts a new one on the
-    /// same database file.
+    /// Throws the engine and worker away, as a crash would, and starts new ones
+    /// on the same database file.
     pub async fn restart(&mut self) {
-        self.engine.pool().close().await;
-        self.engine = Self::engine_on(&self.dir, &self.key, self.library.clone(), self.clock.clone()).await;
+        self.engine.close().await;
+        self.engine =
+            Self::engine_on(&self.dir, &self.key, self.library.clone(), self.clock.clone(), self.settings.clone())
+                .await;
+        self.worker =
+            Arc::new(Worker::new(self.engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default())));
     }
 
     pub fn advance(&self, by: Duration) {
@@ -70,27 +91,41 @@ impl TestApp {
         self.clock.set(at(to));
     }
 
+    pub fn transport(&self) -> &MemoryTransport {
+        self.worker.transport()
+    }
+
     /// A couple in Paris with a daily 08:30 prompt and a Sunday 19:00 reflection.
     pub async fn couple(&self, roles: [Role; 2]) -> CoupleId {
         let names = ["Alex", "Sam"];
         let partners = [0, 1].map(|i| Partner { name: names[i].into(), role: roles[i], external_id: None });
         let id = self.engine.create_couple(NewCouple { tz: "Europe/Paris".into(), partners }).await.unwrap();
-        self.engine.set_schedule(id, ScheduleKind::Prompt, "daily 08:30", "Europe/Paris").await.unwrap();
-        self.engine.set_schedule(id, ScheduleKind::Reflection, "sun 19:00", "Europe/Paris").await.unwrap();
+        self.engine.set_schedule(id, ScheduleKind::Prompt, "daily 08:30", Some("Europe/Paris")).await.unwrap();
+        self.engine.set_schedule(id, ScheduleKind::Reflection, "sun 19:00", None).await.unwrap();
         id
     }
 
-    /// One pass of the scheduler: claim what is due, choose and "send" it.
+    /// One worker step, as mend runs it.
+    pub async fn step(&self) -> StepReport {
+        self.worker.step().await.unwrap()
+    }
+
+    /// One step; what it posted.
+    pub async fn step_posts(&self) -> Vec<Posted> {
+        self.step().await;
+        self.transport().drain()
+    }
+
+    /// One pass of the worker: the prompts it posted.
     pub async fn tick(&self) -> Vec<Prepared> {
-        self.engine.claim_due().await.unwrap();
-        let mut sent = Vec::new();
-        for d in self.engine.pending(1000).await.unwrap() {
-            if let Some(p) = self.engine.prepare(d.id).await.unwrap() {
-                self.engine.mark_sent(d.id, Some("msg")).await.unwrap();
-                sent.push(p);
-            }
-        }
-        sent
+        self.step_posts()
+            .await
+            .into_iter()
+            .filter_map(|p| match p.job {
+                Job::Prompt(p) => Some(p),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Moves to the next day's 08:30 in Paris (07:30 UTC in winter) and ticks.

@@ -13,13 +13,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Timelike, Utc};
 use discord_sim::{MessageView, Sim, SimConfig, SimUser};
 use mend::clock::{Clock, ManualClock, SystemClock};
+use mend::core::entities::{CoupleId, Delivery, Home, Partner, Status};
 use mend::core::model::{Role, ScheduleKind};
+use mend::core::outbox::ItemKind;
 use mend::core::prompts::Library;
 use mend::crypto::{Cipher, Key};
 use mend::engine::{Engine, NewCouple, Settings};
-use mend::store::couples::{CoupleId, Partner};
-use mend::store::deliveries::{Delivery, Status};
-use mend::store::discord::Home;
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -128,16 +127,23 @@ impl World {
         std::fs::write(&ca, sim.ca_pem()).unwrap();
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
         let cipher = Cipher::new(&Key::from_hex(MEND_KEY).expect("a well-formed key"));
-        let pool = mend::store::connect(&url, &cipher).await.expect("the database opens");
         let library = Arc::new(Library::builtin_with(&[]).expect("the built-in library loads"));
-        let engine = Engine::new(pool, cipher.clone(), library.clone(), Arc::new(SystemClock), Settings::default());
+        let engine = Engine::open(&url, cipher.clone(), library.clone(), Arc::new(SystemClock), Settings::default())
+            .await
+            .expect("the database opens");
         let bot = sim.bot_user_id();
         World { sim, dir, url, ca, library, cipher, engine, couples: Vec::new(), bot }
     }
 
     /// An engine on the same database with its own clock, for seeding.
-    pub fn engine_at(&self, clock: Arc<dyn Clock>) -> Engine {
-        Engine::new(self.engine.pool().clone(), self.cipher.clone(), self.library.clone(), clock, Settings::default())
+    pub async fn engine_at(&self, clock: Arc<dyn Clock>) -> Engine {
+        Engine::open(&self.url, self.cipher.clone(), self.library.clone(), clock, Settings::default()).await.unwrap()
+    }
+
+    /// A pool of the test's own on mend's database (to hold its write lock, or
+    /// look at what is stored).
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&self.url).await.unwrap()
     }
 
     /// Creates one couple per channel, partners being the channel's two users,
@@ -158,7 +164,7 @@ impl World {
             let id = self.engine.create_couple(NewCouple { tz: "UTC".into(), partners }).await.unwrap();
             let channel = self.sim.channel_id(&format!("c{i}"));
             let home = Home { couple_id: id, guild_id: Some(guild), channel_id: Some(channel) };
-            mend::store::discord::set_home(self.engine.pool(), &home).await.unwrap();
+            self.engine.set_home(&home).await.unwrap();
             self.couples.push(Couple { index: i, id, channel, names, users });
         }
     }
@@ -167,7 +173,7 @@ impl World {
     /// `seeder`'s clock (it first fires strictly after that).
     pub async fn schedule_all(&self, seeder: &Engine, spec: &str) {
         for c in &self.couples {
-            seeder.set_schedule(c.id, ScheduleKind::Prompt, spec, "UTC").await.unwrap();
+            seeder.set_schedule(c.id, ScheduleKind::Prompt, spec, Some("UTC")).await.unwrap();
         }
     }
 
@@ -178,7 +184,7 @@ impl World {
     pub async fn schedule_in_the_past(&self) -> DateTime<Utc> {
         let then = Utc::now() - chrono::Duration::seconds(120);
         let fire = minute_boundary_after(then + chrono::Duration::seconds(1), Duration::ZERO);
-        let seeder = self.engine_at(Arc::new(ManualClock::new(then)));
+        let seeder = self.engine_at(Arc::new(ManualClock::new(then))).await;
         self.schedule_all(&seeder, &daily_at(fire)).await;
         fire
     }
@@ -203,11 +209,11 @@ impl World {
     }
 
     pub async fn deliveries(&self, c: &Couple) -> Vec<Delivery> {
-        mend::store::deliveries::for_couple(self.engine.pool(), c.id, 0, i64::MAX).await.unwrap()
+        self.engine.deliveries_of(c.id).await.unwrap()
     }
 
     pub async fn pending(&self) -> usize {
-        self.engine.pending(100_000).await.unwrap().len()
+        self.engine.prompts_waiting().await.unwrap() as usize
     }
 
     pub async fn snapshot(&self, label: impl Into<String>) -> Snapshot {
@@ -273,8 +279,10 @@ impl World {
             assert_eq!(d.status, Status::Sent, "couple {}: {d:?}", c.index);
             let prompt = &self.prompts_in(c)[0];
             assert_eq!(d.message_ref.as_deref(), Some(prompt.id.to_string().as_str()), "couple {}: {d:?}", c.index);
-            assert_eq!(prompt.nonce, Some(serde_json::json!(format!("p{}", d.id))), "couple {}", c.index);
-            let links = mend::store::discord::messages(self.engine.pool(), d.id).await.unwrap();
+            let items = self.engine.outbox_of(c.id).await.unwrap();
+            let item = items.iter().find(|i| i.kind == ItemKind::Prompt && i.delivery_id == Some(d.id)).unwrap();
+            assert_eq!(prompt.nonce, Some(serde_json::json!(format!("o{}c", item.id))), "couple {}", c.index);
+            let links = self.engine.prompt_messages(d.id).await.unwrap();
             assert_eq!(links, vec![(None, c.channel, prompt.id)], "couple {}: where the prompt was posted", c.index);
         }
         assert_eq!(self.pending().await, 0, "nothing left pending");
@@ -302,6 +310,8 @@ impl Mend {
             ("DATABASE_URL", world.url.clone()),
             ("MEND_KEY", MEND_KEY.to_string()),
             ("MEND_LOG", "info".to_string()),
+            // What a killed process held is taken again soon after a restart.
+            ("MEND_OUTBOX_LEASE_SECONDS", "2".to_string()),
             ("NO_COLOR", "1".to_string()),
         ];
         Mend {
