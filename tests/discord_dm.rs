@@ -62,7 +62,7 @@ async fn a_week_for_a_couple_in_direct_messages() {
             assert!(revealed.content.contains("Alex"));
             alex.wait_for_dm(|m| m.content.contains("stayed to talk"), WAIT).await.unwrap();
         } else {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            app.settle().await;
             assert!(sam.dms().iter().all(|m| !m.content.contains("letter you wrote")), "journals are never shared");
         }
     } else {

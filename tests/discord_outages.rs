@@ -37,7 +37,7 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     let mut day = 5;
     let prompt = loop {
         app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
-        // A 5xx is retried on the scheduler's next pass: let it run again.
+        // A 5xx is retried after a backoff: move mend's clock past it.
         let prompt = loop {
             let seen =
                 sam.wait_for_message(home, |m| !m.embeds.is_empty(), std::time::Duration::from_millis(500)).await;
@@ -46,7 +46,7 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
             {
                 break p;
             }
-            app.wake.notify_one();
+            app.advance(chrono::Duration::seconds(5));
         };
         app.settle().await;
         if find_button(&prompt, "Answer").is_some() {
@@ -80,7 +80,6 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     app.set_time(&format!("2026-01-{:02}T07:30:00Z", day + 1));
     bot::wait_until(|| (prompts_in(&sam, home) == day - 3).then_some(())).await;
     app.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(prompts_in(&sam, home), day - 3);
     app.stop().await;
 }
@@ -96,7 +95,7 @@ async fn a_deleted_channel_moves_the_couple_to_dms_paused_until_they_resume() {
     }
     let (couple, _) = app.engine.couple_of(&alex.id().to_string()).await.unwrap().unwrap();
     app.set_time("2026-01-05T07:30:00Z");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle().await;
     assert!(alex.dms().iter().all(|m| m.embeds.is_empty()), "paused: no prompt");
     assert!(app.engine.couple(couple).await.unwrap().paused);
 
@@ -123,7 +122,7 @@ async fn losing_access_to_the_channel_pauses_and_tells_the_couple_until_an_admin
     assert!(app.engine.couple(couple).await.unwrap().paused, "paused instead of failing every day");
     // The next day nothing is attempted and nobody is told twice.
     app.set_time("2026-01-06T07:30:00Z");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(alex.dms().iter().filter(|m| m.content.contains("can no longer")).count(), 1);
 
     // An admin restores access; /resume brings prompts back.
@@ -151,7 +150,7 @@ async fn a_partner_who_leaves_the_server_pauses_prompts_and_the_other_is_told() 
     let (couple, _) = app.engine.couple_of(&alex.id().to_string()).await.unwrap().unwrap();
     assert!(app.engine.couple(couple).await.unwrap().paused);
     app.set_time("2026-01-05T07:30:00Z");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(prompts_in(&alex, home), 0, "no prompt while paused");
     app.stop().await;
 }
@@ -166,11 +165,10 @@ async fn a_request_discord_holds_past_the_timeout_is_retried_without_doubling() 
     app.sim.inject_fault(Fault::hang("POST /channels/*/messages", 1, 3.0));
     app.set_time("2026-01-05T07:30:00Z");
     sam.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
-    // The next pass retries, finds the post that went through, and does not post again.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    app.wake.notify_one();
+    // The retry, after its backoff, finds the post that went through and does not post again.
     app.settle().await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.advance(chrono::Duration::seconds(5));
+    app.settle().await;
     assert_eq!(prompts_in(&sam, home), 1, "one prompt, though the first post timed out");
     assert!(!app.sim.requests_to("GET /channels/*/messages").is_empty(), "the retry looked for its earlier post");
     let (couple, _) = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap();

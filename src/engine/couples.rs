@@ -350,7 +350,7 @@ impl Engine {
             return Ok(());
         }
         set_paused(&mut tx, couple, None).await?;
-        let notice = NewItem::notice(Some(couple), Notice::PartnerLeft { slot }, To::Partner(slot.other()), now);
+        let notice = NewItem::notice(Some(couple), Notice::PartnerLeft { slot }, To::HomeOr(slot.other()), now);
         outbox::insert(&mut tx, notice, now).await?;
         tx.commit().await?;
         tracing::info!(couple_id = couple, "a partner left the server; prompts paused");

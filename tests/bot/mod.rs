@@ -118,6 +118,12 @@ impl TestBot {
         self.wake.notify_one();
     }
 
+    /// Moves mend's clock on (past a retry's backoff, say) and lets the worker look.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        self.wake.notify_one();
+    }
+
     /// Wakes the worker and waits for a whole step that began after this call
     /// (a step already running when it is called does not count).
     pub async fn step(&self) {
