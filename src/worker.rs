@@ -128,11 +128,16 @@ impl<T: Transport> Worker<T> {
                 Err(e) => Err(Failure::Transient(format!("could not prepare it: {e}"))),
             };
             let ok = result.is_ok();
+            // Only a failure that will be retried holds back what follows it;
+            // one given up (unreachable, refused) lets the rest go on.
+            let retried = matches!(result, Err(Failure::Transient(_)));
             if let Err(e) = self.engine.finish(&self.owner, &item, result).await {
                 tracing::error!(outbox_id = item.id, error = %e, "could not record how a post went");
             }
             if !ok {
                 failed.fetch_add(1, Ordering::Relaxed);
+            }
+            if retried {
                 held_behind = Some(self.engine.next_attempt(item.id).await.ok().flatten());
             }
         }
@@ -226,6 +231,7 @@ impl Lifecycle {
 pub struct MemoryTransport {
     posts: std::sync::Mutex<Vec<Posted>>,
     failing: std::sync::Mutex<BTreeMap<i64, Failure>>,
+    failing_parts: std::sync::Mutex<BTreeMap<(i64, String), Failure>>,
     panicking: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     next_id: std::sync::atomic::AtomicU64,
 }
@@ -256,8 +262,15 @@ impl MemoryTransport {
         self.failing.lock().expect("lock").insert(couple, failure);
     }
 
+    /// Posts of one part (`d1`: the second partner's DMs) to `couple` fail this
+    /// way until `heal`; the other parts go through.
+    pub fn fail_part(&self, couple: i64, part: &str, failure: Failure) {
+        self.failing_parts.lock().expect("lock").insert((couple, part.to_string()), failure);
+    }
+
     pub fn heal(&self, couple: i64) {
         self.failing.lock().expect("lock").remove(&couple);
+        self.failing_parts.lock().expect("lock").retain(|(c, _), _| *c != couple);
     }
 
     /// The next post to `couple` panics.
@@ -303,8 +316,14 @@ impl Transport for MemoryTransport {
             }
         }
         let mut parts = Vec::new();
+        let mut failure = None;
         for part in Self::parts(work) {
             if work.posted(&part).is_some() {
+                continue;
+            }
+            let failing = couple.and_then(|c| self.failing_parts.lock().expect("lock").get(&(c, part.clone())).cloned());
+            if let Some(f) = failing {
+                failure.get_or_insert(f);
                 continue;
             }
             let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -318,6 +337,6 @@ impl Transport for MemoryTransport {
             parts,
             job: work.job.clone(),
         });
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 }

@@ -4,6 +4,7 @@
 mod bot;
 
 use bot::{TestBot, WAIT, button, find_button};
+use mend::discord::text::NOT_YOURS;
 use serde_json::json;
 
 /// Runs days until a written (shared) prompt comes, and has both answer it.
@@ -58,7 +59,15 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     let app = TestBot::start().await;
     let (alex, sam) = (app.user("alex"), app.user("sam"));
     let home = app.pair("alex", "sam").await;
-    let prompt = answered_day(&app, home).await;
+    let answered = answered_day(&app, home).await;
+    // The next prompt goes unanswered: six hours later Alex is nudged by DM,
+    // with the prompt's buttons. That DM outlives the couple.
+    let next = app.now().date_naive().succ_opt().unwrap();
+    app.set_time(&format!("{next}T07:30:00Z"));
+    alex.wait_for_message(home, |m| !m.embeds.is_empty() && m.id > answered, WAIT).await.unwrap();
+    app.settle().await;
+    app.set_time(&format!("{next}T13:31:00Z"));
+    let nudge = alex.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
 
     let ix = alex.slash(home, "forget", json!({})).unwrap();
     let ask = alex.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
@@ -73,11 +82,15 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     sam.click(ask.id, &button(&ask, "Yes, end and delete")).unwrap();
     bot::wait_until(|| (!alex.can_see(home)).then_some(())).await;
     assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
-    // A stale button from the ended couple is refused.
-    let stale = alex.click(prompt, "mend:skip:1");
-    if let Ok(ix) = stale {
-        alex.wait_for_response(ix, |m| m.ephemeral, WAIT).await.unwrap();
+    // A stale button from the ended couple is refused, privately.
+    let first = find_button(&nudge, "Answer").unwrap_or_else(|| button(&nudge, "Done"));
+    for custom_id in [first, button(&nudge, "I need space")] {
+        let ix = alex.click(nudge.id, &custom_id).unwrap();
+        let refused = alex.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
+        assert!(refused.ephemeral && refused.content == NOT_YOURS, "{custom_id}: {}", refused.content);
+        assert!(alex.interaction(ix).unwrap().modal.is_none());
     }
+    assert!(app.engine.couple_of(&sam.id().to_string()).await.unwrap().is_none(), "nothing came back");
     app.stop().await;
 }
 

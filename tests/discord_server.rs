@@ -5,7 +5,19 @@
 mod bot;
 
 use bot::{TestBot, WAIT, button, embed_text, find_button};
+use discord_sim::SimUser;
+use mend::discord::ids::Action;
+use mend::discord::text::NOT_YOURS;
 use serde_json::json;
+
+/// A click the stranger's client could not make, forged: mend refuses it
+/// privately, and opens no answer form for them.
+async fn forged_click_is_refused(stranger: &SimUser, home: u64, message: u64, custom_id: &str) {
+    let ix = stranger.forge_click(home, message, custom_id).unwrap();
+    assert_ne!(stranger.wait_for_ack(ix, WAIT).await.unwrap(), 9, "{custom_id}: a stranger got the answer form");
+    let refused = stranger.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
+    assert!(refused.ephemeral && refused.content == NOT_YOURS, "{custom_id}: {}", refused.content);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_week_for_a_couple_in_a_server() {
@@ -67,12 +79,24 @@ async fn a_week_for_a_couple_in_a_server() {
         None => (button(&prompt, "Done"), true),
     };
 
-    // A third member clicking a button of this couple is refused.
-    let stranger = casey.click(prompt.id, &answer);
-    if let Ok(ix) = stranger {
-        let refused = casey.wait_for_response(ix, |m| m.content.contains("another couple"), WAIT).await.unwrap();
-        assert!(refused.ephemeral);
+    // A third member's client cannot click this couple's buttons, but a modified
+    // one can still send the click. mend re-checks who acts, whether casey
+    // belongs to no couple or to another one, and nothing changes for this one.
+    assert!(casey.click(prompt.id, &answer).is_err(), "casey cannot see the prompt");
+    let before = serde_json::to_value(sam.messages_in(home).unwrap()).unwrap();
+    forged_click_is_refused(&casey, home, prompt.id, &answer).await;
+    app.pair("owner", "casey").await;
+    for custom_id in [answer.clone(), button(&prompt, "I need space")] {
+        forged_click_is_refused(&casey, home, prompt.id, &custom_id).await;
     }
+    assert_eq!(serde_json::to_value(sam.messages_in(home).unwrap()).unwrap(), before, "the channel is unchanged");
+    let delivery = match Action::parse(&answer) {
+        Some(Action::Answer(d) | Action::Done(d)) => d,
+        other => panic!("not a prompt button: {other:?}"),
+    };
+    assert!(app.engine.responses(delivery).await.unwrap().is_empty(), "no response was recorded");
+    let (couple, _) = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap();
+    assert!(!app.engine.couple(couple).await.unwrap().is_paused_at(app.now().timestamp()), "not paused");
 
     if kind_is_action {
         alex.click(prompt.id, &answer).unwrap();

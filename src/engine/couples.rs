@@ -313,7 +313,8 @@ impl Engine {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
         let Some(c) = couples::get(&mut tx, couple).await? else { return Ok(()) };
-        let Some(home) = homes::home(&mut *tx, couple).await? else { return Ok(()) };
+        // No home on record: the couple meets mend in direct messages.
+        let home = homes::home(&mut *tx, couple).await?.unwrap_or(Home { couple_id: couple, guild_id: None, channel_id: None });
         let notices: Vec<(Notice, To)> = match (why, slot) {
             (Unreachable::ChannelGone, _) if home.channel_id.is_some() => {
                 homes::set_home(&mut *tx, &Home { channel_id: None, ..home }).await?;

@@ -62,7 +62,14 @@ impl Engine {
     /// or ended, the moment passed, the partner already answered); it is then
     /// recorded as dropped, and a prompt or reflection as missed.
     pub async fn open_item(&self, owner: &str, item: &Item) -> Result<Option<Outcome>> {
+        // A nudge, notice or reveal whose moment has passed (mend was down) is
+        // not posted late; prompts and reflections check their own grace.
+        let late = ts(self.now()) > item.deadline && matches!(item.kind, ItemKind::Nudge | ItemKind::Notice | ItemKind::Reveal);
         let job = match item.kind {
+            _ if late => {
+                tracing::warn!(outbox_id = item.id, kind = %item.kind, "its moment passed while it waited; not posted");
+                None
+            }
             ItemKind::Prompt => self.prepare(item).await?.map(Job::Prompt),
             ItemKind::Reveal => self.open_reveal(item).await?,
             ItemKind::Nudge => self.open_nudge(item).await?,

@@ -128,15 +128,21 @@ impl TestApp {
             .collect()
     }
 
-    /// Moves to the next day's 08:30 in Paris (07:30 UTC in winter) and ticks.
-    pub async fn next_prompt(&self) -> Prepared {
+    /// Moves to the next day's 08:30 in Paris (07:30 UTC in winter) and ticks:
+    /// every couple's prompt of that morning.
+    pub async fn next_day(&self) -> Vec<Prepared> {
         let now = self.clock.now_utc();
         let mut target = now.date_naive().and_hms_opt(7, 30, 0).unwrap().and_utc();
         if target <= now {
             target += Duration::days(1);
         }
         self.clock.set(target);
-        let mut sent = self.tick().await;
+        self.tick().await
+    }
+
+    /// The next day's prompt of the only couple.
+    pub async fn next_prompt(&self) -> Prepared {
+        let mut sent = self.next_day().await;
         assert_eq!(sent.len(), 1, "one prompt at 08:30");
         sent.remove(0)
     }

@@ -86,6 +86,28 @@ impl SimUser {
         self.write(|s| s.click(self.id, message_id, custom_id, Some(values)))
     }
 
+    /// Clicks a button on a message in a channel this user cannot see, as a
+    /// modified client (or one given a leaked message id) can make Discord
+    /// send. The interaction claims `channel_id`, the message's own channel,
+    /// with this user as the member. The message, the component and guild
+    /// membership are still checked. Ephemeral responses reach this user
+    /// through `wait_for_response`. Exists to test a bot's server-side checks.
+    pub fn forge_click(&self, channel_id: u64, message_id: u64, custom_id: &str) -> Result<u64, SimError> {
+        self.write(|s| s.forge_click(self.id, channel_id, message_id, custom_id, None))
+    }
+
+    /// `forge_click` for a select menu.
+    pub fn forge_select(
+        &self,
+        channel_id: u64,
+        message_id: u64,
+        custom_id: &str,
+        values: &[&str],
+    ) -> Result<u64, SimError> {
+        let values = values.iter().map(|v| v.to_string()).collect();
+        self.write(|s| s.forge_click(self.id, channel_id, message_id, custom_id, Some(values)))
+    }
+
     /// Waits for the modal that interaction `of` opened, then fills and submits it
     /// no earlier than `modal_submit_delay_ms` after it opened (poise registers
     /// its collector only after the callback). Values are by text input custom_id;

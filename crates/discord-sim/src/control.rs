@@ -28,6 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/slash", post(slash))
         .route("/autocomplete", post(autocomplete))
         .route("/click", post(click))
+        .route("/forge-click", post(forge_click))
         .route("/modal", post(modal))
         .route("/messages", post(post_message))
         .route("/leave", post(leave))
@@ -274,6 +275,27 @@ async fn click(State(shared): Ctx, Path(who): Path<String>, Json(b): Json<Click>
             u.select(b.message_id, &b.custom_id, &values)?
         }
         None => u.click(b.message_id, &b.custom_id)?,
+    };
+    ok(json!({"interaction_id": id}))
+}
+
+#[derive(Deserialize)]
+struct ForgedClick {
+    channel_id: u64,
+    #[serde(flatten)]
+    click: Click,
+}
+
+/// A click a tampering client could send: no check that the user sees the channel.
+async fn forge_click(State(shared): Ctx, Path(who): Path<String>, Json(b): Json<ForgedClick>) -> Reply {
+    let u = user(&shared, &who)?;
+    let Click { message_id, custom_id, values } = b.click;
+    let id = match &values {
+        Some(values) => {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            u.forge_select(b.channel_id, message_id, &custom_id, &values)?
+        }
+        None => u.forge_click(b.channel_id, message_id, &custom_id)?,
     };
     ok(json!({"interaction_id": id}))
 }

@@ -1,6 +1,8 @@
 //! What the users the sim plays can do: run slash commands, ask for
 //! autocomplete, click components, submit modals, post messages, leave.
-//! Each checks what the real Discord client would allow the user.
+//! Each checks what the real Discord client would allow the user, except
+//! `forge_click`, which models a tampering client for tests of a bot's own
+//! server-side checks.
 
 use std::time::Instant;
 
@@ -125,14 +127,56 @@ impl State {
         custom_id: &str,
         values: Option<Vec<String>>,
     ) -> Result<u64, SimError> {
-        let m = self
-            .messages
+        let channel_id = self.message_for(user, message_id)?;
+        self.user_may_act(user, channel_id, 0)?;
+        self.component_interaction(user, channel_id, message_id, custom_id, values)
+    }
+
+    /// What a tampering client (or a leaked message id) can make Discord send:
+    /// the same click from a user who cannot see the message's channel. Only
+    /// that check is skipped. The message must be in `channel_id` (the channel
+    /// the interaction claims, where Discord routes it), the component must be
+    /// on it and enabled, and a guild message needs the user to be a member.
+    pub(crate) fn forge_click(
+        &mut self,
+        user: u64,
+        channel_id: u64,
+        message_id: u64,
+        custom_id: &str,
+        values: Option<Vec<String>>,
+    ) -> Result<u64, SimError> {
+        if self.message_for(user, message_id)? != channel_id {
+            return Err(SimError::NotFound(format!("message {message_id} in channel {channel_id}")));
+        }
+        let guild = self.channel(channel_id).map_err(Self::api)?.guild_id;
+        if let Some(g) = guild
+            && !self.guilds.get(&g).is_some_and(|g| g.members.contains_key(&user))
+        {
+            return Err(SimError::Forbidden(format!("user {user} is not a member of guild {g}")));
+        }
+        self.component_interaction(user, channel_id, message_id, custom_id, values)
+    }
+
+    /// The channel of a message that exists for `user` (another user's
+    /// ephemeral message does not).
+    fn message_for(&self, user: u64, message_id: u64) -> Result<u64, SimError> {
+        self.messages
             .get(&message_id)
             .filter(|m| m.ephemeral_for.is_none_or(|u| u == user))
-            .ok_or_else(|| SimError::NotFound(format!("message {message_id}")))?;
-        let channel_id = m.channel_id;
-        self.user_may_act(user, channel_id, 0)?;
-        let component = find_component(&m.components, custom_id)
+            .map(|m| m.channel_id)
+            .ok_or_else(|| SimError::NotFound(format!("message {message_id}")))
+    }
+
+    /// Dispatches the MESSAGE_COMPONENT interaction for a component of a message.
+    fn component_interaction(
+        &mut self,
+        user: u64,
+        channel_id: u64,
+        message_id: u64,
+        custom_id: &str,
+        values: Option<Vec<String>>,
+    ) -> Result<u64, SimError> {
+        let component = find_component(&self.messages[&message_id].components, custom_id)
             .ok_or_else(|| SimError::NotFound(format!("component {custom_id:?} on message {message_id}")))?;
         if component["disabled"].as_bool() == Some(true) {
             return Err(SimError::Forbidden(format!("component {custom_id:?} is disabled")));
