@@ -29,6 +29,8 @@ CREATE TABLE outbox (
 
 -- What is due: the only rows a worker's claim reads.
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+-- Items another worker holds: when their leases end, they may be taken again.
+CREATE INDEX outbox_leased ON outbox (lease_until) WHERE status = 'pending' AND lease_until IS NOT NULL;
 -- Each prompt, reveal, nudge and reflection is posted by one item only.
 CREATE UNIQUE INDEX outbox_once ON outbox (kind, COALESCE(delivery_id, 0), COALESCE(reflection_id, 0), COALESCE(slot, -1))
     WHERE kind <> 'notice';

@@ -581,7 +581,12 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
     let db = world.db().await;
             let lock = mend::store::begin_write(&db).await.unwrap();
-    c.users[0].wait_for_message(prompt.message, |m| m.content.starts_with(MEANINGFUL_BUTTON), WAIT).await.unwrap();
+    // The reveal's thread is opened; recording it waits on the lock.
+    let opened = Instant::now() + WAIT;
+    while !c.users[0].messages_in(c.channel).unwrap().iter().any(|m| m.id == prompt.message && m.thread_id.is_some()) {
+        assert!(Instant::now() < opened, "the reveal's thread was never opened");
+        tokio::time::sleep(ms(20)).await;
+    }
     tokio::time::sleep(ms(200)).await;
     mend.kill();
     drop(lock);

@@ -17,6 +17,14 @@ use cron::TimeUnitSpec;
 /// (covers `29 2` on leap days across a skipped century leap year).
 const HORIZON_DAYS: i64 = 366 * 9;
 
+/// How far ahead `shortest_gap` looks: a year holds every clock change a zone makes.
+const GAP_HORIZON_DAYS: i64 = 366;
+
+/// The most fires `shortest_gap` reads in its pass over the year. A spec that
+/// fires this often shows its regular gaps long before; the irregular ones, near
+/// clock changes, are read separately.
+const GAP_MAX_FIRES: usize = 2_000;
+
 /// A parse or validation failure, worded for the person who typed the spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -24,6 +32,31 @@ pub enum ScheduleError {
     Spec(String),
     #[error("unknown timezone `{0}` — use an IANA name such as `Europe/Paris` or `America/New_York`")]
     Zone(String),
+    /// Two fires would come closer together than this mend allows.
+    #[error("{}", too_frequent(*floor_minutes))]
+    TooFrequent { floor_minutes: i64 },
+}
+
+fn too_frequent(floor_minutes: i64) -> String {
+    let often = match floor_minutes {
+        1 => "once a minute".to_string(),
+        60 => "once an hour".to_string(),
+        1440 => "once a day".to_string(),
+        m if m % 1440 == 0 => format!("once every {} days", m / 1440),
+        m if m % 60 == 0 => format!("once every {} hours", m / 60),
+        m => format!("once every {m} minutes"),
+    };
+    // Examples that pass the floor even in a zone with clock changes, where a
+    // daily spec is 23 hours apart once a year.
+    let example = match floor_minutes {
+        ..=1380 => "`daily 20:00` or `weekdays 21:00`",
+        ..=10_020 => "`sun 20:00`",
+        _ => "`0 20 1 * *` (the first of each month)",
+    };
+    format!(
+        "That would bring prompts more often than {often}, and this mend leaves at least that long between them. \
+         Try something like {example}."
+    )
 }
 
 /// The days and wall times a spec names, before a timezone is applied.
@@ -293,6 +326,110 @@ impl Schedule {
         std::iter::successors(self.next_after(after), |t| self.next_after(*t)).take(count).collect()
     }
 
+    /// The shortest time between two consecutive fires in the year after `from`
+    /// (or, for a spec naming rare days, the year after its next fire), or `None`
+    /// when it never fires twice.
+    ///
+    /// Real elapsed time, so clock changes count: `daily 02:30` in New York is 23
+    /// hours apart once a year. Cheap even for `* * * * *`: a gap of a minute ends
+    /// the search, since wall times are whole minutes.
+    pub fn shortest_gap(&self, from: DateTime<Utc>) -> Option<Duration> {
+        self.shortest_gap_until(from, |gap| gap <= Duration::minutes(1))
+    }
+
+    /// Refuses a spec whose fires would ever come closer than `floor` in the year
+    /// after `from` (see [`Schedule::shortest_gap`]). A floor of zero refuses nothing.
+    pub fn check_floor(&self, floor: Duration, from: DateTime<Utc>) -> Result<(), ScheduleError> {
+        if floor <= Duration::zero() {
+            return Ok(());
+        }
+        match self.shortest_gap_until(from, |gap| gap < floor) {
+            Some(gap) if gap < floor => {
+                // Whole minutes, rounded up: a floor of 90 s reads "every 2 minutes".
+                let floor_minutes = (floor.num_seconds() + 59) / 60;
+                Err(ScheduleError::TooFrequent { floor_minutes })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The shortest gap seen, stopping as soon as `enough` says no shorter one
+    /// matters.
+    fn shortest_gap_until(&self, from: DateTime<Utc>, enough: impl Fn(Duration) -> bool) -> Option<Duration> {
+        let until = from + Duration::days(GAP_HORIZON_DAYS);
+        let mut shortest: Option<Duration> = None;
+        let mut scan = |after: DateTime<Utc>, end: DateTime<Utc>, cap: usize| -> (usize, bool) {
+            let mut previous = None;
+            let mut seen = 0;
+            for fire in self.fires_between(after, end).take(cap) {
+                seen += 1;
+                if let Some(p) = previous.replace(fire) {
+                    let gap = fire - p;
+                    shortest = Some(shortest.map_or(gap, |s| s.min(gap)));
+                    if enough(gap) {
+                        return (seen, true);
+                    }
+                }
+            }
+            (seen, false)
+        };
+        let (seen, done) = scan(from, until, GAP_MAX_FIRES);
+        if done {
+            return shortest;
+        }
+        if seen < 2 {
+            // Rare days (29 February): judge the spec by the next year it fires in.
+            if let Some(next) = self.next_after(until) {
+                scan(next - Duration::seconds(1), next + Duration::days(GAP_HORIZON_DAYS), GAP_MAX_FIRES);
+            }
+            return shortest;
+        }
+        // A gap a clock change shortens lies within a day of it (a longer gap is
+        // no shortest: a spec dense enough to reach the cap fires hours apart).
+        for change in self.clock_changes(from, until) {
+            let after = (change - Duration::days(1)).max(from);
+            let end = (change + Duration::days(2)).min(until);
+            if scan(after, end, usize::MAX).1 {
+                break;
+            }
+        }
+        shortest
+    }
+
+    /// Instants `t` in `[from, until)` such that the zone's UTC offset changes
+    /// within the day after `t`.
+    fn clock_changes(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let offset = |t: DateTime<Utc>| t.with_timezone(&self.tz).offset().fix().local_minus_utc();
+        let days: Vec<_> = (0..=(until - from).num_days()).map(|d| from + Duration::days(d)).collect();
+        days.windows(2).filter(|w| offset(w[0]) != offset(w[1])).map(|w| w[0]).collect()
+    }
+
+    /// The fire instants in `(after, until]`, in order, read a local day at a time.
+    fn fires_between(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        // The same margins as `next_after`: a day either side of the local dates.
+        let mut date = after.with_timezone(&self.tz).date_naive() - Duration::days(1);
+        let last = until.with_timezone(&self.tz).date_naive() + Duration::days(1);
+        let mut pending = BTreeSet::new();
+        std::iter::from_fn(move || {
+            loop {
+                // A gap can put a day's fire before the previous day's, but no
+                // offset reaches 24 hours: a wall time on `date` or later fires
+                // after the day before `date` began in UTC.
+                let settled = (date <= last).then(|| (date - Duration::days(1)).and_time(NaiveTime::MIN).and_utc());
+                if let Some(&first) = pending.first()
+                    && settled.is_none_or(|s| first <= s)
+                {
+                    return pending.pop_first();
+                }
+                if date > last {
+                    return None;
+                }
+                pending.extend(self.fires_on(date).into_iter().map(|(_, t)| t).filter(|t| *t > after && *t <= until));
+                date += Duration::days(1);
+            }
+        })
+    }
+
     /// The instant a local wall time names in this zone (see the module docs).
     pub fn resolve(&self, local: NaiveDateTime) -> DateTime<Utc> {
         resolve_local(self.tz, local)
@@ -407,6 +544,130 @@ mod tests {
     #[test]
     fn leap_day_only_spec_finds_its_day() {
         assert_eq!(next("0 12 29 2 *", "UTC", "2026-11-26T00:00:00Z", 1), ["2028-02-29T12:00:00Z"]);
+    }
+
+    fn minutes(m: i64) -> Duration {
+        Duration::minutes(m)
+    }
+
+    fn floor_check(spec: &str, tz: &str, from: &str, floor: i64) -> Result<(), ScheduleError> {
+        Schedule::parse(spec, tz).unwrap().check_floor(minutes(floor), utc(from))
+    }
+
+    #[test]
+    fn shortest_gap_of_regular_specs() {
+        let gap = |spec: &str| Schedule::parse(spec, "UTC").unwrap().shortest_gap(utc("2026-11-26T10:00:00Z"));
+        assert_eq!(gap("* * * * *"), Some(minutes(1)));
+        assert_eq!(gap("*/2 * * * *"), Some(minutes(2)));
+        assert_eq!(gap("0 8,9 * * *"), Some(minutes(60)));
+        assert_eq!(gap("daily 20:00"), Some(minutes(24 * 60)));
+        assert_eq!(gap("weekdays 21:00"), Some(minutes(24 * 60)));
+        assert_eq!(gap("30 8 * * 1-5"), Some(minutes(24 * 60)));
+        assert_eq!(gap("sun 20:00"), Some(minutes(7 * 24 * 60)));
+        // Last fire of one day to the first of the next.
+        assert_eq!(gap("0 0,23 * * *"), Some(minutes(60)));
+    }
+
+    #[test]
+    fn a_floor_refuses_only_what_comes_closer() {
+        let from = "2026-11-26T10:00:00Z";
+        let refused = |spec: &str, floor: i64| floor_check(spec, "UTC", from, floor).is_err();
+        assert!(refused("* * * * *", 60));
+        assert!(!refused("* * * * *", 0), "a floor of zero refuses nothing");
+        assert!(!refused("* * * * *", 1));
+        assert!(!refused("*/2 * * * *", 0));
+        assert!(!refused("*/2 * * * *", 2));
+        assert!(refused("*/2 * * * *", 3));
+        assert!(!refused("daily 20:00", 60));
+        assert!(!refused("daily 20:00", 1440));
+        assert!(refused("daily 20:00", 1441));
+        assert!(!refused("0 8,9 * * *", 60));
+        assert!(refused("0 8,9 * * *", 61));
+        assert!(!refused("weekdays 21:00", 60));
+        assert!(!refused("weekdays 21:00", 1440));
+        assert!(refused("weekdays 21:00", 1441));
+        assert!(!refused("30 8 * * 1-5", 60));
+        assert!(!refused("30 8 * * 1-5", 1440));
+        assert!(refused("30 8 * * 1-5", 1441));
+        assert_eq!(floor_check("* * * * *", "UTC", from, 60), Err(ScheduleError::TooFrequent { floor_minutes: 60 }));
+    }
+
+    #[test]
+    fn a_schedule_that_never_fires_twice_passes() {
+        // Leap days only, at one time: the next fire is years after the one before.
+        assert_eq!(floor_check("0 12 29 2 *", "UTC", "2026-11-26T00:00:00Z", 60), Ok(()));
+        // At two times an hour apart, it is judged in the year it fires.
+        assert!(floor_check("0 8,9 29 2 *", "UTC", "2026-11-26T00:00:00Z", 61).is_err());
+        let s = Schedule::parse("0 12 29 2 *", "UTC").unwrap();
+        assert_eq!(s.shortest_gap(utc("2028-02-29T13:00:00Z")), None, "one fire in the year looked at");
+    }
+
+    #[test]
+    fn across_clock_changes_a_daily_spec_is_23_to_25_hours_apart() {
+        let s = Schedule::parse("daily 02:30", "America/New_York").unwrap();
+        // 07:30Z on 7 March (EST), 07:30Z on 8 March (the gap: 03:30 EDT), 06:30Z
+        // on 9 March (EDT): 24 h then 23 h. Fall back makes one 25 h gap.
+        assert_eq!(
+            next("daily 02:30", "America/New_York", "2026-03-07T00:00:00Z", 3),
+            ["2026-03-07T07:30:00Z", "2026-03-08T07:30:00Z", "2026-03-09T06:30:00Z"]
+        );
+        for from in ["2026-01-15T00:00:00Z", "2026-06-15T00:00:00Z", "2026-10-31T12:00:00Z"] {
+            assert_eq!(s.shortest_gap(utc(from)), Some(minutes(23 * 60)), "from {from}");
+            assert_eq!(s.check_floor(minutes(23 * 60), utc(from)), Ok(()));
+            assert!(s.check_floor(minutes(23 * 60 + 1), utc(from)).is_err());
+        }
+        // Without clock changes, a day is a day.
+        let tokyo = Schedule::parse("daily 02:30", "Asia/Tokyo").unwrap();
+        assert_eq!(tokyo.shortest_gap(utc("2026-06-15T00:00:00Z")), Some(minutes(24 * 60)));
+        // A half-hour change (Lord Howe) shortens a day by half an hour.
+        let howe = Schedule::parse("daily 20:00", "Australia/Lord_Howe").unwrap();
+        assert_eq!(howe.shortest_gap(utc("2026-06-15T00:00:00Z")), Some(minutes(23 * 60 + 30)));
+    }
+
+    #[test]
+    fn a_clock_change_far_past_the_first_fires_still_counts() {
+        // Eight fires a day read 2,000 fires only to December; the spring-forward
+        // in March 2027 makes 00:00 EST to 03:00 EDT two hours.
+        let s = Schedule::parse("0 */3 * * *", "America/New_York").unwrap();
+        assert_eq!(s.shortest_gap(utc("2026-04-01T00:00:00Z")), Some(minutes(120)));
+        assert_eq!(s.shortest_gap(utc("2026-01-01T00:00:00Z")), Some(minutes(120)));
+        let utc_only = Schedule::parse("0 */3 * * *", "UTC").unwrap();
+        assert_eq!(utc_only.shortest_gap(utc("2026-04-01T00:00:00Z")), Some(minutes(180)));
+    }
+
+    #[test]
+    fn too_frequent_says_the_floor_the_way_people_do() {
+        let says = |m: i64| ScheduleError::TooFrequent { floor_minutes: m }.to_string();
+        assert_eq!(
+            says(60),
+            "That would bring prompts more often than once an hour, and this mend leaves at least that long \
+             between them. Try something like `daily 20:00` or `weekdays 21:00`."
+        );
+        assert!(says(120).contains("more often than once every 2 hours,"), "{}", says(120));
+        assert!(says(30).contains("more often than once every 30 minutes,"), "{}", says(30));
+        assert!(says(90).contains("more often than once every 90 minutes,"), "{}", says(90));
+        assert!(says(1).contains("more often than once a minute,"), "{}", says(1));
+        assert!(says(1440).contains("more often than once a day,") && says(1440).contains("`sun 20:00`"));
+        assert!(says(2880).contains("once every 2 days"));
+        for m in [1, 30, 60, 120, 1440, 2880, 20_000] {
+            let text = says(m);
+            assert!(!text.contains('\n') && text.ends_with('.'), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_examples_in_the_refusal_pass_their_floor() {
+        let from = "2026-01-15T00:00:00Z";
+        for floor in [1, 60, 600, 1380, 1381, 5000, 10_020, 10_021, 40_000] {
+            let text = ScheduleError::TooFrequent { floor_minutes: floor }.to_string();
+            let examples: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+            assert!(!examples.is_empty(), "{text}");
+            for example in examples {
+                for tz in ["UTC", "America/New_York", "Australia/Lord_Howe"] {
+                    assert_eq!(floor_check(example, tz, from, floor), Ok(()), "{example} at {floor} in {tz}");
+                }
+            }
+        }
     }
 
     #[test]

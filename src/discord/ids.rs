@@ -61,7 +61,7 @@ impl Action {
         }
         let verb = parts.next()?;
         let arg = parts.next()?;
-        let id = || arg.parse::<i64>().ok().filter(|n| *n > 0);
+        let id = || canonical_id(arg);
         Some(match verb {
             "answer" => Action::Answer(id()?),
             "submit" => Action::AnswerSubmit(id()?),
@@ -81,6 +81,15 @@ impl Action {
             _ => return None,
         })
     }
+}
+
+/// A row id spelled exactly as `custom_id` writes it, so that one action has one
+/// id: `01`, `+1` and ` 1` would all parse as 1 with `str::parse`.
+fn canonical_id(arg: &str) -> Option<i64> {
+    let mut digits = arg.bytes();
+    let canonical = matches!(digits.next(), Some(b'1'..=b'9')) && digits.all(|b| b.is_ascii_digit());
+    // A leading 1-9 makes it positive; past i64::MAX, parse fails.
+    canonical.then(|| arg.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -138,6 +147,35 @@ mod tests {
             "mend:answer:1:2",
         ] {
             assert_eq!(Action::parse(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_an_id_is_accepted() {
+        assert_eq!(Action::parse("mend:skip:1"), Some(Action::Skip(1)));
+        assert_eq!(Action::parse("mend:skip:9223372036854775807"), Some(Action::Skip(i64::MAX)));
+        for arg in [
+            "01",
+            "+1",
+            "-1",
+            "0",
+            "00",
+            " 1",
+            "1 ",
+            "1e3",
+            "0x1",
+            "1_000",
+            "1.0",
+            "١",  // Arabic-Indic one
+            "1١", // and a one followed by it
+            "１", // fullwidth one
+            "9223372036854775808",
+            "99999999999999999999",
+        ] {
+            for verb in ["answer", "submit", "skip", "space", "done", "nottoday", "meaningful", "accept", "decline"] {
+                let id = format!("mend:{verb}:{arg}");
+                assert_eq!(Action::parse(&id), None, "{id:?}");
+            }
         }
     }
 }

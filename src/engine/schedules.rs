@@ -198,7 +198,7 @@ impl Engine {
     /// When the worker should look next: the earliest schedule or outbox item.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         let fire = schedules::earliest(&self.pool).await?;
-        let owed = outbox::earliest(&self.pool, ts(self.now())).await?;
+        let owed = outbox::earliest(&mut *self.pool.acquire().await?).await?;
         Ok([fire, owed].into_iter().flatten().min().map(instant))
     }
 }

@@ -135,9 +135,10 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
              AND (lease_until IS NULL OR lease_until <= 0) ORDER BY next_attempt_at, id LIMIT 10",
         ),
         (
-            "earliest outbox item",
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= 0)",
+            "earliest free outbox item",
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND lease_until IS NULL",
         ),
+        ("earliest lease to end", "SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL"),
         ("outbox parts", "SELECT part, channel_id, message_id FROM outbox_parts WHERE outbox_id = 1 ORDER BY part"),
         ("a delivery", "SELECT * FROM deliveries WHERE id = 1"),
         ("a delivery's responses", "SELECT * FROM responses WHERE delivery_id = 1 ORDER BY slot"),

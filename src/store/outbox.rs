@@ -172,15 +172,20 @@ pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64) -> Result<Ve
         .collect()
 }
 
-/// The earliest instant an item not held by a worker comes due.
-pub async fn earliest(exec: impl SqliteExecutor<'_>, now: i64) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT MIN(next_attempt_at) FROM outbox
-         WHERE status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)",
+/// The earliest instant an item may be taken: the first due one no worker
+/// holds, or the first lease to run out.
+pub async fn earliest(exec: &mut sqlx::SqliteConnection) -> Result<Option<i64>> {
+    let free: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND lease_until IS NULL",
     )
-    .bind(now)
-    .fetch_one(exec)
-    .await?)
+    .fetch_one(&mut *exec)
+    .await?;
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL",
+    )
+    .fetch_one(&mut *exec)
+    .await?;
+    Ok([free, held].into_iter().flatten().min())
 }
 
 /// The parts of an item already posted: (part, channel, message).
