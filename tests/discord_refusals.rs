@@ -160,3 +160,64 @@ async fn mend_run_with_a_rejected_token_says_so_in_one_line_and_exits_2() {
     assert!(!err.contains("not-the-token"), "the token is never printed");
     sim.shutdown();
 }
+
+/// `mend run` against the local Discord with `env`, bounded in time (a mend that
+/// stays up is killed and reported as such).
+async fn run_mend(sim: &discord_sim::Sim, dir: &tempfile::TempDir, env: Vec<(&'static str, String)>) -> std::process::Output {
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem()).unwrap();
+    let (addr, db) = (sim.https_addr().to_string(), format!("sqlite://{}", dir.path().join("m.db").display()));
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
+            .arg("run")
+            .env("DISCORD_API_ADDR", addr)
+            .env("DISCORD_EXTRA_ROOT_CERT", ca)
+            .env("DATABASE_URL", db)
+            .env("MEND_KEY", "33".repeat(32))
+            .envs(env)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Defect 8: commands that cannot be registered (a DISCORD_GUILD_ID where the
+/// bot is not) stop mend at once with one line saying what to fix, instead of
+/// a bot connected but deaf.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_that_cannot_be_registered_stop_mend_with_one_line() {
+    let sim = discord_sim::Sim::start(SimConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![("DISCORD_TOKEN", sim.token().to_string()), ("DISCORD_GUILD_ID", "1234567890123456789".to_string())];
+    let output = run_mend(&sim, &dir, env).await;
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "mend exits instead of staying up deaf: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("mend:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("could not register") && lines[0].contains("unset DISCORD_GUILD_ID"), "{err}");
+    assert!(sim.requests_to("GET /gateway").is_empty(), "it never connected to the gateway");
+    sim.shutdown();
+}
+
+/// The host's floor applies to the host's own defaults too: a default schedule
+/// more frequent than MEND_MIN_INTERVAL_MINUTES is refused at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_schedule_under_the_floor_is_refused_at_start() {
+    let sim = discord_sim::Sim::start(SimConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![("DISCORD_TOKEN", sim.token().to_string()), ("MEND_DEFAULT_SCHEDULE", "*/5 * * * *".to_string())];
+    let output = run_mend(&sim, &dir, env).await;
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("MEND_DEFAULT_SCHEDULE") && err.contains("MEND_MIN_INTERVAL_MINUTES"), "{err}");
+    sim.shutdown();
+}

@@ -217,6 +217,10 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
                 "in server {g} (DISCORD_GUILD_ID): Discord says mend has no access there — invite the bot to that server \
                  with the `bot` and `applications.commands` scopes, or unset DISCORD_GUILD_ID"
             ),
+            (Some(g), Some(10004)) => format!(
+                "in server {g} (DISCORD_GUILD_ID): Discord knows no server with that id — copy the server's id \
+                 (Developer Mode, right-click the server, Copy Server ID), or unset DISCORD_GUILD_ID"
+            ),
             (Some(g), _) => format!("in server {g} (DISCORD_GUILD_ID): {e} — check the id, or unset DISCORD_GUILD_ID"),
             (None, _) => format!("globally: {e} — check the application in the Developer Portal"),
         };
