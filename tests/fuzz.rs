@@ -8,6 +8,7 @@
 //! MEND_FUZZ_SECONDS=300 cargo test --release --test fuzz -- --nocapture
 //! ```
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -15,6 +16,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use mend::core::answer::{Answer, MAX_ANSWER_CHARS};
+use mend::core::model::Role;
 use mend::core::prompts::{Library, MAX_TEXT_CHARS};
 use mend::core::schedule::Schedule;
 use mend::discord::ids::Action;
@@ -72,6 +74,12 @@ fn schedule_specs() {
                 prop_assert!(!next.is_empty(), "{spec:?} parsed but never fires");
                 prop_assert!(next[0] > from);
                 prop_assert!(next.windows(2).all(|w| w[0] < w[1]));
+                // The floor check and the shortest gap agree, and gaps are real.
+                let hour = chrono::TimeDelta::minutes(60);
+                let gap = s.shortest_gap(from);
+                prop_assert!(gap.is_none_or(|g| g > chrono::TimeDelta::zero()), "{spec:?}: {gap:?}");
+                let refused = s.check_floor(hour, from).is_err();
+                prop_assert_eq!(refused, gap.is_some_and(|g| g < hour), "{:?} in {} from {}", spec, zones[z], from);
             }
             Err(e) => {
                 let message = e.to_string();
@@ -128,21 +136,117 @@ fn prompt_files() {
     });
 }
 
+/// Every verb mend writes into a custom id.
+const VERBS: [&str; 14] = [
+    "answer",
+    "submit",
+    "skip",
+    "space",
+    "done",
+    "nottoday",
+    "meaningful",
+    "accept",
+    "decline",
+    "askrole",
+    "role",
+    "phase",
+    "forget",
+    "end",
+];
+
+fn canonical_id() -> BoxedStrategy<String> {
+    prop_oneof![1i64..1000, 1i64..=i64::MAX].prop_map(|n| n.to_string()).boxed()
+}
+
+fn role_name() -> BoxedStrategy<String> {
+    prop::sample::select(Role::ALL.to_vec()).prop_map(|r| r.as_str().to_string()).boxed()
+}
+
+/// What mend itself would put after this verb.
+fn right_arg(verb: &'static str) -> BoxedStrategy<String> {
+    match verb {
+        "role" => role_name(),
+        "phase" => prop::sample::select(vec!["forward", "back"]).prop_map(String::from).boxed(),
+        "askrole" | "forget" | "end" => Just(String::new()).boxed(),
+        _ => canonical_id(),
+    }
+}
+
+/// Arguments that look like mend's but are not, or belong to another verb.
+fn near_arg() -> BoxedStrategy<String> {
+    let odd = ["0", "-0", "+0", "00", "01", "+1", "-1", " 1", "1 ", "1e3", "0x1", "1_000", "1.0", "١", "１"];
+    let wrong_words = ["HURT", "Hurt", "hurt ", "boss", "forward", "back", "Forward", "sideways"];
+    prop_oneof![
+        3 => canonical_id(),
+        1 => prop::sample::select(odd.to_vec()).prop_map(String::from),
+        1 => (1i64..=i64::MAX).prop_map(|n| format!("0{n}")),
+        1 => (1i64..=i64::MAX).prop_map(|n| format!("+{n}")),
+        1 => (i64::MIN..=0).prop_map(|n| n.to_string()),
+        1 => ((i64::MAX as u64 + 1)..=u64::MAX).prop_map(|n| n.to_string()),
+        1 => "[1-9][0-9]{19,30}",
+        1 => role_name(),
+        1 => prop::sample::select(wrong_words.to_vec()).prop_map(String::from),
+        1 => Just(String::new()),
+        1 => "[0-9a-z:+ -]{0,12}",
+        1 => "\\PC{0,8}",
+    ]
+    .boxed()
+}
+
+/// Custom ids built mostly from mend's own verbs and arguments, so that parsing
+/// of real ids is what gets exercised, plus anything at all.
+fn custom_id_like() -> impl Strategy<Value = String> {
+    let verb = prop_oneof![
+        9 => prop::sample::select(VERBS.to_vec()).prop_map(String::from),
+        1 => prop_oneof![
+            prop::sample::select(vec!["Skip", "SKIP", "skip ", " skip", "askrole ", "phases", ""])
+                .prop_map(String::from),
+            "[a-z]{0,12}",
+        ],
+    ];
+    let verb_and_arg = verb.prop_flat_map(|verb| {
+        let right = VERBS.iter().copied().find(|v| *v == verb).map_or_else(near_arg, right_arg);
+        (Just(verb), prop_oneof![3 => right, 2 => near_arg()])
+    });
+    let prefix = prop_oneof![
+        9 => Just("mend".to_string()),
+        1 => prop::sample::select(vec!["", "Mend", "MEND", "mend ", " mend", "mendx", "x"]).prop_map(String::from),
+    ];
+    let shape = 0u8..20;
+    let junk = "[0-9a-z:]{0,6}";
+    let built = (prefix, verb_and_arg, shape, junk).prop_map(|(prefix, (verb, arg), shape, junk)| match shape {
+        0 => format!("{prefix}:{verb}"),
+        1 => format!("{prefix}:{verb}:{arg}:{junk}"),
+        2 => format!("{prefix}:{verb}:{arg}{junk}"),
+        3 => format!("{prefix}{verb}:{arg}"),
+        _ => format!("{prefix}:{verb}:{arg}"),
+    });
+    prop_oneof![
+        8 => built,
+        1 => "\\PC{0,110}",
+        1 => any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ]
+}
+
 #[test]
 fn custom_ids() {
-    let id_like = prop_oneof![
-        "mend:[a-z]{0,12}:[0-9a-z:-]{0,24}",
-        "\\PC{0,110}",
-        any::<Vec<u8>>().prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
-    ];
-    fuzz("custom ids", id_like, |id| {
+    let cases = Cell::new(0u64);
+    let parsed = Cell::new(0u64);
+    fuzz("custom ids", custom_id_like(), |id| {
+        cases.set(cases.get() + 1);
         if let Some(action) = Action::parse(&id) {
-            // Whatever parses means exactly what mend would have written.
+            parsed.set(parsed.get() + 1);
+            // Whatever parses means exactly what mend would have written: no two
+            // strings are the same action.
             prop_assert_eq!(action.custom_id(), id.clone());
             prop_assert!(id.len() <= 100);
         }
         Ok(())
     });
+    let (cases, parsed) = (cases.get(), parsed.get());
+    eprintln!("custom ids: {parsed} of {cases} parsed");
+    // Guards the generator: a target that never builds a real id tests nothing.
+    assert!(parsed * 5 >= cases, "only {parsed} of {cases} generated ids parsed");
 }
 
 #[test]

@@ -175,6 +175,57 @@ proptest! {
     }
 }
 
+/// Specs firing several times a day, more than 2,000 times a year, so that
+/// `shortest_gap` stops reading the year early and relies on the days around
+/// clock changes; every few hours, so that a clock change can shorten a gap.
+fn dense_spec() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0u32..60, 2u32..5).prop_map(|(m, step)| format!("{m} */{step} * * *")),
+        1 => (0u32..30, 30u32..60, 0u32..6, 18u32..24).prop_map(|(m1, m2, h1, h2)| format!("{m1},{m2} {h1}-{h2} * * *")),
+    ]
+}
+
+/// The shortest gap between consecutive fires of the year after `from`, found
+/// with `next_after` one fire at a time.
+fn brute_force_shortest_gap(s: &Schedule, from: DateTime<Utc>) -> Option<Duration> {
+    let until = from + Duration::days(366);
+    let fires: Vec<_> =
+        std::iter::successors(s.next_after(from), |t| s.next_after(*t)).take_while(|t| *t <= until).collect();
+    fires.windows(2).map(|w| w[1] - w[0]).min()
+}
+
+fn check_shortest_gap(spec: &str, tz: Tz, from: DateTime<Utc>) -> Result<(), TestCaseError> {
+    let s = Schedule::parse(spec, tz.name()).unwrap();
+    let expected = brute_force_shortest_gap(&s, from);
+    prop_assert!(expected.is_some(), "{} fires twice a year", spec);
+    prop_assert_eq!(s.shortest_gap(from), expected, "{} in {} from {}", spec, tz.name(), from);
+    // The floor check agrees, to the minute.
+    let whole_minutes = Duration::minutes(expected.unwrap().num_minutes());
+    prop_assert_eq!(s.check_floor(whole_minutes, from), Ok(()));
+    prop_assert!(s.check_floor(whole_minutes + Duration::minutes(1), from).is_err());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// The shortest gap is exactly the shortest between consecutive fires of the
+    /// year, clock changes included.
+    #[test]
+    fn shortest_gap_is_the_shortest_between_a_years_fires(spec in spec(), tz in zone(), from in start()) {
+        check_shortest_gap(&spec, tz, from)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shortest_gap_of_a_dense_spec_still_sees_every_clock_change(spec in dense_spec(), tz in dst_zone(), from in start()) {
+        check_shortest_gap(&spec, tz, from)?;
+    }
+}
+
 #[test]
 fn a_whole_skipped_day_still_fires_once() {
     // Samoa skipped 30 December 2011.

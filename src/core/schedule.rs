@@ -50,12 +50,12 @@ fn too_frequent(floor_minutes: i64) -> String {
     // daily spec is 23 hours apart once a year.
     let example = match floor_minutes {
         ..=1380 => "`daily 20:00` or `weekdays 21:00`",
-        ..=10_020 => "`sun 20:00`",
+        1381..=10_020 => "`sun 20:00`",
         _ => "`0 20 1 * *` (the first of each month)",
     };
     format!(
-        "That would bring prompts more often than {often}, and this mend leaves at least that long between them. \
-         Try something like {example}."
+        "On that schedule, messages would come more often than {often}, and this mend keeps at least that long \
+         between them. Try something like {example}."
     )
 }
 
@@ -357,6 +357,11 @@ impl Schedule {
     /// matters.
     fn shortest_gap_until(&self, from: DateTime<Utc>, enough: impl Fn(Duration) -> bool) -> Option<Duration> {
         let until = from + Duration::days(GAP_HORIZON_DAYS);
+        if let Some(gap) = self.closest_pair_on_one_day(from, until)
+            && enough(gap)
+        {
+            return Some(gap);
+        }
         let mut shortest: Option<Duration> = None;
         let mut scan = |after: DateTime<Utc>, end: DateTime<Utc>, cap: usize| -> (usize, bool) {
             let mut previous = None;
@@ -396,6 +401,18 @@ impl Schedule {
         shortest
     }
 
+    /// How far apart the two closest wall times of the spec fire on its first
+    /// scheduled day after `from`. Two fires that close bound the shortest gap, so a
+    /// spec far too frequent is refused without reading the year.
+    fn closest_pair_on_one_day(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Option<Duration> {
+        let walls: Vec<NaiveTime> = self.spec.wall_times().collect();
+        let (a, b) = walls.windows(2).min_by_key(|w| w[1] - w[0]).map(|w| (w[0], w[1]))?;
+        let start = from.with_timezone(&self.tz).date_naive() + Duration::days(1);
+        let date = (0..8).map(|d| start + Duration::days(d)).find(|d| self.spec.day_matches(*d))?;
+        let (first, second) = (self.resolve(date.and_time(a)), self.resolve(date.and_time(b)));
+        (from < first && first < second && second <= until).then(|| second - first)
+    }
+
     /// Instants `t` in `[from, until)` such that the zone's UTC offset changes
     /// within the day after `t`.
     fn clock_changes(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
@@ -412,12 +429,12 @@ impl Schedule {
         let mut pending = BTreeSet::new();
         std::iter::from_fn(move || {
             loop {
-                // A gap can put a day's fire before the previous day's, but no
-                // offset reaches 24 hours: a wall time on `date` or later fires
-                // after the day before `date` began in UTC.
-                let settled = (date <= last).then(|| (date - Duration::days(1)).and_time(NaiveTime::MIN).and_utc());
+                // A gap can put a day's fire before the previous day's, but a wall
+                // time on `date` or later fires no earlier than the clock first
+                // reads `date` 00:00; what comes before that is final.
+                let settled = (date <= last).then(|| self.first_reading(date));
                 if let Some(&first) = pending.first()
-                    && settled.is_none_or(|s| first <= s)
+                    && settled.is_none_or(|s| first < s)
                 {
                     return pending.pop_first();
                 }
@@ -428,6 +445,16 @@ impl Schedule {
                 date += Duration::days(1);
             }
         })
+    }
+
+    /// The first instant the zone's clock reads `date` 00:00 or later, or one
+    /// before it when midnight falls in a gap (no offset reaches 24 hours).
+    fn first_reading(&self, date: NaiveDate) -> DateTime<Utc> {
+        let midnight = date.and_time(NaiveTime::MIN);
+        match self.tz.from_local_datetime(&midnight) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+            LocalResult::None => (midnight - Duration::days(1)).and_utc(),
+        }
     }
 
     /// The instant a local wall time names in this zone (see the module docs).
@@ -640,8 +667,8 @@ mod tests {
         let says = |m: i64| ScheduleError::TooFrequent { floor_minutes: m }.to_string();
         assert_eq!(
             says(60),
-            "That would bring prompts more often than once an hour, and this mend leaves at least that long \
-             between them. Try something like `daily 20:00` or `weekdays 21:00`."
+            "On that schedule, messages would come more often than once an hour, and this mend keeps at least that \
+             long between them. Try something like `daily 20:00` or `weekdays 21:00`."
         );
         assert!(says(120).contains("more often than once every 2 hours,"), "{}", says(120));
         assert!(says(30).contains("more often than once every 30 minutes,"), "{}", says(30));
