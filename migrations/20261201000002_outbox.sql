@@ -66,3 +66,10 @@ INSERT INTO outbox (couple_id, kind, reflection_id, status, next_attempt_at, dea
 
 -- Reveals waiting to be posted are outbox items now.
 DROP INDEX deliveries_unposted_reveals;
+
+-- The direct-message channel of each user mend writes to, so a DM does not cost
+-- a channel lookup each time (Discord limits those, and asks bots to reuse them).
+CREATE TABLE dm_channels (
+    user_id    TEXT PRIMARY KEY,
+    channel_id TEXT NOT NULL
+) WITHOUT ROWID;

@@ -85,6 +85,7 @@ impl<T: Transport> Worker<T> {
         while !self.lifecycle.stopping() {
             let items = engine.claim_work(&self.owner, self.batch).await?;
             let taken = items.len();
+            tracing::debug!(taken, "outbox items taken");
             let mut by_couple: BTreeMap<(i64, i64), Vec<Item>> = BTreeMap::new();
             for item in items {
                 // Items without a couple go alone.
@@ -169,6 +170,7 @@ impl<T: Transport> Worker<T> {
             };
             self.steps.send_modify(|n| *n += 1);
             let sleep = next.map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP));
+            tracing::debug!(sleep_ms = sleep.as_millis() as u64, "worker sleeps");
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = wake.notified() => {}

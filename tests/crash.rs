@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use crash_support::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
 use discord_sim::{Fault, MessageView, SimUser};
-use mend::core::model::{Kind, Slot};
+use mend::core::model::{Kind, ScheduleKind, Slot};
 use mend::core::entities::ResponseStatus;
 use mend::core::outbox::ItemKind;
 use rand::rngs::StdRng;
@@ -652,4 +652,104 @@ async fn a_reveal_slow_to_post_is_not_posted_twice() {
     tokio::time::sleep(ms(500)).await;
     assert_nothing_doubled_in_thread(&world, c, &prompt);
     mend.kill();
+}
+
+// ---------------------------------------------------------------------------
+// 6. SIGKILL during the fan-out of a weekly reflection to couples in DMs.
+
+/// The reflections (embeds titled for the week) mend sent `user` in DMs.
+fn reflections_of(user: &SimUser) -> usize {
+    user.dms().iter().filter(|m| m.embeds.iter().any(|e| e["title"] == "Your week together")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_once() {
+    const COUPLES: usize = 80;
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0006);
+    let mut world = World::start(COUPLES, None).await;
+    world.create_couples(COUPLES, &mut rng).await;
+    // In DMs, so each partner gets a copy of their own: two parts per reflection.
+    // Mend has written to them before (the week's prompt came by DM), so it
+    // knows their DM channels.
+    for c in &world.couples {
+        let home = mend::core::entities::Home { couple_id: c.id, guild_id: None, channel_id: None };
+        world.engine.set_home(&home).await.unwrap();
+        for u in &c.users {
+            world.engine.remember_dm_channel(u.id(), u.dm_channel().unwrap()).await.unwrap();
+        }
+    }
+    // The week had a prompt that reached them an hour ago (posted into memory by
+    // a seeding worker on a clock of its own), and the reflection comes next.
+    let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
+    let earlier = fire - chrono::Duration::hours(1);
+    let clock = std::sync::Arc::new(mend::clock::ManualClock::new(earlier - chrono::Duration::minutes(1)));
+    let seeder = world.engine_at(clock.clone()).await;
+    for c in &world.couples {
+        seeder.set_schedule(c.id, ScheduleKind::Prompt, &daily_at(earlier), Some("UTC")).await.unwrap();
+    }
+    clock.set(earlier);
+    let lifecycle = std::sync::Arc::new(mend::worker::Lifecycle::default());
+    let memory = mend::worker::Worker::new(seeder.clone(), mend::worker::MemoryTransport::default(), lifecycle);
+    memory.step().await.unwrap();
+    for c in &world.couples {
+        seeder.set_schedule(c.id, ScheduleKind::Reflection, &daily_at(fire), None).await.unwrap();
+    }
+    let users: Vec<SimUser> = world.couples.iter().flat_map(|c| c.users.clone()).collect();
+    let got = |users: &[SimUser]| users.iter().filter(|u| reflections_of(u) > 0).count();
+
+    let mut mend = Mend::new(&world);
+    mend.start();
+    mend.wait_connected(WAIT).await;
+    let mut mid = Vec::new();
+    sleep_until_utc(fire).await;
+    for round in 0..3 {
+        // Kill once some partners have theirs and others not yet.
+        let deadline = Instant::now() + WAIT;
+        while got(&users) == 0 && Instant::now() < deadline {
+            tokio::time::sleep(ms(10)).await;
+        }
+        tokio::time::sleep(between(&mut rng, 0, 400)).await;
+        mend.kill();
+        let seen = got(&users);
+        mid.push(seen);
+        if seen == users.len() {
+            break;
+        }
+        tokio::time::sleep(between(&mut rng, 100, 800)).await;
+        mend.start();
+        mend.wait_connected(WAIT).await;
+        let _ = round;
+    }
+    if mend.kills == mend.starts {
+        mend.start();
+    }
+    let settle = Instant::now() + Duration::from_secs(60);
+    while world.engine.waiting(ItemKind::Reflection).await.unwrap() > 0 || got(&users) < users.len() {
+        if Instant::now() > settle {
+            let log = mend.log_text();
+            let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            let db = world.db().await;
+            let rows: Vec<(String, String, i64, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT kind, status, attempts, last_error, next_attempt_at, lease_until FROM outbox ORDER BY id DESC LIMIT 12",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            panic!("reflections still unsent: {} of {} partners have one\n{rows:#?}\n{tail}", got(&users), users.len());
+        }
+        tokio::time::sleep(ms(100)).await;
+    }
+    tokio::time::sleep(ms(1_000)).await; // a doubled post would show by now
+    let counts: BTreeMap<usize, usize> = users.iter().fold(BTreeMap::new(), |mut m, u| {
+        *m.entry(reflections_of(u)).or_default() += 1;
+        m
+    });
+    assert_eq!(counts, BTreeMap::from([(1, users.len())]), "each partner got the reflection exactly once");
+    assert!(
+        mid.iter().any(|n| *n > 0 && *n < users.len()),
+        "no kill landed in the middle of the reflection fan-out: {mid:?}"
+    );
+    eprintln!("reflection fan-out: {} partners, partners reached at each kill: {mid:?}", users.len());
+    mend.kill();
+    world.sim.shutdown();
 }

@@ -66,8 +66,17 @@ fn nonce(item: i64, part: &str) -> Nonce {
     Nonce::String(s)
 }
 
-async fn dm(http: &Http, user: u64) -> serenity::Result<ChannelId> {
-    Ok(UserId::new(user).create_dm_channel(http).await?.id)
+/// The DM channel with `user`: the one mend already opened, or a new one
+/// (remembered, since Discord limits opening them).
+async fn dm(http: &Http, engine: &Engine, user: u64) -> serenity::Result<ChannelId> {
+    if let Ok(Some(channel)) = engine.dm_channel(user).await {
+        return Ok(ChannelId::new(channel));
+    }
+    let channel = UserId::new(user).create_dm_channel(http).await?.id;
+    if let Err(e) = engine.remember_dm_channel(user, channel.get()).await {
+        tracing::warn!(error = %e, "could not remember a DM channel");
+    }
+    Ok(channel)
 }
 
 impl Transport for DiscordTransport {
@@ -126,7 +135,7 @@ impl Post<'_> {
     /// The partner's DM channel, when they have a Discord id.
     async fn dm_of(&self, couple: &Couple, slot: Slot) -> Result<Option<ChannelId>, Failure> {
         match couple.partner(slot).user_id() {
-            Some(user) => dm(self.http, user).await.map(Some).map_err(|e| classify(&e, Some(slot))),
+            Some(user) => dm(self.http, self.engine, user).await.map(Some).map_err(|e| classify(&e, Some(slot))),
             None => Ok(None),
         }
     }
@@ -326,7 +335,7 @@ impl Post<'_> {
                 let mut first_failure = None;
                 for (i, user) in users.iter().filter_map(|u| u.parse::<u64>().ok()).enumerate() {
                     let result = async {
-                        let channel = dm(self.http, user).await.map_err(|e| classify(&e, None))?;
+                        let channel = dm(self.http, self.engine, user).await.map_err(|e| classify(&e, None))?;
                         self.part(&format!("u{i}"), channel, None, build(CreateMessage::new())).await
                     }
                     .await;

@@ -372,6 +372,7 @@ impl Engine {
                 pairings::delete_pairings_of(&mut *tx, user).await?;
             }
         }
+        // (Their DM channels are kept until the goodbye below is sent.)
         couples::delete(&mut *tx, couple).await?;
         if !users.is_empty() {
             outbox::insert(&mut tx, NewItem::notice(None, Notice::Ended, To::Users(users), now), now).await?;
@@ -436,6 +437,16 @@ impl Engine {
     /// `None` for the couple's channel.
     pub async fn prompt_messages(&self, delivery: DeliveryId) -> Result<Vec<(Option<Slot>, u64, u64)>> {
         Ok(homes::messages(&self.pool, delivery).await?)
+    }
+
+    /// The direct-message channel mend already opened with `user`, if any.
+    pub async fn dm_channel(&self, user: u64) -> Result<Option<u64>> {
+        Ok(homes::dm_channel(&self.pool, user).await?)
+    }
+
+    pub async fn remember_dm_channel(&self, user: u64, channel: u64) -> Result<()> {
+        homes::set_dm_channel(&self.pool, user, channel).await?;
+        Ok(())
     }
 
     /// Prompts claimed and not yet sent or missed, across all couples.

@@ -271,6 +271,13 @@ impl Engine {
         if !outbox::finish(&mut *tx, item.id, owner, ItemStatus::Sent, now, None).await? {
             return Ok(());
         }
+        // The goodbye to a couple that ended was the last thing mend owed them:
+        // nothing of theirs stays, not even where their DMs were.
+        if let (None, Some((_, To::Users(users)))) = (item.couple_id, &item.notice) {
+            for user in users.iter().filter_map(|u| u.parse().ok()) {
+                homes::delete_dm_channel(&mut *tx, user).await?;
+            }
+        }
         let first = outbox::parts(&mut *tx, item.id).await?.first().map(|(_, _, m)| m.to_string());
         self.settle_subject(&mut tx, item, Some(first.as_deref().unwrap_or(""))).await?;
         if item.kind == ItemKind::Prompt

@@ -79,3 +79,30 @@ pub async fn messages(exec: impl SqliteExecutor<'_>, delivery: DeliveryId) -> Re
     Ok(rows.into_iter().filter_map(|(s, c, m)| Some((Slot::from_index(s), c.parse().ok()?, m.parse().ok()?))).collect())
 }
 
+
+/// The DM channel mend knows for a user.
+pub async fn dm_channel(exec: impl SqliteExecutor<'_>, user: u64) -> Result<Option<u64>> {
+    let row: Option<String> = sqlx::query_scalar("SELECT channel_id FROM dm_channels WHERE user_id = ?")
+        .bind(user.to_string())
+        .fetch_optional(exec)
+        .await?;
+    Ok(row.and_then(|c| c.parse().ok()))
+}
+
+pub async fn set_dm_channel(exec: impl SqliteExecutor<'_>, user: u64, channel: u64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dm_channels (user_id, channel_id) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id",
+    )
+    .bind(user.to_string())
+    .bind(channel.to_string())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the DM channels of users who are no longer on mend.
+pub async fn delete_dm_channel(exec: impl SqliteExecutor<'_>, user: u64) -> Result<()> {
+    sqlx::query("DELETE FROM dm_channels WHERE user_id = ?").bind(user.to_string()).execute(exec).await?;
+    Ok(())
+}

@@ -309,9 +309,11 @@ impl Mend {
             ("DISCORD_GUILD_ID", world.sim.guild_id().to_string()),
             ("DATABASE_URL", world.url.clone()),
             ("MEND_KEY", MEND_KEY.to_string()),
-            ("MEND_LOG", "info".to_string()),
+            ("MEND_LOG", std::env::var("MEND_TEST_LOG").unwrap_or_else(|_| "info".to_string())),
             // What a killed process held is taken again soon after a restart.
             ("MEND_OUTBOX_LEASE_SECONDS", "2".to_string()),
+            // A post that failed (a 429 at the global limit) is tried again soon.
+            ("MEND_RETRY_BASE_SECONDS", "1".to_string()),
             ("NO_COLOR", "1".to_string()),
         ];
         Mend {
