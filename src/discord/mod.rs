@@ -119,12 +119,6 @@ impl From<serenity::Error> for BotError {
     }
 }
 
-impl From<crate::store::StoreError> for BotError {
-    fn from(e: crate::store::StoreError) -> Self {
-        BotError::Internal(e.into())
-    }
-}
-
 pub type Context<'a> = poise::Context<'a, Data, BotError>;
 
 /// Why the bot could not start, worded for the host.
