@@ -57,6 +57,9 @@ pub enum Notice {
     PartnerLeft { slot: Slot },
     /// The couple ended mend; everything it held is deleted.
     Ended,
+    /// An invitation was accepted but mend could not open the couple's private
+    /// channel: nothing was set up (to the one who invited).
+    NoChannel,
 }
 
 /// Who a notice is for.

@@ -227,6 +227,7 @@ pub fn notice(notice: &Notice, couple: Option<&Couple>, default_schedule: &str, 
         Notice::DmClosed { slot } => dm_closed(&name(*slot)),
         Notice::PartnerLeft { slot } => partner_left(&name(*slot)),
         Notice::Ended => ENDED.into(),
+        Notice::NoChannel => CANT_CREATE_CHANNEL.into(),
     }
 }
 

@@ -9,6 +9,7 @@
 mod answers;
 mod couples;
 mod outbox;
+mod pairing;
 mod reflections;
 mod schedules;
 
@@ -26,7 +27,8 @@ use crate::core::schedule::ScheduleError;
 use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
-pub use couples::{Invitation, NewCouple, Paired};
+pub use couples::NewCouple;
+pub use pairing::{Invitation, Paired};
 pub use outbox::{Job, Outcome};
 
 /// How the engine behaves; the defaults suit production (`config::defaults`).

@@ -4,7 +4,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{
     ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateAllowedMentions,
     CreateButton, CreateChannel, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, GuildId, PermissionOverwrite, PermissionOverwriteType,
+    CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType,
     Permissions, RoleId, UserId,
 };
 
@@ -210,9 +210,8 @@ pub async fn answer_invitation(
                     .components(vec![]),
             )
             .await?;
-            if let Ok(dm) = initiator.create_dm_channel(&ctx.http).await {
-                let _ = dm.send_message(&ctx.http, CreateMessage::new().content(text::CANT_CREATE_CHANNEL)).await;
-            }
+            engine.tell_no_channel(&pairing).await?;
+            data.wake.notify_one();
             return Ok(());
         }
     };
