@@ -1,9 +1,7 @@
 //! Defects of the foundation issue as the couple lives them on Discord, end to
 //! end through serenity and poise against the local Discord.
 
-mod bot;
-
-use bot::{TestBot, WAIT, button, find_button};
+use crate::support::bot::{TestBot, WAIT, button, find_button};
 use discord_sim::Fault;
 use serde_json::json;
 
@@ -89,7 +87,7 @@ async fn a_failed_welcome_after_pairing_is_retried_not_blamed_on_the_partner() {
     app.sim.inject_fault(Fault::server_error("POST /channels/*/messages", 3, 502));
     let accept = sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
     let home =
-        bot::wait_until(|| sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)).await;
+        crate::support::bot::wait_until(|| sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)).await;
     // Discord recovers; mend tries the welcome again after its backoff.
     for second in 1..=20 {
         app.set_time(&format!("2026-01-05T00:00:{second:02}Z"));

@@ -2,9 +2,7 @@
 //! the schedule, daily prompts, both answers and the reveal, a nudge, the
 //! weekly reflection — and what a third member can and cannot do.
 
-mod bot;
-
-use bot::{TestBot, WAIT, button, embed_text, find_button};
+use crate::support::bot::{TestBot, WAIT, button, embed_text, find_button};
 use discord_sim::SimUser;
 use mend::discord::ids::Action;
 use mend::discord::text::NOT_YOURS;
@@ -39,7 +37,7 @@ async fn a_week_for_a_couple_in_a_server() {
     let ask = sam.click(welcome.id, &button(&welcome, "Tell mend privately")).unwrap();
     let roles = sam.wait_for_response(ask, |m| m.content.contains("How do you come"), WAIT).await.unwrap();
     sam.click(roles.id, &button(&roles, "I was hurt")).unwrap();
-    bot::wait_until(|| {
+    crate::support::bot::wait_until(|| {
         let c = futures::executor::block_on(app.engine.couple_of(&sam.id().to_string())).ok()??;
         let couple = futures::executor::block_on(app.engine.couple(c.0)).ok()?;
         (couple.roles() == [mend::core::model::Role::Repairing, mend::core::model::Role::Hurt]).then_some(())
@@ -122,7 +120,7 @@ async fn a_week_for_a_couple_in_a_server() {
 
     // Both answered: revealed together in a thread under the prompt.
     let thread =
-        bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
+        crate::support::bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
     let revealed = sam.wait_for_message(thread, |m| m.content.contains("Alex"), WAIT).await.unwrap();
     if !kind_is_action {
         assert!(revealed.content.contains("held my hand"), "{}", revealed.content);

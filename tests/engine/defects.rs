@@ -1,10 +1,9 @@
 //! The defects of the foundation issue, each as a person would notice it, on
 //! the real engine and worker (posting into memory) over a real SQLite file.
 
-mod common;
-
 use chrono::Duration;
-use common::{NowUtc, TestApp, at};
+use crate::support::app::TestApp;
+use crate::support::{NowUtc, at};
 use mend::core::entities::Status;
 use mend::core::model::{Kind, Role, ScheduleKind, Slot};
 use mend::core::outbox::{Failure, ItemKind, ItemStatus, Notice, Unreachable};

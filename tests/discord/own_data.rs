@@ -1,9 +1,7 @@
 //! Own your data on Discord: /history, /export, /forget, /couple end, /help,
 //! /pause and /resume — each visible only to whoever asked.
 
-mod bot;
-
-use bot::{TestBot, WAIT, button, find_button};
+use crate::support::bot::{TestBot, WAIT, button, find_button};
 use mend::discord::text::NOT_YOURS;
 use serde_json::json;
 
@@ -80,7 +78,7 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     let ix = sam.slash(home, "couple end", json!({})).unwrap();
     let ask = sam.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
     sam.click(ask.id, &button(&ask, "Yes, end and delete")).unwrap();
-    bot::wait_until(|| (!alex.can_see(home)).then_some(())).await;
+    crate::support::bot::wait_until(|| (!alex.can_see(home)).then_some(())).await;
     assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
     // A stale button from the ended couple is refused, privately.
     let first = find_button(&nudge, "Answer").unwrap_or_else(|| button(&nudge, "Done"));

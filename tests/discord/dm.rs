@@ -1,9 +1,7 @@
 //! A couple who meet mend only in direct messages: pairing by one-time code,
 //! prompts to each partner, answers, the reveal, a nudge and the reflection.
 
-mod bot;
-
-use bot::{TestBot, WAIT, button, find_button};
+use crate::support::bot::{TestBot, WAIT, button, find_button};
 use serde_json::json;
 
 fn code_in(text: &str) -> String {

@@ -1,8 +1,7 @@
-//! What the crash tests stand on: the real `mend run` process, started, killed
-//! (SIGKILL), stopped (SIGTERM) and started again on one database, against the
-//! project's local Discord; and the world it serves, seeded through the library
-//! before mend starts and read back through it afterwards.
-#![allow(dead_code)]
+//! The real `mend run` process, started, killed (SIGKILL), stopped (SIGTERM)
+//! and started again on the fixture's database, against the project's local
+//! Discord; and the world it serves, seeded through the engine before mend
+//! starts and read back through it afterwards.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +18,8 @@ use mend::core::outbox::ItemKind;
 use mend::core::prompts::Library;
 use mend::crypto::{Cipher, Key};
 use mend::engine::{Engine, NewCouple, Settings};
+
+use super::Fixture;
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -73,7 +74,7 @@ pub struct Couple {
 /// seeded in it.
 pub struct World {
     pub sim: Sim,
-    pub dir: tempfile::TempDir,
+    pub fixture: Fixture,
     pub url: String,
     pub ca: PathBuf,
     pub library: Arc<Library>,
@@ -122,28 +123,25 @@ impl World {
             config.rate_limits.global_per_second = Some(limit);
         }
         let sim = Sim::start(config).await.expect("the local Discord starts");
-        let dir = tempfile::tempdir().unwrap();
-        let ca = dir.path().join("ca.pem");
+        let fixture = Fixture::with_key(Key::from_hex(MEND_KEY).expect("a well-formed key"));
+        let ca = fixture.dir.path().join("ca.pem");
         std::fs::write(&ca, sim.ca_pem()).unwrap();
-        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        let cipher = Cipher::new(&Key::from_hex(MEND_KEY).expect("a well-formed key"));
-        let library = Arc::new(Library::builtin_with(&[]).expect("the built-in library loads"));
-        let engine = Engine::open(&url, cipher.clone(), library.clone(), Arc::new(SystemClock), Settings::default())
-            .await
-            .expect("the database opens");
+        let (url, cipher, library) = (fixture.url(), fixture.cipher(), fixture.library.clone());
+        // Reads (and seeds) the database as mend runs: on the system clock.
+        let engine = fixture.engine_on(Arc::new(SystemClock), Settings::default()).await;
         let bot = sim.bot_user_id();
-        World { sim, dir, url, ca, library, cipher, engine, couples: Vec::new(), bot }
+        World { sim, fixture, url, ca, library, cipher, engine, couples: Vec::new(), bot }
     }
 
     /// An engine on the same database with its own clock, for seeding.
     pub async fn engine_at(&self, clock: Arc<dyn Clock>) -> Engine {
-        Engine::open(&self.url, self.cipher.clone(), self.library.clone(), clock, Settings::default()).await.unwrap()
+        self.fixture.engine_on(clock, Settings::default()).await
     }
 
     /// A pool of the test's own on mend's database (to hold its write lock, or
     /// look at what is stored).
     pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&self.url).await.unwrap()
+        self.fixture.db().await
     }
 
     /// Creates one couple per channel, partners being the channel's two users,
@@ -318,7 +316,7 @@ impl Mend {
         ];
         Mend {
             env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            dir: world.dir.path().to_path_buf(),
+            dir: world.fixture.dir.path().to_path_buf(),
             child: None,
             log: PathBuf::new(),
             starts: 0,

@@ -3,9 +3,7 @@
 //! session; a deleted channel, a partner who left, a missing permission — the
 //! couple is told, prompts pause instead of failing every day, and come back.
 
-mod bot;
-
-use bot::{TestBot, WAIT, find_button};
+use crate::support::bot::{TestBot, WAIT, find_button};
 use discord_sim::Fault;
 use serde_json::json;
 
@@ -69,7 +67,7 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     let submit = sam.submit_modal(ix, &[("answer", "And the calm after.")], WAIT).await.unwrap();
     sam.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
     let thread =
-        bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
+        crate::support::bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
     sam.wait_for_message(thread, |m| m.content.contains("calm after"), WAIT).await.unwrap();
     let reveals = sam.messages_in(thread).unwrap().iter().filter(|m| m.content.contains("Through the storm")).count();
     assert_eq!(reveals, 1, "revealed once");
@@ -78,7 +76,7 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     // prompt still arrives, once.
     app.sim.invalidate_session(false);
     app.set_time(&format!("2026-01-{:02}T07:30:00Z", day + 1));
-    bot::wait_until(|| (prompts_in(&sam, home) == day - 3).then_some(())).await;
+    crate::support::bot::wait_until(|| (prompts_in(&sam, home) == day - 3).then_some(())).await;
     app.settle().await;
     assert_eq!(prompts_in(&sam, home), day - 3);
     app.stop().await;
@@ -157,7 +155,7 @@ async fn a_partner_who_leaves_the_server_pauses_prompts_and_the_other_is_told() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_discord_holds_past_the_timeout_is_retried_without_doubling() {
-    bot::HTTP_TIMEOUT.with(|t| t.set(std::time::Duration::from_secs(2)));
+    crate::support::bot::HTTP_TIMEOUT.with(|t| t.set(std::time::Duration::from_secs(2)));
     let app = TestBot::start().await;
     let sam = app.user("sam");
     let home = app.pair("alex", "sam").await;

@@ -3,9 +3,7 @@
 //! answer the modal cannot hold or that is empty, a bot without the permission
 //! to create a channel, and a partner whose DMs are closed.
 
-mod bot;
-
-use bot::{TestBot, WAIT, button, find_button, settings};
+use crate::support::bot::{TestBot, WAIT, button, find_button, settings};
 use discord_sim::SimConfig;
 use serde_json::json;
 

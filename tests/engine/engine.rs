@@ -1,9 +1,8 @@
 //! The engine on a real SQLite file: what each partner would notice.
 
-mod common;
-
 use chrono::Duration;
-use common::{NowUtc, TestApp};
+use crate::support::NowUtc;
+use crate::support::app::TestApp;
 use mend::core::answer::Answer;
 use mend::core::model::{Depth, Kind, Phase, Role, Slot};
 use mend::core::entities::Status;
@@ -153,7 +152,7 @@ async fn after_downtime_only_the_newest_prompt_is_sent_and_only_within_grace() {
     app.restart().await;
     let sent = app.tick().await;
     assert_eq!(sent.len(), 1, "no burst of stale prompts");
-    assert_eq!(mend::engine::instant(sent[0].delivery.occurrence), common::at("2026-01-08T07:30:00Z"));
+    assert_eq!(mend::engine::instant(sent[0].delivery.occurrence), crate::support::at("2026-01-08T07:30:00Z"));
     let rows = app.engine.deliveries_of(couple).await.unwrap();
     let missed = rows.iter().filter(|d| d.status == Status::Missed).count();
     assert_eq!(missed, 3, "each missed day is recorded");
@@ -176,18 +175,18 @@ async fn paused_couples_get_nothing_until_they_resume() {
     assert!(rows.is_empty());
     app.engine.resume(couple, Slot::B).await.unwrap();
     let p = app.next_prompt().await;
-    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-10T07:30:00Z"));
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-10T07:30:00Z"));
 }
 
 #[tokio::test]
 async fn a_pause_with_an_end_resumes_by_itself() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    app.engine.pause(couple, Slot::A, Some(common::at("2026-01-07T00:00:00Z"))).await.unwrap();
+    app.engine.pause(couple, Slot::A, Some(crate::support::at("2026-01-07T00:00:00Z"))).await.unwrap();
     app.set_time("2026-01-06T12:00:00Z");
     assert!(app.tick().await.is_empty());
     let p = app.next_prompt().await;
-    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-07T07:30:00Z"));
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-07T07:30:00Z"));
 }
 
 #[tokio::test]
@@ -328,7 +327,7 @@ async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let zone = app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("Paris")).await;
     assert!(matches!(user_error(zone), UserError::Schedule(_)));
     let p = app.next_prompt().await;
-    assert_eq!(mend::engine::instant(p.delivery.occurrence), common::at("2026-01-05T07:30:00Z"));
+    assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-05T07:30:00Z"));
 }
 
 /// Everything SQLite has on disk for the database: the file and its -wal.

@@ -10,13 +10,14 @@
 //! as if set two minutes ago, so the occurrence is already due, well within the
 //! grace window, when mend starts.
 
-mod crash_support;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use crash_support::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
+use support::world::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
 use discord_sim::{Fault, MessageView, SimUser};
 use mend::core::model::{Kind, ScheduleKind, Slot};
 use mend::core::entities::ResponseStatus;

@@ -2,14 +2,12 @@
 //! delivery must never reach another couple's row, and the migration that made
 //! it so keeps every row of a database written before it.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use common::TestApp;
+use crate::support::app::TestApp;
 use mend::clock::ManualClock;
 use mend::core::entities::{Partner, ResponseStatus};
 use mend::core::model::{Role, Slot};
@@ -149,7 +147,7 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
     let url = format!("sqlite://{}", path.display());
     let db = mend::store::connect(&url, &cipher).await.unwrap();
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
-    let engine = Engine::new(db.clone(), cipher, common::library(), clock, Settings::default());
+    let engine = Engine::new(db.clone(), cipher, crate::support::library(), clock, Settings::default());
     let kept: Vec<_> = engine.responses(1).await.unwrap().into_iter().map(|r| r.body.unwrap()).collect();
     assert_eq!(kept, ["the walk", "your laugh"], "answers still open: they are sealed to their delivery id");
     let violations: Vec<(String,)> =

@@ -1,34 +1,24 @@
-//! The test app: a real SQLite file in a temporary directory, the real engine
-//! and the real worker step (posting into memory), and a clock the test moves.
-#![allow(dead_code)]
+//! The engine and its worker step, posting into memory, on the fixture's real
+//! SQLite file, with the clock the test moves.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use mend::clock::ManualClock;
 use mend::core::answer::Answer;
 use mend::core::entities::{CoupleId, Partner};
 use mend::core::model::{Role, ScheduleKind, Slot};
-use mend::core::prompts::Library;
 use mend::engine::{Engine, Job, NewCouple, Prepared, Saved, Settings};
 use mend::worker::{Lifecycle, MemoryTransport, Posted, StepReport, Worker};
 
+use super::{Fixture, NowUtc, at};
+
 pub struct TestApp {
+    pub fixture: Fixture,
     pub engine: Engine,
     pub worker: Arc<Worker<MemoryTransport>>,
-    pub key: mend::crypto::Key,
     pub clock: Arc<ManualClock>,
-    pub dir: tempfile::TempDir,
-    pub library: Arc<Library>,
     pub settings: Settings,
-}
-
-pub fn library() -> Arc<Library> {
-    Arc::new(Library::builtin_with(&[]).expect("the built-in library loads"))
-}
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
 impl TestApp {
@@ -38,47 +28,31 @@ impl TestApp {
     }
 
     pub async fn with(settings: Settings) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
-        let library = library();
-        let key = mend::crypto::Key::generate();
-        let engine = Self::engine_on(&dir, &key, library.clone(), clock.clone(), settings.clone()).await;
+        let fixture = Fixture::new();
+        let engine = fixture.engine(settings.clone()).await;
         let worker = Arc::new(Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default())));
-        TestApp { engine, worker, key, clock, dir, library, settings }
+        let clock = fixture.clock.clone();
+        TestApp { fixture, engine, worker, clock, settings }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("mend.db")
+        self.fixture.db_path()
     }
 
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.db_path().display())
+        self.fixture.url()
     }
 
-    /// A pool of the test's own on the database file, to look at what is stored
-    /// (mend itself reaches the store only through its engine).
+    /// A pool of the test's own on the database file, to look at what is stored.
     pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&self.url()).await.unwrap()
-    }
-
-    async fn engine_on(
-        dir: &tempfile::TempDir,
-        key: &mend::crypto::Key,
-        library: Arc<Library>,
-        clock: Arc<ManualClock>,
-        settings: Settings,
-    ) -> Engine {
-        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        Engine::open(&url, mend::crypto::Cipher::new(key), library, clock, settings).await.unwrap()
+        self.fixture.db().await
     }
 
     /// Throws the engine and worker away, as a crash would, and starts new ones
     /// on the same database file.
     pub async fn restart(&mut self) {
         self.engine.close().await;
-        self.engine =
-            Self::engine_on(&self.dir, &self.key, self.library.clone(), self.clock.clone(), self.settings.clone())
-                .await;
+        self.engine = self.fixture.engine(self.settings.clone()).await;
         self.worker =
             Arc::new(Worker::new(self.engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default())));
     }
@@ -159,15 +133,5 @@ impl TestApp {
 
     pub async fn answer(&self, couple: CoupleId, p: &Prepared, slot: Slot, text: &str) -> Saved {
         self.engine.answer(couple, p.delivery.id, slot, Answer::text(text).unwrap()).await.unwrap()
-    }
-}
-
-pub trait NowUtc {
-    fn now_utc(&self) -> DateTime<Utc>;
-}
-
-impl NowUtc for ManualClock {
-    fn now_utc(&self) -> DateTime<Utc> {
-        mend::clock::Clock::now(self)
     }
 }

@@ -1,18 +1,18 @@
-//! The end-to-end harness: the real serenity + poise bot, over real sockets, to
-//! the project's local Discord (`discord-sim`), on a real SQLite file, with a
-//! clock the test moves.
-#![allow(dead_code)]
+//! The real serenity + poise bot, over real sockets, to the project's local
+//! Discord (`discord-sim`), on the fixture's SQLite file, with a clock the test
+//! moves and a worker the test can step.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use discord_sim::{MessageView, Sim, SimConfig, SimUser};
 use mend::clock::{Clock, ManualClock};
-use mend::core::prompts::Library;
 use mend::discord::{BotConfig, BotSettings, Secret};
 use mend::engine::{Engine, Settings};
+
+use super::Fixture;
 use tokio::sync::{Notify, watch};
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -33,7 +33,7 @@ pub struct TestBot {
     steps: watch::Receiver<u64>,
     worker: tokio::task::JoinHandle<()>,
     shards: Arc<serenity::all::ShardManager>,
-    dir: tempfile::TempDir,
+    fixture: Fixture,
 }
 
 /// How the host set mend up for these tests.
@@ -67,15 +67,11 @@ impl TestBot {
     pub async fn start_with(sim_config: SimConfig, settings: Settings, in_guild: bool) -> TestBot {
         let _ = tracing_subscriber::fmt().with_env_filter("mend=debug,warn").with_test_writer().try_init();
         let sim = Sim::start(sim_config).await.expect("the local Discord starts");
-        let dir = tempfile::tempdir().unwrap();
-        let ca = dir.path().join("ca.pem");
+        let fixture = Fixture::new();
+        let ca = fixture.dir.path().join("ca.pem");
         std::fs::write(&ca, sim.ca_pem()).unwrap();
-        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
-        // Monday 5 January 2026, 00:00 UTC.
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
-        let library = Arc::new(Library::builtin_with(&[]).unwrap());
-        let engine = Engine::open(&url, cipher, library, clock.clone(), settings).await.unwrap();
+        let clock = fixture.clock.clone();
+        let engine = fixture.engine(settings).await;
         let config = BotConfig {
             token: Secret::new(sim.token()),
             guild_id: in_guild.then(|| sim.guild_id()),
@@ -97,7 +93,7 @@ impl TestBot {
         });
         sim.wait_for_bot_ready(WAIT).await.expect("the bot connects");
         sim.wait_for_command("couple", WAIT).await.expect("commands are registered");
-        TestBot { sim, engine, clock, wake, unreadable, steps, worker, shards, dir }
+        TestBot { sim, engine, clock, wake, unreadable, steps, worker, shards, fixture }
     }
 
     pub fn user(&self, name: &str) -> SimUser {
@@ -154,7 +150,7 @@ impl TestBot {
 
     /// A pool of the test's own on mend's database, to look at what is stored.
     pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.dir.path().join("mend.db").display())).await.unwrap()
+        self.fixture.db().await
     }
 
     /// Alex invites Sam in #general and Sam accepts; returns the private channel.

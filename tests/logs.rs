@@ -2,12 +2,13 @@
 //! runs with every log enabled (`trace`, through mend's own filter) and the
 //! captured output is searched.
 
-mod bot;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use bot::{TestBot, WAIT, find_button};
+use support::bot::{TestBot, WAIT, find_button};
 use serde_json::json;
 
 #[derive(Clone, Default)]

@@ -1,0 +1,145 @@
+//! The commands that look and report: `mend prompts check|list`, `mend schedule
+//! preview` and `mend status`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+
+use super::{InputError, engine, key_from_env, load_library};
+use crate::config::StoreConfig;
+use crate::core::prompts::{Library, PILLARS};
+use crate::core::schedule::Schedule;
+use crate::engine::Settings;
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// Validate prompt files: every problem is named with its file and prompt.
+    Check {
+        /// Directories to check (default: `prompts`).
+        dirs: Vec<PathBuf>,
+    },
+    /// List prompts.
+    List {
+        /// Only this pillar (its id, e.g. `patience-time`).
+        #[arg(long)]
+        pillar: Option<String>,
+        /// Read this directory instead of the built-in library.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Print the next fire instants of a spec, in UTC.
+    Preview {
+        /// `daily 08:30`, `weekdays 21:00`, `weekends 10:00`, `mon,wed,fri 07:15`,
+        /// or a crontab(5) line such as `30 8 * * 1-5` (quote it).
+        #[arg(required = true, num_args = 1..)]
+        spec: Vec<String>,
+        /// IANA timezone, e.g. Europe/Paris.
+        #[arg(long)]
+        tz: String,
+        /// Start strictly after this instant (RFC 3339; default: now).
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+    },
+}
+
+pub(super) async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
+    let engine = engine(store, load_library(store)?, &key_from_env()?, Settings::default()).await?;
+    let st = engine.status().await?;
+    println!("database: {}", store.database_url);
+    println!("couples: {} ({} paused)", st.couples, st.paused);
+    println!("messages waiting to be sent: {} ({} given up)", st.waiting, st.failed);
+    match st.next {
+        Some(t) => println!("next due: {}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        None => println!("next due: nothing scheduled"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
+    m.get(&k).copied().unwrap_or(0)
+}
+
+pub(super) fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
+    let dirs = if dirs.is_empty() { vec![PathBuf::from("prompts")] } else { dirs };
+    let (library, problems) = Library::check(&dirs);
+    for problem in &problems {
+        println!("{problem}");
+    }
+    for (pillar, c) in library.coverage() {
+        use crate::core::model::{Audience, Depth, Kind, Phase};
+        println!(
+            "{pillar:<28} {:>3} prompts · light {} medium {} deep {} · hurt {} repairing {} · journal {} action {} · atone {} attune {} attach {}",
+            c.total,
+            count(&c.depths, Depth::Light),
+            count(&c.depths, Depth::Medium),
+            count(&c.depths, Depth::Deep),
+            count(&c.audiences, Audience::Hurt),
+            count(&c.audiences, Audience::Repairing),
+            count(&c.kinds, Kind::Journal),
+            count(&c.kinds, Kind::Action),
+            count(&c.phases, Phase::Atone),
+            count(&c.phases, Phase::Attune),
+            count(&c.phases, Phase::Attach),
+        );
+    }
+    if problems.is_empty() {
+        println!("ok: {} prompts in {} pillars", library.prompts().len(), library.pillars().len());
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s)", problems.len());
+        ExitCode::from(2)
+    }
+}
+
+pub(super) fn list_prompts(
+    store: &StoreConfig,
+    pillar: Option<String>,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let library = match dir {
+        Some(dir) => Library::load(&[dir])
+            .map_err(|p| InputError(format!("{} problem(s) in the prompts, first: {}", p.len(), p[0])))?,
+        None => load_library(store)?,
+    };
+    if let Some(p) = &pillar
+        && !PILLARS.iter().any(|(id, ..)| id == p)
+    {
+        let known: Vec<&str> = PILLARS.iter().map(|p| p.0).collect();
+        return Err(InputError(format!("unknown pillar `{p}`; pillars are: {}", known.join(", "))).into());
+    }
+    for prompt in library.prompts().iter().filter(|p| pillar.as_ref().is_none_or(|want| &p.pillar == want)) {
+        let phases: Vec<&str> = prompt.phases.iter().map(|p| p.as_str()).collect();
+        println!(
+            "{:<32} {:<7} {:<9} {:<6} {:<20} {}",
+            prompt.id,
+            prompt.kind,
+            prompt.audience,
+            prompt.depth,
+            phases.join(","),
+            prompt.text
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn preview(spec: &str, tz: &str, from: Option<&str>, count: usize) -> anyhow::Result<ExitCode> {
+    let schedule = Schedule::parse(spec, tz).map_err(|e| InputError(e.to_string()))?;
+    let from = match from {
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map_err(|_| InputError(format!("`{s}` is not an RFC 3339 instant — try 2026-03-08T00:00:00Z")))?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    for t in schedule.upcoming(from, count) {
+        println!("{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,218 @@
+//! The scripted couples: who they are (names, roles, zones, schedules, habits)
+//! and what each of their acts does against the engine.
+
+use std::io::Write;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+
+use super::{Act, Habit, Sim, SimCouple};
+use crate::core::answer::Answer;
+use crate::core::entities::Partner;
+use crate::core::model::{Kind, Role, ScheduleKind, Slot};
+use crate::engine::instant;
+
+const ZONES: [&str; 12] = [
+    "Europe/Paris",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Pacific/Auckland",
+    "UTC",
+    "Europe/London",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Africa/Nairobi",
+    "America/St_Johns",
+];
+
+const NAMES: [&str; 12] =
+    ["Alex", "Sam", "Jordan", "Robin", "Maya", "Noor", "Kai", "Lea", "Tomas", "Ines", "Yuki", "Ade"];
+
+const ROLES: [[Role; 2]; 5] = [
+    [Role::Repairing, Role::Hurt],
+    [Role::Hurt, Role::Repairing],
+    [Role::Drifted, Role::Drifted],
+    [Role::Unsaid, Role::Hurt],
+    [Role::Drifted, Role::Unsaid],
+];
+
+impl Sim {
+    pub(super) async fn add_couple(
+        &mut self,
+        i: usize,
+        rng: &mut StdRng,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let tz = *ZONES.choose(rng).expect("zones");
+        let roles = *ROLES.choose(rng).expect("roles");
+        let names = [NAMES[(2 * i) % NAMES.len()].to_string(), NAMES[(2 * i + 1) % NAMES.len()].to_string()];
+        let partners = [0, 1].map(|s| Partner { name: names[s].clone(), role: roles[s], external_id: None });
+        let id = self.engine.create_couple(crate::engine::NewCouple { tz: tz.into(), partners }).await?;
+        let (h, m) = (rng.random_range(6..23), rng.random_range(0..60));
+        let prompt_spec = match rng.random_range(0..5) {
+            0 | 1 => format!("daily {h:02}:{m:02}"),
+            2 => format!("weekdays {h:02}:{m:02}"),
+            3 => format!("mon,wed,fri,sat {h:02}:{m:02}"),
+            _ => format!("{m} {h} * * *"),
+        };
+        let reflection_spec = if rng.random_bool(0.5) { "sun 19:00".to_string() } else { "30 18 * * 6".to_string() };
+        let prompt = self.engine.set_schedule(id, ScheduleKind::Prompt, &prompt_spec, Some(tz)).await?;
+        let reflection = self.engine.set_schedule(id, ScheduleKind::Reflection, &reflection_spec, Some(tz)).await?;
+        let habit = |rng: &mut StdRng| Habit {
+            answer: rng.random_range(0.45..0.95),
+            skip: rng.random_range(0.02..0.15),
+            space: 0.01,
+            edit: 0.1,
+            meaningful: rng.random_range(0.1..0.5),
+        };
+        self.couples.push(SimCouple {
+            id,
+            names,
+            roles,
+            habits: [habit(rng), habit(rng)],
+            tz: prompt.tz(),
+            created_at: start.timestamp(),
+            prompt,
+            reflection,
+            paused: Vec::new(),
+            open_pause: None,
+        });
+        let span = (end - start).num_minutes().max(2);
+        if rng.random_bool(0.25) {
+            let at = start + Duration::minutes(rng.random_range(1..span));
+            if rng.random_bool(0.5) {
+                self.plan(at, i, Act::Pause { until_days: Some(rng.random_range(2..6)) });
+            } else {
+                self.plan(at, i, Act::Pause { until_days: None });
+                self.plan(at + Duration::days(rng.random_range(1..8)), i, Act::Resume);
+            }
+        }
+        if roles.contains(&Role::Hurt) || rng.random_bool(0.5) {
+            self.plan(start + Duration::days(rng.random_range(14..40)), i, Act::AdvancePhase);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn act(
+        &mut self,
+        now: DateTime<Utc>,
+        ci: usize,
+        act: Act,
+        rng: &mut StdRng,
+        out: Option<&mut impl Write>,
+    ) -> anyhow::Result<()> {
+        let couple = self.couples[ci].id;
+        let names = self.couples[ci].names.clone();
+        let tz = self.couples[ci].tz;
+        let name = |slot: Slot| names[slot.index()].clone();
+        let mut line = None;
+        match act {
+            Act::Answer { delivery, slot, edit } => {
+                let d = self.engine.delivery(delivery).await?.expect("delivery exists");
+                let kind = d.chosen.as_ref().map(|c| c.kind);
+                let text =
+                    format!("{}'s {}answer to delivery {delivery}", name(slot), if edit { "edited " } else { "" });
+                let answer = match kind {
+                    Some(Kind::Action) => Answer::action(rng.random_bool(0.7), Some(&text))?,
+                    _ => Answer::text(&text)?,
+                };
+                match self.engine.answer(couple, delivery, slot, answer).await {
+                    Ok(saved) => {
+                        self.outcome.answers += 1;
+                        let day = instant(d.occurrence).with_timezone(&tz).format("%a");
+                        let verb = if saved.edited { "edited their answer" } else { "answered" };
+                        line = Some(format!("  {} {verb} ({day}'s prompt): {text}", name(slot)));
+                        if saved.revealed {
+                            self.outcome.reveals += 1;
+                            if kind == Some(Kind::Journal) {
+                                self.outcome.violations.push(format!("journal delivery {delivery} was revealed"));
+                            }
+                            let shown: Vec<String> = self
+                                .engine
+                                .responses(delivery)
+                                .await?
+                                .iter()
+                                .map(|r| format!("{}: {}", name(r.slot), r.body.as_deref().unwrap_or("(no note)")))
+                                .collect();
+                            line = Some(format!(
+                                "{}\n  revealed to both → {}",
+                                line.unwrap_or_default(),
+                                shown.join(" | ")
+                            ));
+                            let marker = if rng.random_bool(0.5) { Slot::A } else { Slot::B };
+                            if rng.random_bool(self.couples[ci].habits[marker.index()].meaningful) {
+                                self.engine.mark_meaningful(couple, delivery, marker).await?;
+                            }
+                        }
+                    }
+                    // Answering after the reveal is refused kindly; scripted edits can race it.
+                    Err(crate::engine::EngineError::User(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Act::Skip { delivery, slot } => {
+                self.engine.skip(couple, delivery, slot).await.or_else(user_ok)?;
+                line = Some(format!("  {} skipped today", name(slot)));
+            }
+            Act::Space { delivery, slot } => {
+                if let Ok(until) = self.engine.need_space(couple, delivery, slot).await {
+                    self.note_pause(ci, now, Some(until));
+                    line = Some(format!(
+                        "  {} asked for some space; prompts pause until {}",
+                        name(slot),
+                        until.with_timezone(&tz).format("%a %H:%M")
+                    ));
+                }
+            }
+            Act::Pause { until_days } => {
+                let until = until_days.map(|d| now + Duration::days(d));
+                if self.engine.pause(couple, Slot::A, until).await.is_ok() {
+                    self.note_pause(ci, now, until);
+                    line = Some("  the couple paused prompts".to_string());
+                }
+            }
+            Act::Resume => {
+                if self.engine.resume(couple, Slot::B).await.is_ok() {
+                    if let Some(from) = self.couples[ci].open_pause.take() {
+                        self.couples[ci].paused.push((from, now.timestamp()));
+                    }
+                    line = Some("  the couple resumed prompts".to_string());
+                }
+            }
+            Act::AdvancePhase => {
+                let c = &self.couples[ci];
+                let by = if c.roles[1] == Role::Hurt { Slot::B } else { Slot::A };
+                if let Ok(phase) = self.engine.advance_phase(couple, by).await {
+                    line = Some(format!("  {} felt ready to move on: phase is now {phase}", name(by)));
+                }
+            }
+        }
+        if ci == 0
+            && let (Some(out), Some(line)) = (out, line)
+        {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+
+    fn note_pause(&mut self, ci: usize, now: DateTime<Utc>, until: Option<DateTime<Utc>>) {
+        self.outcome.pauses += 1;
+        let c = &mut self.couples[ci];
+        match until {
+            Some(u) => c.paused.push((now.timestamp(), u.timestamp())),
+            None => c.open_pause = c.open_pause.or(Some(now.timestamp())),
+        }
+    }
+}
+
+fn user_ok(e: crate::engine::EngineError) -> Result<(), crate::engine::EngineError> {
+    match e {
+        crate::engine::EngineError::User(_) => Ok(()),
+        other => Err(other),
+    }
+}

@@ -1,0 +1,13 @@
+//! Every Discord flow end to end, in one test binary: the real serenity + poise
+//! client over real sockets to the project's local Discord, asserting what each
+//! person sees and must not see. Each test fails if serenity drops an event.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod defects;
+mod dm;
+mod outages;
+mod own_data;
+mod refusals;
+mod server;

@@ -1,0 +1,15 @@
+//! mend without Discord, in one test binary: the engine and its worker step on
+//! real SQLite files, the defects it was rebuilt to fix, ids, the simulator,
+//! schedules, the prompt library, fuzzing and the command line.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod defects;
+mod engine;
+mod fuzz;
+mod ids_never_reused;
+mod prompt_library;
+mod schedule_props;
+mod simulation;
