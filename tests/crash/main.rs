@@ -729,13 +729,7 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
         if Instant::now() > settle {
             let log = mend.log_text();
             let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-            let db = world.db().await;
-            let rows: Vec<(String, String, i64, Option<String>, i64, Option<i64>)> = sqlx::query_as(
-                "SELECT kind, status, attempts, last_error, next_attempt_at, lease_until FROM outbox ORDER BY id DESC LIMIT 12",
-            )
-            .fetch_all(&db)
-            .await
-            .unwrap();
+            let rows = world.engine.outbox_of(world.couples[0].id).await.unwrap();
             panic!("reflections still unsent: {} of {} partners have one\n{rows:#?}\n{tail}", got(&users), users.len());
         }
         tokio::time::sleep(ms(100)).await;
