@@ -323,7 +323,8 @@ impl Transport for MemoryTransport {
             if work.posted(&part).is_some() {
                 continue;
             }
-            let failing = couple.and_then(|c| self.failing_parts.lock().expect("lock").get(&(c, part.clone())).cloned());
+            let failing =
+                couple.and_then(|c| self.failing_parts.lock().expect("lock").get(&(c, part.clone())).cloned());
             if let Some(f) = failing {
                 failure.get_or_insert(f);
                 continue;

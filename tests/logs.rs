@@ -8,8 +8,8 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use support::bot::{TestBot, WAIT, find_button};
 use serde_json::json;
+use support::bot::{TestBot, WAIT, find_button};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -151,7 +151,9 @@ impl Post<'_> {
         for slot in Slot::BOTH {
             let result = async {
                 let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
-                self.part(&format!("d{}", slot.index()), channel, Some(slot), build(CreateMessage::new())).await.map(|_| ())
+                self.part(&format!("d{}", slot.index()), channel, Some(slot), build(CreateMessage::new()))
+                    .await
+                    .map(|_| ())
             }
             .await;
             if let Err(f) = result {
@@ -302,7 +304,11 @@ impl Post<'_> {
         };
         let direct = async {
             let Some(channel) = self.dm_of(couple, slot).await? else {
-                return Err(Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(slot), detail: "no id".into() });
+                return Err(Failure::Unreachable {
+                    why: Unreachable::DmClosed,
+                    slot: Some(slot),
+                    detail: "no id".into(),
+                });
             };
             let m = CreateMessage::new()
                 .content(format!("{}\n\n> {}", text::nudge(name), render::clip(question, 1500)))

@@ -209,8 +209,14 @@ pub fn dm_closed(name: &str) -> String {
 
 /// The words of a notice mend posts on its own. `when` formats an instant in
 /// the couple's timezone.
-pub fn notice(notice: &Notice, couple: Option<&Couple>, default_schedule: &str, when: impl Fn(i64) -> String) -> String {
-    let name = |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
+pub fn notice(
+    notice: &Notice,
+    couple: Option<&Couple>,
+    default_schedule: &str,
+    when: impl Fn(i64) -> String,
+) -> String {
+    let name =
+        |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
     match notice {
         Notice::Answered { slot } => has_answered(&name(*slot)),
         Notice::SpaceTaken { slot, until } => space_taken(&name(*slot), &when(*until)),
@@ -236,13 +242,17 @@ pub fn user_error(e: &UserError) -> String {
     match e {
         UserError::Answer(e) => e.to_string(),
         UserError::Schedule(e) => e.to_string(),
-        UserError::UnknownCouple => "I can't find that couple. If you ended it, you can start again with `/couple start`.".into(),
+        UserError::UnknownCouple => {
+            "I can't find that couple. If you ended it, you can start again with `/couple start`.".into()
+        }
         UserError::NotInACouple => NOT_IN_A_COUPLE.into(),
         UserError::NotYours => NOT_YOURS.into(),
         UserError::NotSent => "That prompt was never sent, so there is nothing to answer yet.".into(),
-        UserError::AlreadyRevealed => "Your answers to this prompt have already been shared with each other, so it can't be changed now. \
+        UserError::AlreadyRevealed => {
+            "Your answers to this prompt have already been shared with each other, so it can't be changed now. \
              The next prompt will come on your schedule."
-            .into(),
+                .into()
+        }
         UserError::ActionNeedsDone => "This is a small action for today: answer with done or not today.".into(),
         UserError::TextNeeded => "This prompt asks for a few words rather than done or not today.".into(),
         UserError::NotRevealed => {

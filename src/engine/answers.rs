@@ -150,8 +150,10 @@ async fn respond(
     status: ResponseStatus,
     now: i64,
 ) -> Result<()> {
-    let answered =
-        responses::for_delivery(&mut *tx, cipher, id).await?.iter().any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
+    let answered = responses::for_delivery(&mut *tx, cipher, id)
+        .await?
+        .iter()
+        .any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
     if !answered {
         let r = NewResponse { delivery: id, slot, status, body: None, done: None, at: now };
         responses::upsert(&mut *tx, cipher, r).await?;

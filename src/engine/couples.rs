@@ -2,13 +2,13 @@
 //! live, and ending. Each action is one transaction, with the notices it owes
 //! the couple written to the outbox in it.
 
-use chrono::{DateTime, Utc};
 use super::schedules::parse_stored;
 use super::{Engine, Result, UserError, ts};
 use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner};
 use crate::core::model::{Phase, Role, Slot};
 use crate::core::outbox::{NewItem, Notice, To, Unreachable};
 use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
+use chrono::{DateTime, Utc};
 
 /// A new couple: who they are and where they live.
 #[derive(Debug, Clone)]
@@ -180,7 +180,11 @@ impl Engine {
         let mut tx = store::begin_write(&self.pool).await?;
         let Some(c) = couples::get(&mut tx, couple).await? else { return Ok(()) };
         // No home on record: the couple meets mend in direct messages.
-        let home = homes::home(&mut *tx, couple).await?.unwrap_or(Home { couple_id: couple, guild_id: None, channel_id: None });
+        let home = homes::home(&mut *tx, couple).await?.unwrap_or(Home {
+            couple_id: couple,
+            guild_id: None,
+            channel_id: None,
+        });
         let notices: Vec<(Notice, To)> = match (why, slot) {
             (Unreachable::ChannelGone, _) if home.channel_id.is_some() => {
                 homes::set_home(&mut *tx, &Home { channel_id: None, ..home }).await?;

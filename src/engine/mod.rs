@@ -28,8 +28,8 @@ use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
 pub use couples::NewCouple;
-pub use pairing::{Invitation, Paired};
 pub use outbox::{Job, Outcome};
+pub use pairing::{Invitation, Paired};
 
 /// How the engine behaves; the defaults suit production (`config::defaults`).
 #[derive(Debug, Clone)]

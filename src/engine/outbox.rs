@@ -19,12 +19,27 @@ use crate::store::{self, StoreError, couples, deliveries, homes, outbox, reflect
 #[derive(Debug, Clone)]
 pub enum Job {
     Prompt(Prepared),
-    Reveal { couple: Couple, reveal: Reveal },
+    Reveal {
+        couple: Couple,
+        reveal: Reveal,
+    },
     /// One gentle reminder to `slot`, with the question.
-    Nudge { couple: Couple, delivery: Delivery, slot: Slot, prompt: Prompt },
-    Reflection { couple: Couple, reflection: Reflection },
+    Nudge {
+        couple: Couple,
+        delivery: Delivery,
+        slot: Slot,
+        prompt: Prompt,
+    },
+    Reflection {
+        couple: Couple,
+        reflection: Reflection,
+    },
     /// `couple` is `None` for people whose couple no longer exists.
-    Notice { couple: Option<Couple>, notice: Notice, to: To },
+    Notice {
+        couple: Option<Couple>,
+        notice: Notice,
+        to: To,
+    },
 }
 
 /// An item opened for posting.
@@ -64,7 +79,8 @@ impl Engine {
     pub async fn open_item(&self, owner: &str, item: &Item) -> Result<Option<Outcome>> {
         // A nudge, notice or reveal whose moment has passed (mend was down) is
         // not posted late; prompts and reflections check their own grace.
-        let late = ts(self.now()) > item.deadline && matches!(item.kind, ItemKind::Nudge | ItemKind::Notice | ItemKind::Reveal);
+        let late = ts(self.now()) > item.deadline
+            && matches!(item.kind, ItemKind::Nudge | ItemKind::Notice | ItemKind::Reveal);
         let job = match item.kind {
             _ if late => {
                 tracing::warn!(outbox_id = item.id, kind = %item.kind, "its moment passed while it waited; not posted");
@@ -85,7 +101,9 @@ impl Engine {
             None => None,
         };
         let prompt_messages = match item.delivery_id {
-            Some(d) if matches!(item.kind, ItemKind::Reveal | ItemKind::Nudge) => homes::messages(&self.pool, d).await?,
+            Some(d) if matches!(item.kind, ItemKind::Reveal | ItemKind::Nudge) => {
+                homes::messages(&self.pool, d).await?
+            }
             _ => Vec::new(),
         };
         let posted = outbox::parts(&self.pool, item.id).await?;
@@ -144,7 +162,11 @@ impl Engine {
     }
 
     fn prompt(&self, id: &str) -> Result<Prompt> {
-        Ok(self.library.prompt(id).cloned().ok_or_else(|| StoreError::Corrupt(format!("prompt {id} left the library")))?)
+        Ok(self
+            .library
+            .prompt(id)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("prompt {id} left the library")))?)
     }
 
     async fn answered(&self, delivery: i64) -> Result<Vec<Response>> {

@@ -79,7 +79,6 @@ pub async fn messages(exec: impl SqliteExecutor<'_>, delivery: DeliveryId) -> Re
     Ok(rows.into_iter().filter_map(|(s, c, m)| Some((Slot::from_index(s), c.parse().ok()?, m.parse().ok()?))).collect())
 }
 
-
 /// The DM channel mend knows for a user.
 pub async fn dm_channel(exec: impl SqliteExecutor<'_>, user: u64) -> Result<Option<u64>> {
     let row: Option<String> = sqlx::query_scalar("SELECT channel_id FROM dm_channels WHERE user_id = ?")

@@ -138,7 +138,10 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
             "earliest free outbox item",
             "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND lease_until IS NULL",
         ),
-        ("earliest lease to end", "SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL"),
+        (
+            "earliest lease to end",
+            "SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL",
+        ),
         ("outbox parts", "SELECT part, channel_id, message_id FROM outbox_parts WHERE outbox_id = 1 ORDER BY part"),
         ("a delivery", "SELECT * FROM deliveries WHERE id = 1"),
         ("a delivery's responses", "SELECT * FROM responses WHERE delivery_id = 1 ORDER BY slot"),
@@ -153,7 +156,10 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
             "SELECT r.* FROM responses r JOIN deliveries d ON d.id = r.delivery_id
              WHERE d.couple_id = 1 AND d.occurrence >= 0 AND d.occurrence < 9 ORDER BY d.occurrence, r.slot",
         ),
-        ("a couple's history", "SELECT pillar, prompt_a, prompt_b FROM deliveries WHERE couple_id = 1 AND pillar IS NOT NULL ORDER BY occurrence"),
+        (
+            "a couple's history",
+            "SELECT pillar, prompt_a, prompt_b FROM deliveries WHERE couple_id = 1 AND pillar IS NOT NULL ORDER BY occurrence",
+        ),
     ];
     let mut plans = Vec::new();
     for (name, sql) in queries {

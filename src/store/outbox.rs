@@ -175,16 +175,14 @@ pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: i64) -> Result<Ve
 /// The earliest instant an item may be taken: the first due one no worker
 /// holds, or the first lease to run out.
 pub async fn earliest(exec: &mut sqlx::SqliteConnection) -> Result<Option<i64>> {
-    let free: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND lease_until IS NULL",
-    )
-    .fetch_one(&mut *exec)
-    .await?;
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL",
-    )
-    .fetch_one(&mut *exec)
-    .await?;
+    let free: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND lease_until IS NULL")
+            .fetch_one(&mut *exec)
+            .await?;
+    let held: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(lease_until) FROM outbox WHERE status = 'pending' AND lease_until IS NOT NULL")
+            .fetch_one(&mut *exec)
+            .await?;
     Ok([free, held].into_iter().flatten().min())
 }
 
@@ -198,7 +196,13 @@ pub async fn parts(exec: impl SqliteExecutor<'_>, id: OutboxId) -> Result<Vec<(S
     Ok(rows.into_iter().filter_map(|(p, c, m)| Some((p, c.parse().ok()?, m.parse().ok()?))).collect())
 }
 
-pub async fn add_part(exec: impl SqliteExecutor<'_>, id: OutboxId, part: &str, channel: u64, message: u64) -> Result<()> {
+pub async fn add_part(
+    exec: impl SqliteExecutor<'_>,
+    id: OutboxId,
+    part: &str,
+    channel: u64,
+    message: u64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox_parts (outbox_id, part, channel_id, message_id) VALUES (?, ?, ?, ?)
          ON CONFLICT (outbox_id, part) DO NOTHING",

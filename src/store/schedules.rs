@@ -3,8 +3,8 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
-use crate::core::entities::CoupleId;
 use super::{Result, parse_enum};
+use crate::core::entities::CoupleId;
 use crate::core::model::ScheduleKind;
 
 /// Rows per multi-row statement; well under SQLite's bound-parameter limit.

@@ -17,13 +17,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use support::world::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
 use discord_sim::{Fault, MessageView, SimUser};
-use mend::core::model::{Kind, ScheduleKind, Slot};
 use mend::core::entities::ResponseStatus;
+use mend::core::model::{Kind, ScheduleKind, Slot};
 use mend::core::outbox::ItemKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::world::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// How long an outbox item a killed mend held stays leased to it
@@ -581,7 +581,7 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     let announced = format!("{} has answered.", c.names[1]);
     c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
     let db = world.db().await;
-            let lock = mend::store::begin_write(&db).await.unwrap();
+    let lock = mend::store::begin_write(&db).await.unwrap();
     // The reveal's thread is opened; recording it waits on the lock.
     let opened = Instant::now() + WAIT;
     while !c.users[0].messages_in(c.channel).unwrap().iter().any(|m| m.id == prompt.message && m.thread_id.is_some()) {
@@ -728,7 +728,8 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
     while world.engine.waiting(ItemKind::Reflection).await.unwrap() > 0 || got(&users) < users.len() {
         if Instant::now() > settle {
             let log = mend.log_text();
-            let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            let tail: String =
+                log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
             let rows = world.engine.outbox_of(world.couples[0].id).await.unwrap();
             panic!("reflections still unsent: {} of {} partners have one\n{rows:#?}\n{tail}", got(&users), users.len());
         }

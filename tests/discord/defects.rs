@@ -22,8 +22,7 @@ async fn after_space_ends_a_partner_who_has_not_answered_is_nudged_again() {
     // The space ends Wednesday morning; Thursday's prompt comes, and six hours
     // later each partner gets one gentle reminder.
     app.set_time("2026-01-08T07:30:00Z");
-    let thursday =
-        sam.wait_for_message(home, |m| !m.embeds.is_empty() && m.id != monday.id, WAIT).await.unwrap();
+    let thursday = sam.wait_for_message(home, |m| !m.embeds.is_empty() && m.id != monday.id, WAIT).await.unwrap();
     app.settle().await;
     app.set_time("2026-01-08T13:31:00Z");
     for user in [&alex, &sam] {
@@ -56,7 +55,11 @@ async fn a_closed_dm_is_not_retried_and_a_half_sent_reflection_is_not_doubled() 
     sam.set_dms_closed(true);
     let sam_dm = sam.dm_channel().unwrap();
     let to_sam = |app: &TestBot| {
-        app.sim.requests().iter().filter(|r| r.method == "POST" && r.path == format!("/channels/{sam_dm}/messages")).count()
+        app.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == format!("/channels/{sam_dm}/messages"))
+            .count()
     };
     let before = to_sam(&app);
     app.set_time("2026-01-11T18:00:00Z");
@@ -86,8 +89,10 @@ async fn a_failed_welcome_after_pairing_is_retried_not_blamed_on_the_partner() {
     let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
     app.sim.inject_fault(Fault::server_error("POST /channels/*/messages", 3, 502));
     let accept = sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
-    let home =
-        crate::support::bot::wait_until(|| sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)).await;
+    let home = crate::support::bot::wait_until(|| {
+        sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)
+    })
+    .await;
     // Discord recovers; mend tries the welcome again after its backoff.
     for second in 1..=20 {
         app.set_time(&format!("2026-01-05T00:00:{second:02}Z"));
@@ -100,7 +105,13 @@ async fn a_failed_welcome_after_pairing_is_retried_not_blamed_on_the_partner() {
     // Sam was told they are paired, and never asked to try again.
     let paired = sam.wait_for_response(accept, |m| m.content.contains("You're paired"), WAIT).await.unwrap();
     assert!(paired.ephemeral);
-    let blamed = sam.wait_for_response(accept, |m| m.content.contains("Something went wrong"), std::time::Duration::from_millis(200)).await;
+    let blamed = sam
+        .wait_for_response(
+            accept,
+            |m| m.content.contains("Something went wrong"),
+            std::time::Duration::from_millis(200),
+        )
+        .await;
     assert!(blamed.is_err(), "the partner is never told to try again once paired");
     let welcomes = sam.messages_in(home).unwrap().iter().filter(|m| m.content.contains("Welcome")).count();
     assert_eq!(welcomes, 1);

@@ -66,8 +66,10 @@ async fn rate_limits_server_errors_and_gateway_trouble_lose_nothing_and_double_n
     let ix = open_answer(&sam, prompt.id, &answer).await;
     let submit = sam.submit_modal(ix, &[("answer", "And the calm after.")], WAIT).await.unwrap();
     sam.wait_for_response(submit, |m| m.content.contains("Saved"), WAIT).await.unwrap();
-    let thread =
-        crate::support::bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
+    let thread = crate::support::bot::wait_until(|| {
+        sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id
+    })
+    .await;
     sam.wait_for_message(thread, |m| m.content.contains("calm after"), WAIT).await.unwrap();
     let reveals = sam.messages_in(thread).unwrap().iter().filter(|m| m.content.contains("Through the storm")).count();
     assert_eq!(reveals, 1, "revealed once");

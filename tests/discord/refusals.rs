@@ -161,7 +161,11 @@ async fn mend_run_with_a_rejected_token_says_so_in_one_line_and_exits_2() {
 
 /// `mend run` against the local Discord with `env`, bounded in time (a mend that
 /// stays up is killed and reported as such).
-async fn run_mend(sim: &discord_sim::Sim, dir: &tempfile::TempDir, env: Vec<(&'static str, String)>) -> std::process::Output {
+async fn run_mend(
+    sim: &discord_sim::Sim,
+    dir: &tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+) -> std::process::Output {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, sim.ca_pem()).unwrap();
     let (addr, db) = (sim.https_addr().to_string(), format!("sqlite://{}", dir.path().join("m.db").display()));

@@ -119,8 +119,10 @@ async fn a_week_for_a_couple_in_a_server() {
     }
 
     // Both answered: revealed together in a thread under the prompt.
-    let thread =
-        crate::support::bot::wait_until(|| sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id).await;
+    let thread = crate::support::bot::wait_until(|| {
+        sam.messages_in(home).ok()?.into_iter().find(|m| m.id == prompt.id)?.thread_id
+    })
+    .await;
     let revealed = sam.wait_for_message(thread, |m| m.content.contains("Alex"), WAIT).await.unwrap();
     if !kind_is_action {
         assert!(revealed.content.contains("held my hand"), "{}", revealed.content);

@@ -1,9 +1,9 @@
 //! The defects of the foundation issue, each as a person would notice it, on
 //! the real engine and worker (posting into memory) over a real SQLite file.
 
-use chrono::Duration;
 use crate::support::app::TestApp;
 use crate::support::{NowUtc, at};
+use chrono::Duration;
 use mend::core::entities::Status;
 use mend::core::model::{Kind, Role, ScheduleKind, Slot};
 use mend::core::outbox::{Failure, ItemKind, ItemStatus, Notice, Unreachable};
@@ -109,10 +109,17 @@ async fn one_unreachable_couple_holds_up_no_other_and_a_partial_send_is_not_repe
     app.transport().fail_part(half, "d1", Failure::Transient("502".into()));
     app.set_time("2026-01-11T18:00:00Z");
     let posts = app.step_posts().await;
-    let reached: Vec<i64> =
-        posts.iter().filter(|p| p.kind == ItemKind::Reflection && !p.parts.is_empty()).filter_map(|p| p.couple).collect();
+    let reached: Vec<i64> = posts
+        .iter()
+        .filter(|p| p.kind == ItemKind::Reflection && !p.parts.is_empty())
+        .filter_map(|p| p.couple)
+        .collect();
     for c in [couples[0], couples[1], couples[2], couples[4]] {
-        assert!(reached.contains(&c), "couple {c} got its reflection on time: {:?}", posts.iter().map(|p| (p.couple, p.kind, p.parts.clone())).collect::<Vec<_>>());
+        assert!(
+            reached.contains(&c),
+            "couple {c} got its reflection on time: {:?}",
+            posts.iter().map(|p| (p.couple, p.kind, p.parts.clone())).collect::<Vec<_>>()
+        );
     }
     // The couple that cannot be reached is paused, and the partner who can be reached is told, once.
     let g = app.engine.couple(gone).await.unwrap();
@@ -126,8 +133,12 @@ async fn one_unreachable_couple_holds_up_no_other_and_a_partial_send_is_not_repe
     assert_eq!(first[0].parts, ["d0"]);
     app.transport().heal(half);
     app.advance(Duration::minutes(5));
-    let retry: Vec<_> =
-        app.step_posts().await.into_iter().filter(|p| p.couple == Some(half) && p.kind == ItemKind::Reflection).collect();
+    let retry: Vec<_> = app
+        .step_posts()
+        .await
+        .into_iter()
+        .filter(|p| p.couple == Some(half) && p.kind == ItemKind::Reflection)
+        .collect();
     assert_eq!(retry.len(), 1);
     assert_eq!(retry[0].parts, ["d1"], "the partner who had it is not sent it twice");
 }
@@ -159,14 +170,16 @@ async fn failures_back_off_and_unreachable_destinations_are_not_retried() {
 
     let other = app.couple(DRIFTED).await;
     app.transport().heal(couple);
-    app.transport().fail(other, Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(Slot::A), detail: "50007".into() });
+    app.transport()
+        .fail(other, Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(Slot::A), detail: "50007".into() });
     app.set_time("2026-01-06T07:30:00Z");
     let first = app.step().await;
     assert!(first.tried >= 1);
     let mut again = 0;
     for _ in 0..60 {
         app.advance(Duration::minutes(1));
-        again += app.step_posts().await.iter().filter(|p| p.couple == Some(other) && p.kind == ItemKind::Prompt).count();
+        again +=
+            app.step_posts().await.iter().filter(|p| p.couple == Some(other) && p.kind == ItemKind::Prompt).count();
     }
     assert_eq!(again, 0, "an unreachable destination is not tried again");
 }

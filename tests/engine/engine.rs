@@ -1,11 +1,11 @@
 //! The engine on a real SQLite file: what each partner would notice.
 
-use chrono::Duration;
 use crate::support::NowUtc;
 use crate::support::app::TestApp;
+use chrono::Duration;
 use mend::core::answer::Answer;
-use mend::core::model::{Depth, Kind, Phase, Role, Slot};
 use mend::core::entities::Status;
+use mend::core::model::{Depth, Kind, Phase, Role, Slot};
 use mend::engine::{EngineError, Job, Reveal, UserError};
 
 const BETRAYAL: [Role; 2] = [Role::Repairing, Role::Hurt];
@@ -321,10 +321,13 @@ async fn marking_before_the_reveal_is_refused() {
 async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
-    let bad =
-        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", Some("Europe/Paris")).await;
+    let bad = app
+        .engine
+        .set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", Some("Europe/Paris"))
+        .await;
     assert!(matches!(user_error(bad), UserError::Schedule(_)));
-    let zone = app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("Paris")).await;
+    let zone =
+        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("Paris")).await;
     assert!(matches!(user_error(zone), UserError::Schedule(_)));
     let p = app.next_prompt().await;
     assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-05T07:30:00Z"));
@@ -391,7 +394,9 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
     for sealed in &sam_rows {
         assert!(!contains(&disk, sealed));
     }
-    for table in ["couples", "partners", "schedules", "deliveries", "responses", "reflections", "outbox", "outbox_parts"] {
+    for table in
+        ["couples", "partners", "schedules", "deliveries", "responses", "reflections", "outbox", "outbox_parts"]
+    {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(&app.db().await)
             .await

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use crate::support::app::TestApp;
+use chrono::{TimeZone, Utc};
 use mend::clock::ManualClock;
 use mend::core::entities::{Partner, ResponseStatus};
 use mend::core::model::{Role, Slot};

@@ -4,8 +4,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{
     ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateAllowedMentions,
     CreateButton, CreateChannel, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType,
-    Permissions, RoleId, UserId,
+    CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType, Permissions, RoleId,
+    UserId,
 };
 
 use super::super::ids::Action;
