@@ -14,8 +14,10 @@ CREATE TABLE outbox (
     -- A notice: what to say and to whom (JSON, mend's own facts, never a partner's words).
     payload         TEXT,
     status          TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'dropped', 'failed')),
-    -- How many times a worker has taken it.
+    -- How many times a worker has taken it, and how many of those failed (the
+    -- backoff follows failures, not takes a crash interrupted).
     attempts        INTEGER NOT NULL DEFAULT 0,
+    failures        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     -- Past this instant a failing item is given up.
     deadline        INTEGER NOT NULL,

@@ -91,6 +91,8 @@ pub struct Item {
     pub status: ItemStatus,
     /// How many times a worker has taken it, this time included.
     pub attempts: u32,
+    /// How many of those failed (a take cut short by a crash is not a failure).
+    pub failures: u32,
     pub next_attempt_at: i64,
     pub deadline: i64,
     pub created_at: i64,
@@ -167,11 +169,11 @@ pub fn lifetime(kind: ItemKind, grace: Duration) -> Duration {
     }
 }
 
-/// The wait before attempt `attempts + 1`: doubling from `base`, never more than
-/// `ceiling`, and never less than a second (so a step never retries what it
-/// just tried).
-pub fn backoff(attempts: u32, base: Duration, ceiling: Duration) -> Duration {
-    let factor = 1i64 << attempts.saturating_sub(1).min(20);
+/// The wait after the `failures`-th failure: doubling from `base`, never more
+/// than `ceiling`, and never less than a second (so a step never retries what
+/// it just tried).
+pub fn backoff(failures: u32, base: Duration, ceiling: Duration) -> Duration {
+    let factor = 1i64 << failures.saturating_sub(1).min(20);
     let wait = base.num_seconds().saturating_mul(factor).min(ceiling.num_seconds());
     Duration::seconds(wait.max(1))
 }

@@ -190,21 +190,24 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     let http = http(&config)?;
     // Check the token now: serenity itself would only find out at the gateway,
     // after falling back silently on some errors.
-    match http.get_current_user().await {
+    match patiently(|| http.get_current_user()).await {
         Ok(me) => tracing::info!(bot = %me.name, "token accepted"),
         Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
             return Err(StartError::BadToken);
         }
         Err(e) => return Err(StartError::Connect(e.to_string())),
     }
-    let app = http.get_current_application_info().await.map_err(|e| StartError::Connect(e.to_string()))?;
+    let app = patiently(|| http.get_current_application_info()).await.map_err(|e| StartError::Connect(e.to_string()))?;
     http.set_application_id(app.id);
     let cmds = commands::all();
     let create = poise::builtins::create_application_commands(&cmds);
-    let registered = match config.guild_id {
-        Some(g) => serenity::GuildId::new(g).set_commands(&http, create).await.map(|_| ()),
-        None => serenity::Command::set_global_commands(&http, create).await.map(|_| ()),
-    };
+    let registered = patiently(|| async {
+        match config.guild_id {
+            Some(g) => serenity::GuildId::new(g).set_commands(&http, create.clone()).await.map(|_| ()),
+            None => serenity::Command::set_global_commands(&http, create.clone()).await.map(|_| ()),
+        }
+    })
+    .await;
     if let Err(e) = registered {
         let fix = match (config.guild_id, deliver::discord_code(&e)) {
             (Some(g), Some(50001)) => format!(
@@ -252,6 +255,28 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     let transport = deliver::DiscordTransport { http: client.http.clone(), referral: config.settings.referral.clone() };
     let worker = Arc::new(Worker::new(engine, transport, lifecycle.clone()));
     Ok(Bot { client, wake, unreadable_events, lifecycle, worker })
+}
+
+/// A start-up request, tried again while Discord answers that it is busy (a
+/// 429 or 5xx, a timeout: a restart during a busy minute must not exit), at
+/// most five times over about fifteen seconds; anything else fails at once.
+async fn patiently<T, F, Fut>(call: F) -> serenity::Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = serenity::Result<T>>,
+{
+    let mut wait = std::time::Duration::from_millis(500);
+    for _ in 0..4 {
+        match call().await {
+            Err(e) if matches!(deliver::classify(&e, None), crate::core::outbox::Failure::Transient(_)) => {
+                tracing::info!(error = %e, "Discord is busy at start-up; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            done => return done,
+        }
+    }
+    call().await
 }
 
 impl Bot {

@@ -254,7 +254,7 @@ impl Engine {
         if let Failure::Transient(detail) = &failure
             && ts(now) < item.deadline
         {
-            let wait = backoff(item.attempts, self.settings.retry_base, self.settings.retry_ceiling);
+            let wait = backoff(item.failures + 1, self.settings.retry_base, self.settings.retry_ceiling);
             let next = ts(now + wait).min(item.deadline);
             tracing::info!(outbox_id = item.id, kind = %item.kind, attempts = item.attempts, retry_in_s = wait.num_seconds(), error = %detail, "will try again");
             outbox::retry_at(&self.pool, item.id, owner, next.max(ts(now) + 1), detail).await?;

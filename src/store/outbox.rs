@@ -10,7 +10,7 @@ use crate::core::outbox::{Item, ItemStatus, NewItem, OutboxId};
 const BATCH: usize = 100;
 
 const COLUMNS: &str = "id, couple_id, kind, delivery_id, reflection_id, slot, payload, status, attempts, \
-                       next_attempt_at, deadline, created_at";
+                       failures, next_attempt_at, deadline, created_at";
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Item> {
     let slot: Option<i64> = r.try_get("slot")?;
@@ -28,6 +28,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Item> {
         notice,
         status: parse_enum(r.try_get::<&str, _>("status")?)?,
         attempts: r.try_get::<i64, _>("attempts")?.clamp(0, u32::MAX as i64) as u32,
+        failures: r.try_get::<i64, _>("failures")?.clamp(0, u32::MAX as i64) as u32,
         next_attempt_at: r.try_get("next_attempt_at")?,
         deadline: r.try_get("deadline")?,
         created_at: r.try_get("created_at")?,
@@ -133,7 +134,8 @@ pub async fn finish(
 /// Puts an item held by `owner` back, to be tried again at `next`.
 pub async fn retry_at(exec: impl SqliteExecutor<'_>, id: OutboxId, owner: &str, next: i64, error: &str) -> Result<()> {
     sqlx::query(
-        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+        "UPDATE outbox SET next_attempt_at = ?, last_error = ?, failures = failures + 1, lease_owner = NULL,
+             lease_until = NULL
          WHERE id = ? AND lease_owner = ? AND status = 'pending'",
     )
     .bind(next)

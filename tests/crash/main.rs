@@ -580,6 +580,13 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     });
     let announced = format!("{} has answered.", c.names[1]);
     c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
+    // The reveal is under way once its thread is asked for (and answered 429):
+    // hold the lock while serenity waits that out.
+    let asked = Instant::now() + WAIT;
+    while world.sim.requests_to("POST /channels/*/messages/*/threads").is_empty() {
+        assert!(Instant::now() < asked, "the reveal never asked for its thread");
+        tokio::time::sleep(ms(10)).await;
+    }
     let db = world.db().await;
     let lock = mend::store::begin_write(&db).await.unwrap();
     // The reveal's thread is opened; recording it waits on the lock.

@@ -239,7 +239,28 @@ impl World {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("prompts still unsent after {timeout:?}: {:?}", self.snapshot("timeout").await);
+                let mut waiting = Vec::new();
+                for c in &self.couples {
+                    if self.deliveries(c).await.iter().any(|d| d.status == Status::Pending) {
+                        waiting.extend(self.engine.outbox_of(c.id).await.unwrap());
+                    }
+                    if waiting.len() >= 3 {
+                        break;
+                    }
+                }
+                let leases: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, lease_owner, lease_until FROM outbox WHERE status = 'pending' AND kind = 'prompt' LIMIT 5",
+                )
+                .fetch_all(&self.db().await)
+                .await
+                .unwrap();
+                let last = (1..100).rev().map(|n| self.fixture.dir.path().join(format!("mend-{n}.log"))).find(|p| p.exists());
+                let log = last.map(|p| tail(&p, 30)).unwrap_or_default();
+                panic!(
+                    "prompts still unsent after {timeout:?}: {:?}\nat {}, outbox items of couples still waiting: {waiting:?}\nleases: {leases:?}\n{log}",
+                    self.snapshot("timeout").await,
+                    Utc::now().timestamp()
+                );
             }
             tokio::time::sleep(ms(100)).await;
         }
