@@ -197,7 +197,8 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         }
         Err(e) => return Err(StartError::Connect(e.to_string())),
     }
-    let app = patiently(|| http.get_current_application_info()).await.map_err(|e| StartError::Connect(e.to_string()))?;
+    let app =
+        patiently(|| http.get_current_application_info()).await.map_err(|e| StartError::Connect(e.to_string()))?;
     http.set_application_id(app.id);
     let cmds = commands::all();
     let create = poise::builtins::create_application_commands(&cmds);

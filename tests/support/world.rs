@@ -254,7 +254,8 @@ impl World {
                 .fetch_all(&self.db().await)
                 .await
                 .unwrap();
-                let last = (1..100).rev().map(|n| self.fixture.dir.path().join(format!("mend-{n}.log"))).find(|p| p.exists());
+                let last =
+                    (1..100).rev().map(|n| self.fixture.dir.path().join(format!("mend-{n}.log"))).find(|p| p.exists());
                 let log = last.map(|p| tail(&p, 30)).unwrap_or_default();
                 panic!(
                     "prompts still unsent after {timeout:?}: {:?}\nat {}, outbox items of couples still waiting: {waiting:?}\nleases: {leases:?}\n{log}",
