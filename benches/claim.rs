@@ -56,6 +56,7 @@ async fn seed(pool: &sqlx::SqlitePool, couples: i64, at: i64) {
 }
 
 async fn reset_due(pool: &sqlx::SqlitePool, at: i64) {
+    // The claim's outbox rows go with their deliveries (ON DELETE CASCADE).
     sqlx::query("DELETE FROM deliveries").execute(pool).await.unwrap();
     sqlx::query("UPDATE schedules SET next_fire_at = ? WHERE kind = 'prompt' AND couple_id <= ?")
         .bind(at)
@@ -83,16 +84,18 @@ async fn measure(couples: i64) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
-    let pool = mend::store::connect(&url, &cipher).await.unwrap();
     // 2026-01-05 08:30 Paris.
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 7, 30, 0).unwrap();
-    let started = Instant::now();
-    seed(&pool, couples, at.timestamp()).await;
-    eprintln!("seeded {couples} couples in {:.1}s", started.elapsed().as_secs_f64());
     let clock = Arc::new(ManualClock::new(at));
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
     let settings = Settings { claim_batch: DUE, ..Settings::default() };
-    let engine = Engine::new(pool.clone(), cipher, library, clock.clone(), settings);
+    // The engine creates and migrates the database; the bench's own pool seeds
+    // it in bulk and resets what is due between claims.
+    let engine = Engine::open(&url, cipher, library, clock.clone(), settings).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let started = Instant::now();
+    seed(&pool, couples, at.timestamp()).await;
+    eprintln!("seeded {couples} couples in {:.1}s", started.elapsed().as_secs_f64());
 
     let mut claim = Vec::new();
     for _ in 0..7 {

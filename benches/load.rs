@@ -1,5 +1,5 @@
 //! Load: the real bot (serenity + poise) against the project's local Discord,
-//! built as `tests/bot/mod.rs` builds it (manual clock, SQLite file), with
+//! built as `tests/support/bot.rs` builds it (manual clock, SQLite file), with
 //! 2,000 couples whose prompts fall due in the same minute, then 2,000
 //! answers arriving at 200 a second.
 //!
@@ -27,8 +27,8 @@
 //!
 //! Run: `cargo bench --bench load` (prints a markdown table for BENCHMARKS.md).
 
-#[path = "../tests/bot/mod.rs"]
-mod bot;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,21 +36,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use discord_sim::{MessageView, SimConfig, SimUser, WorldSpec};
+use mend::core::entities::{Home, Partner, ResponseStatus, Status};
 use mend::core::model::{Role, ScheduleKind, Slot};
-use mend::discord::BotSettings;
+use mend::core::outbox::ItemKind;
 use mend::discord::text;
-use mend::engine::NewCouple;
-use mend::store::couples::Partner;
-use mend::store::deliveries::{self, Status};
-use mend::store::discord::{self as links, Home};
-use mend::store::responses::ResponseStatus;
+use mend::engine::{NewCouple, Settings};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use bot::TestBot;
+use support::bot::{self, TestBot};
 
 const COUPLES: usize = 2_000;
 const ANSWERS: usize = 2_000;
@@ -197,14 +194,12 @@ async fn seed(tb: &TestBot) -> Vec<Couple> {
             })
             .await
             .unwrap();
-        tb.engine.set_schedule(id, ScheduleKind::Prompt, "daily 08:30", "Europe/Paris").await.unwrap();
+        tb.engine.set_schedule(id, ScheduleKind::Prompt, "daily 08:30", Some("Europe/Paris")).await.unwrap();
         let channel = channels[format!("couple-{i}").as_str()];
-        links::set_home(
-            tb.engine.pool(),
-            &Home { couple_id: id, guild_id: Some(world.guild_id), channel_id: Some(channel) },
-        )
-        .await
-        .unwrap();
+        tb.engine
+            .set_home(&Home { couple_id: id, guild_id: Some(world.guild_id), channel_id: Some(channel) })
+            .await
+            .unwrap();
         couples.push(Couple { id, channel, users: ids.map(|u| tb.sim.user_by_id(u).unwrap()) });
     }
     couples
@@ -280,7 +275,7 @@ async fn fan_out(
     tb.set_time(due);
     let mut claimed = false;
     loop {
-        let pending = deliveries::count_pending(tb.engine.pool()).await.unwrap();
+        let pending = tb.engine.prompts_waiting().await.unwrap();
         claimed |= pending > 0;
         if claimed && pending == 0 {
             break;
@@ -326,9 +321,10 @@ async fn fan_out(
         assert_eq!(posted.len() as i64, day, "{label}: couple {} has {} prompts after day {day}", c.id, posted.len());
         let distinct: HashSet<i64> = posted.iter().map(|p| p.delivery).collect();
         assert_eq!(distinct.len(), posted.len(), "{label}: couple {} got the same delivery twice", c.id);
-        let pool = tb.engine.pool();
-        assert_eq!(deliveries::count(pool, c.id, Status::Sent).await.unwrap(), day, "{label}: couple {}", c.id);
-        assert_eq!(deliveries::count(pool, c.id, Status::Missed).await.unwrap(), 0, "{label}: couple {}", c.id);
+        let stored = tb.engine.deliveries_of(c.id).await.unwrap();
+        let count = |status: Status| stored.iter().filter(|d| d.status == status).count() as i64;
+        assert_eq!(count(Status::Sent), day, "{label}: couple {}", c.id);
+        assert_eq!(count(Status::Missed), 0, "{label}: couple {}", c.id);
     }
     eprintln!(
         "{label}: {} prompts in {:.1} s ({batches} bursts, longest gap {:.1} s), {rate_limited} answered 429",
@@ -395,8 +391,10 @@ struct Answers {
     in_database: usize,
     reveals: usize,
     expected_reveals: usize,
-    /// How long after the last confirmation the last reveal was posted.
+    /// How long after the last confirmation the last reveal and notice were posted.
     reveals_after: Duration,
+    /// Reveals and notices still owed when the bench stopped waiting.
+    still_owed: i64,
     rate_limited: usize,
     rate_limited_by_route: BTreeMap<String, usize>,
     limited_requests: usize,
@@ -657,12 +655,20 @@ async fn answers(
     }
     let second_partners = both.values().filter(|&&c| c == 2).count();
     // Writers are confirmed first; "has answered" notices and reveals follow,
-    // paced by mend's posting budget and Discord's limits. Wait for them.
+    // paced by mend's posting budget and Discord's limits. Wait for them all,
+    // with mend's clock running meanwhile, so that a post retried after a 429
+    // goes out when it would on a real clock instead of waiting for the next day.
     let reveals_from = Instant::now();
+    let owed = || async {
+        tb.engine.waiting(ItemKind::Reveal).await.unwrap() + tb.engine.waiting(ItemKind::Notice).await.unwrap()
+    };
     let mut reveals = count_reveals();
-    while reveals < expected_reveals && reveals_from.elapsed() < Duration::from_secs(180) {
+    let mut still_owed = owed().await;
+    while (reveals < expected_reveals || still_owed > 0) && reveals_from.elapsed() < Duration::from_secs(180) {
         tokio::time::sleep(Duration::from_millis(250)).await;
+        tb.advance(chrono::Duration::milliseconds(250));
         reveals = count_reveals();
+        still_owed = owed().await;
     }
     let reveals_after = reveals_from.elapsed();
 
@@ -695,6 +701,7 @@ async fn answers(
         reveals,
         expected_reveals,
         reveals_after,
+        still_owed,
         rate_limited,
         rate_limited_by_route,
         limited_requests,
@@ -738,7 +745,7 @@ async fn main() {
     let load_before = load_average();
     let started = Instant::now();
 
-    let settings = BotSettings { nudge_after: chrono::Duration::days(7), ..bot::settings() };
+    let settings = Settings { nudge_after: chrono::Duration::days(7), ..bot::settings() };
     let tb = TestBot::start_with(sim_config(), settings, true).await;
     logged.application_id.store(tb.sim.application_id(), Ordering::SeqCst);
     let couples = seed(&tb).await;
@@ -829,7 +836,9 @@ async fn main() {
         )
     });
     row("reveals posted (expected)", &|a| format!("{} ({})", a.reveals, a.expected_reveals));
-    row("all reveals posted, after the phase", &|a| format!("{:.1} s", a.reveals_after.as_secs_f64()));
+    row("all reveals and \"has answered\" notices posted, after the phase · still owed", &|a| {
+        format!("{:.1} s · {}", a.reveals_after.as_secs_f64(), a.still_owed)
+    });
     row("apologies · \"could not save\" · clicks without a modal · stuck · unresolved", &|a| {
         format!("{} · {} · {} · {} · {}", a.apologies, a.cannot_save, a.click_not_modal, a.stuck, a.unresolved)
     });
@@ -871,6 +880,7 @@ async fn main() {
             && a.confirmed == a.sent
             && a.in_database == a.confirmed
             && a.reveals == a.expected_reveals
+            && a.still_owed == 0
     });
     tb.stop().await;
     if !ok {

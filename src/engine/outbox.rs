@@ -67,6 +67,9 @@ impl Engine {
     pub async fn claim_work(&self, owner: &str, limit: i64) -> Result<Vec<Item>> {
         let now = ts(self.now());
         let until = now + self.settings.lease.num_seconds();
+        if !outbox::any_due(&self.pool, now).await? {
+            return Ok(Vec::new());
+        }
         let mut tx = store::begin_write(&self.pool).await?;
         let items = outbox::claim(&mut *tx, owner, now, until, limit).await?;
         tx.commit().await?;

@@ -96,6 +96,20 @@ pub async fn claim(
     Ok(items)
 }
 
+/// Whether any item is due by `now` and free to take (a read: an idle step
+/// takes no write lock).
+pub async fn any_due(exec: impl SqliteExecutor<'_>, now: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+         AND (lease_until IS NULL OR lease_until <= ?) LIMIT 1",
+    )
+    .bind(now)
+    .bind(now)
+    .fetch_optional(exec)
+    .await?
+    .is_some())
+}
+
 pub async fn get(exec: impl SqliteExecutor<'_>, id: OutboxId) -> Result<Option<Item>> {
     sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM outbox WHERE id = ?")))
         .bind(id)
