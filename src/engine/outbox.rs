@@ -254,6 +254,21 @@ impl Engine {
             Ok(()) => return self.finish_sent(owner, item).await,
             Err(f) => f,
         };
+        // A reveal holds what both partners wrote: when its destination cannot
+        // be reached, the couple is paused and told as for anything else, and the
+        // reveal is kept and tried again (in their DMs, if their channel is gone)
+        // until its deadline; what already reached one partner is not sent again.
+        if let (Failure::Unreachable { why, slot, detail }, ItemKind::Reveal, Some(couple)) =
+            (&failure, item.kind, item.couple_id)
+            && ts(now) < item.deadline
+        {
+            self.unreachable(couple, *why, *slot).await?;
+            let wait = backoff(item.failures + 1, self.settings.retry_base, self.settings.retry_ceiling);
+            let next = ts(now + wait).min(item.deadline).max(ts(now) + 1);
+            tracing::warn!(outbox_id = item.id, couple_id = couple, reason = ?why, "a reveal cannot be posted yet; keeping it");
+            outbox::retry_at(&self.pool, item.id, owner, next, detail).await?;
+            return Ok(());
+        }
         if let Failure::Transient(detail) = &failure
             && ts(now) < item.deadline
         {

@@ -295,3 +295,28 @@ async fn has_answered_survives_a_crash_and_comes_before_the_reveal() {
     assert_eq!(order, ["answered 0", "answered 1", "reveal"]);
     assert_eq!(app.engine.outbox_count(ItemStatus::Pending).await.unwrap(), 2, "only the two nudges wait");
 }
+
+/// A reveal that cannot reach one partner (their DMs closed) is kept, not given
+/// up: the one who got it is not sent it again, the other gets it once they can.
+#[tokio::test]
+async fn a_reveal_that_cannot_reach_a_partner_is_kept_until_it_can() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    let p = app.next_prompt_of(Kind::Shared).await;
+    app.step().await;
+    let closed = Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(Slot::B), detail: "50007".into() };
+    app.transport().fail_part(couple, "d1", closed);
+    app.answer(couple, &p, Slot::A, "mine").await;
+    app.answer(couple, &p, Slot::B, "yours").await;
+    let first: Vec<_> = app.step_posts().await.into_iter().filter(|p| p.kind == ItemKind::Reveal).collect();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].parts, ["d0"], "Alex has it");
+    assert!(app.engine.couple(couple).await.unwrap().is_paused_indefinitely(), "paused, and Alex told");
+    // Sam opens their DMs again.
+    app.transport().heal(couple);
+    app.advance(Duration::minutes(1));
+    let later: Vec<_> = app.step_posts().await.into_iter().filter(|p| p.kind == ItemKind::Reveal).collect();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].parts, ["d1"], "Sam gets it, Alex not again");
+    assert_eq!(app.engine.waiting(ItemKind::Reveal).await.unwrap(), 0);
+}
