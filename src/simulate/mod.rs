@@ -197,7 +197,12 @@ impl Sim {
     ) -> anyhow::Result<()> {
         self.worker.step().await?;
         let mut jobs = Vec::new();
-        for p in self.worker.transport().drain() {
+        // The worker posts couples side by side, so the order they finish in
+        // varies; the scripted partners react in item order, so a seed always
+        // gives the same run.
+        let mut posted = self.worker.transport().drain();
+        posted.sort_by_key(|p| p.item);
+        for p in posted {
             for part in &p.parts {
                 if !self.outcome.posted_parts.insert((p.item, part.clone())) {
                     self.outcome.violations.push(format!("outbox item {} posted its part {part} twice", p.item));
