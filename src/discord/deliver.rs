@@ -147,20 +147,12 @@ impl Post<'_> {
             let m = build(CreateMessage::new()).allowed_mentions(CreateAllowedMentions::new());
             return self.part("c", channel, None, m).await.map(|_| ());
         }
-        let mut first_failure = None;
-        for slot in Slot::BOTH {
-            let result = async {
-                let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
-                self.part(&format!("d{}", slot.index()), channel, Some(slot), build(CreateMessage::new()))
-                    .await
-                    .map(|_| ())
-            }
-            .await;
-            if let Err(f) = result {
-                first_failure.get_or_insert(f);
-            }
-        }
-        first_failure.map_or(Ok(()), Err)
+        let build = &build;
+        every(Slot::BOTH, |slot| async move {
+            let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
+            self.part(&format!("d{}", slot.index()), channel, Some(slot), build(CreateMessage::new())).await.map(|_| ())
+        })
+        .await
     }
 
     async fn prompt(&self, p: &crate::engine::Prepared) -> Result<(), Failure> {
@@ -183,28 +175,21 @@ impl Post<'_> {
                 .allowed_mentions(CreateAllowedMentions::new());
             return self.part("c", channel, None, m).await.map(|_| ());
         }
-        let mut first_failure = None;
-        for slot in Slot::BOTH {
+        every(Slot::BOTH, |slot| async move {
             let part = format!("d{}", slot.index());
-            let result = async {
-                let Some(channel) = self.dm_of(&p.couple, slot).await? else { return Ok(()) };
-                if retry
-                    && self.work.posted(&part).is_none()
-                    && let Some(m) = already_posted(self.http, channel, d).await
-                {
-                    return self.record(&part, channel.get(), m).await;
-                }
-                let m = CreateMessage::new()
-                    .embed(render::prompt_embed(library, p, Some(slot)))
-                    .components(render::prompt_buttons(d, p.kind));
-                self.part(&part, channel, Some(slot), m).await.map(|_| ())
+            let Some(channel) = self.dm_of(&p.couple, slot).await? else { return Ok(()) };
+            if retry
+                && self.work.posted(&part).is_none()
+                && let Some(m) = already_posted(self.http, channel, d).await
+            {
+                return self.record(&part, channel.get(), m).await;
             }
-            .await;
-            if let Err(f) = result {
-                first_failure.get_or_insert(f);
-            }
-        }
-        first_failure.map_or(Ok(()), Err)
+            let m = CreateMessage::new()
+                .embed(render::prompt_embed(library, p, Some(slot)))
+                .components(render::prompt_buttons(d, p.kind));
+            self.part(&part, channel, Some(slot), m).await.map(|_| ())
+        })
+        .await
     }
 
     /// Both answers together: in a thread under the prompt in the couple's
@@ -240,25 +225,19 @@ impl Post<'_> {
                 .components(button());
             return self.part("b", target, None, closing).await.map(|_| ());
         }
-        let mut first_failure = None;
-        for slot in Slot::BOTH {
-            let result = async {
-                let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
-                for (i, content) in parts.iter().enumerate() {
-                    let m = CreateMessage::new().content(content);
-                    self.part(&format!("d{}m{i:02}", slot.index()), channel, Some(slot), m).await?;
-                }
-                let closing = CreateMessage::new()
-                    .content("If your partner's words touched you, you can say so privately.")
-                    .components(button());
-                self.part(&format!("d{}b", slot.index()), channel, Some(slot), closing).await.map(|_| ())
+        let parts = &parts;
+        every(Slot::BOTH, |slot| async move {
+            let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
+            for (i, content) in parts.iter().enumerate() {
+                let m = CreateMessage::new().content(content);
+                self.part(&format!("d{}m{i:02}", slot.index()), channel, Some(slot), m).await?;
             }
-            .await;
-            if let Err(f) = result {
-                first_failure.get_or_insert(f);
-            }
-        }
-        first_failure.map_or(Ok(()), Err)
+            let closing = CreateMessage::new()
+                .content("If your partner's words touched you, you can say so privately.")
+                .components(button());
+            self.part(&format!("d{}b", slot.index()), channel, Some(slot), closing).await.map(|_| ())
+        })
+        .await
     }
 
     /// The reveal's thread under the prompt (once: a thread started from a
@@ -338,18 +317,13 @@ impl Post<'_> {
         };
         match (to, couple) {
             (To::Users(users), _) => {
-                let mut first_failure = None;
-                for (i, user) in users.iter().filter_map(|u| u.parse::<u64>().ok()).enumerate() {
-                    let result = async {
-                        let channel = dm(self.http, self.engine, user).await.map_err(|e| classify(&e, None))?;
-                        self.part(&format!("u{i}"), channel, None, build(CreateMessage::new())).await
-                    }
-                    .await;
-                    if let Err(f) = result {
-                        first_failure.get_or_insert(f);
-                    }
-                }
-                first_failure.map_or(Ok(()), Err)
+                let users: Vec<u64> = users.iter().filter_map(|u| u.parse().ok()).collect();
+                let build = &build;
+                every(users.into_iter().enumerate(), |(i, user)| async move {
+                    let channel = dm(self.http, self.engine, user).await.map_err(|e| classify(&e, None))?;
+                    self.part(&format!("u{i}"), channel, None, build(CreateMessage::new())).await.map(|_| ())
+                })
+                .await
             }
             (_, None) => Ok(()),
             (To::Home, Some(c)) => self.to_home(c, build).await,
@@ -385,4 +359,21 @@ async fn already_posted(http: &Http, channel: ChannelId, delivery: i64) -> Optio
             })
         })
         .map(|m| m.id.get())
+}
+
+/// Runs `post` for each item (each partner, each user), all of them even after
+/// one fails, and returns the first failure: one partner's closed DMs never keep
+/// the other from getting theirs.
+async fn every<T, F, Fut>(items: impl IntoIterator<Item = T>, post: F) -> Result<(), Failure>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
+    let mut first_failure = None;
+    for item in items {
+        if let Err(f) = post(item).await {
+            first_failure.get_or_insert(f);
+        }
+    }
+    first_failure.map_or(Ok(()), Err)
 }

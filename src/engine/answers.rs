@@ -142,7 +142,7 @@ impl Engine {
 
 /// Records a skip or a request for space; a response never throws away an
 /// answer already written.
-async fn respond(
+pub(super) async fn respond(
     tx: &mut sqlx::SqliteConnection,
     cipher: &Cipher,
     id: DeliveryId,
@@ -159,17 +159,6 @@ async fn respond(
         responses::upsert(&mut *tx, cipher, r).await?;
     }
     Ok(())
-}
-
-/// "I need space" on today's prompt, unless this partner already answered it.
-pub(super) async fn respond_unless_answered(
-    tx: &mut sqlx::SqliteConnection,
-    cipher: &Cipher,
-    id: DeliveryId,
-    slot: Slot,
-    now: i64,
-) -> Result<()> {
-    respond(tx, cipher, id, slot, ResponseStatus::Space, now).await
 }
 
 /// The delivery's choice, if it belongs to `couple` and was sent.

@@ -4,7 +4,7 @@
 
 use super::schedules::parse_stored;
 use super::{Engine, Result, UserError, ts};
-use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner};
+use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner, ResponseStatus};
 use crate::core::model::{Phase, Role, Slot};
 use crate::core::outbox::{NewItem, Notice, To, Unreachable};
 use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
@@ -156,7 +156,7 @@ impl Engine {
             return Err(UserError::NotYours.into());
         }
         if d.revealed_at.is_none() {
-            super::answers::respond_unless_answered(&mut tx, &self.cipher, delivery, slot, ts(now)).await?;
+            super::answers::respond(&mut tx, &self.cipher, delivery, slot, ResponseStatus::Space, ts(now)).await?;
         }
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         // Already paused for longer: that pause stands.

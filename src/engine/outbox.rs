@@ -254,28 +254,24 @@ impl Engine {
             Ok(()) => return self.finish_sent(owner, item).await,
             Err(f) => f,
         };
-        // A reveal holds what both partners wrote: when its destination cannot
-        // be reached, the couple is paused and told as for anything else, and the
-        // reveal is kept and tried again (in their DMs, if their channel is gone)
-        // until its deadline; what already reached one partner is not sent again.
-        if let (Failure::Unreachable { why, slot, detail }, ItemKind::Reveal, Some(couple)) =
-            (&failure, item.kind, item.couple_id)
-            && ts(now) < item.deadline
-        {
-            self.unreachable(couple, *why, *slot).await?;
+        // A transient failure is tried again until the item's deadline. So is a
+        // reveal whose destination cannot be reached: it holds what both partners
+        // wrote, so the couple is paused and told as for anything else, and the
+        // reveal is kept (for their DMs, if their channel is gone); what already
+        // reached one partner is not sent again.
+        let kept = match &failure {
+            Failure::Transient(_) => true,
+            Failure::Unreachable { .. } => item.kind == ItemKind::Reveal,
+            Failure::Permanent(_) => false,
+        };
+        if kept && ts(now) < item.deadline {
+            if let (Failure::Unreachable { why, slot, .. }, Some(couple)) = (&failure, item.couple_id) {
+                self.unreachable(couple, *why, *slot).await?;
+            }
             let wait = backoff(item.failures + 1, self.settings.retry_base, self.settings.retry_ceiling);
             let next = ts(now + wait).min(item.deadline).max(ts(now) + 1);
-            tracing::warn!(outbox_id = item.id, couple_id = couple, reason = ?why, "a reveal cannot be posted yet; keeping it");
-            outbox::retry_at(&self.pool, item.id, owner, next, detail).await?;
-            return Ok(());
-        }
-        if let Failure::Transient(detail) = &failure
-            && ts(now) < item.deadline
-        {
-            let wait = backoff(item.failures + 1, self.settings.retry_base, self.settings.retry_ceiling);
-            let next = ts(now + wait).min(item.deadline);
-            tracing::info!(outbox_id = item.id, kind = %item.kind, attempts = item.attempts, retry_in_s = wait.num_seconds(), error = %detail, "will try again");
-            outbox::retry_at(&self.pool, item.id, owner, next.max(ts(now) + 1), detail).await?;
+            tracing::info!(outbox_id = item.id, kind = %item.kind, attempts = item.attempts, retry_in_s = wait.num_seconds(), error = %failure.detail(), "will try again");
+            outbox::retry_at(&self.pool, item.id, owner, next, failure.detail()).await?;
             return Ok(());
         }
         match &failure {

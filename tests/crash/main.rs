@@ -710,7 +710,7 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
     mend.wait_connected(WAIT).await;
     let mut mid = Vec::new();
     sleep_until_utc(fire).await;
-    for round in 0..3 {
+    for _ in 0..3 {
         // Kill once some partners have theirs and others not yet.
         let deadline = Instant::now() + WAIT;
         while got(&users) == 0 && Instant::now() < deadline {
@@ -726,7 +726,6 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
         tokio::time::sleep(between(&mut rng, 100, 800)).await;
         mend.start();
         mend.wait_connected(WAIT).await;
-        let _ = round;
     }
     if mend.kills == mend.starts {
         mend.start();
