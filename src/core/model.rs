@@ -54,6 +54,7 @@ spelled_enum!(
         Both => "both",
         Hurt => "hurt",
         Repairing => "repairing",
+        Drifted => "drifted",
     }
 );
 
@@ -100,7 +101,8 @@ impl Role {
         match self {
             Role::Hurt => Some(Audience::Hurt),
             Role::Repairing => Some(Audience::Repairing),
-            Role::Drifted | Role::Unsaid => None,
+            Role::Drifted => Some(Audience::Drifted),
+            Role::Unsaid => None,
         }
     }
 }

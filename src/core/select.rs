@@ -2,9 +2,10 @@
 //! seeded random source go in, a choice comes out.
 //!
 //! Rules (DESIGN.md): pillars least recently used first; no prompt repeated for a
-//! partner before every prompt of its pillar that fits that partner has been used;
-//! depth ramps over the first weeks; each partner gets prompts worded for them and
-//! for the couple's phase; both partners get the same prompt when one fits both.
+//! partner before every prompt of its pillar and kind that fits that partner has
+//! been used; never nothing while anything fits; depth ramps over the first
+//! weeks; each partner gets prompts worded for them and for the couple's phase;
+//! both partners get the same prompt when one fits both.
 
 use std::collections::{HashMap, HashSet};
 
@@ -47,59 +48,91 @@ pub fn fits(prompt: &Prompt, role: Role, couple: &Couple) -> bool {
         && (prompt.audience == Audience::Both || Some(prompt.audience) == role.audience())
 }
 
-/// The prompts of each pillar a partner has used since that pillar last ran out
-/// for them, derived from the history (oldest first).
-fn used_since_exhaustion(history: &[Past], slot: Slot) -> HashMap<&str, HashSet<&str>> {
-    let mut used: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for past in history {
-        let set = used.entry(&past.pillar).or_default();
-        let id = past.prompts[slot.index()].as_str();
-        // A repeat only ever follows exhaustion, so it starts a new round.
-        if !set.insert(id) {
-            set.clear();
-            set.insert(id);
+/// A partner's rounds through the library: for each pillar and kind, the prompts
+/// used since that pillar's prompts of that kind last ran out for them, and when
+/// each prompt was last used.
+struct Rounds<'h> {
+    used: HashMap<(&'h str, Kind), HashSet<&'h str>>,
+    last_use: HashMap<&'h str, usize>,
+}
+
+impl<'h> Rounds<'h> {
+    /// Derived from the history (oldest first). A repeat only ever follows
+    /// exhaustion, so it starts a new round.
+    fn of(library: &Library, history: &'h [Past], slot: Slot) -> Rounds<'h> {
+        let mut rounds = Rounds { used: HashMap::new(), last_use: HashMap::new() };
+        for (i, past) in history.iter().enumerate() {
+            let id = past.prompts[slot.index()].as_str();
+            // A prompt a host has since removed no longer takes part.
+            let Some(kind) = library.prompt(id).map(|p| p.kind) else { continue };
+            let set = rounds.used.entry((past.pillar.as_str(), kind)).or_default();
+            if !set.insert(id) {
+                set.clear();
+                set.insert(id);
+            }
+            rounds.last_use.insert(id, i);
         }
+        rounds
     }
-    used
+
+    /// What fits this reader in the pillar and kind and is new to them this round.
+    fn fresh<'l>(&self, fitting: &[&'l Prompt], pillar: &str, kind: Kind) -> Vec<&'l Prompt> {
+        let used = self.used.get(&(pillar, kind));
+        fitting.iter().copied().filter(|p| used.is_none_or(|u| !u.contains(p.id.as_str()))).collect()
+    }
+
+    /// The prompts that fit, least recently used first: where a new round starts.
+    fn least_recent<'l>(&self, fitting: &[&'l Prompt]) -> Vec<&'l Prompt> {
+        let oldest = fitting.iter().filter_map(|p| self.last_use.get(p.id.as_str())).min();
+        fitting.iter().copied().filter(|p| self.last_use.get(p.id.as_str()) == oldest).collect()
+    }
 }
 
 /// Picks the prompts for one occurrence, or `None` when the library has nothing
 /// that fits this couple at all.
+///
+/// Pillars least recently used first, today's kinds in order, and only prompts
+/// new to each reader; when nothing new forms a pair anywhere, a reader who has
+/// had everything that fits of a kind starts a new round with what they had
+/// longest ago. So a couple is never left without a prompt, and nobody sees a
+/// repeat while something that fits them is still new.
 pub fn pick_prompt(library: &Library, couple: &Couple, history: &[Past], rng: &mut impl Rng) -> Option<Choice> {
-    let mut used = Slot::BOTH.map(|s| used_since_exhaustion(history, s));
+    let rounds = Slot::BOTH.map(|s| Rounds::of(library, history, s));
     let mut pillars: Vec<&str> = library.pillars().iter().map(|p| p.id.as_str()).collect();
     pillars.shuffle(rng);
     let last_used: HashMap<&str, usize> = history.iter().enumerate().map(|(i, p)| (p.pillar.as_str(), i)).collect();
     // Never used first, then least recently used; the shuffle breaks ties.
     pillars.sort_by_key(|p| last_used.get(p).map_or(0, |i| i + 1));
-
     let kinds = kinds_for_today(rng);
-    for pillar in pillars {
-        for slot in Slot::BOTH {
-            let set = used[slot.index()].entry(pillar).or_default();
-            let exhausted = library
-                .in_pillar(pillar)
-                .filter(|p| fits(p, couple.roles[slot.index()], couple))
-                .all(|p| set.contains(p.id.as_str()));
-            if exhausted {
-                set.clear();
-            }
-        }
-        for &kind in &kinds {
-            let candidates = Slot::BOTH.map(|slot| {
-                let used = &used[slot.index()][pillar];
-                library
-                    .in_pillar(pillar)
-                    .filter(|p| p.kind == kind && fits(p, couple.roles[slot.index()], couple))
-                    .filter(|p| !used.contains(p.id.as_str()))
-                    .collect::<Vec<&Prompt>>()
-            });
-            if let Some(prompts) = choose_pair(&candidates, rng) {
-                return Some(Choice { pillar: pillar.to_string(), kind, prompts });
+
+    for new_round in [false, true] {
+        for &pillar in &pillars {
+            for &kind in &kinds {
+                let candidates = Slot::BOTH.map(|slot| {
+                    let fitting: Vec<&Prompt> = library
+                        .in_pillar(pillar)
+                        .filter(|p| p.kind == kind && fits(p, couple.roles[slot.index()], couple))
+                        .collect();
+                    let rounds = &rounds[slot.index()];
+                    match rounds.fresh(&fitting, pillar, kind) {
+                        fresh if fresh.is_empty() && new_round => rounds.least_recent(&fitting),
+                        fresh => fresh,
+                    }
+                });
+                if let Some(prompts) = choose_pair(&candidates, rng) {
+                    return Some(Choice { pillar: pillar.to_string(), kind, prompts });
+                }
             }
         }
     }
     None
+}
+
+/// Whether the day's prompts are each partner's own: different prompts, or one
+/// worded for a reader's private role. Then each partner reads only theirs, and
+/// nothing mend shows lets the other guess a role.
+pub fn is_personal(library: &Library, prompts: &[String; 2]) -> bool {
+    prompts[0] != prompts[1] || prompts.iter().any(|id| library.prompt(id).is_none_or(|p| p.audience != Audience::Both))
 }
 
 /// Shared prompts most days, a small action some days, a private journal now and
