@@ -18,6 +18,8 @@ pub struct Couple {
     pub phase_changed_at: i64,
     pub paused: bool,
     pub paused_until: Option<i64>,
+    /// Who asked for space, a bit per slot; it counts only while the pause lasts.
+    pub space_by: u8,
     pub ended_at: Option<i64>,
     pub partners: [Partner; 2],
 }
@@ -39,6 +41,15 @@ impl Couple {
         self.paused && self.paused_until.is_none()
     }
 
+    /// The partners whose space is pausing prompts at `now`: only they (or the
+    /// space's end) can lift it.
+    pub fn space_holders(&self, now: i64) -> Vec<Slot> {
+        if !self.is_paused_at(now) {
+            return Vec::new();
+        }
+        Slot::BOTH.into_iter().filter(|s| self.space_by & space_bit(*s) != 0).collect()
+    }
+
     pub fn partner(&self, slot: Slot) -> &Partner {
         &self.partners[slot.index()]
     }
@@ -52,6 +63,11 @@ impl Couple {
     pub fn zone(&self) -> chrono_tz::Tz {
         super::schedule::parse_zone(&self.tz).unwrap_or(chrono_tz::UTC)
     }
+}
+
+/// The bit of `Couple::space_by` for one partner.
+pub fn space_bit(slot: Slot) -> u8 {
+    1 << slot.index()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

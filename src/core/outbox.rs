@@ -39,8 +39,12 @@ crate::core::model::spelled_enum!(
 pub enum Notice {
     /// A partner answered today's prompt (never what).
     Answered { slot: Slot },
-    /// A partner took space; prompts pause until `until`.
-    SpaceTaken { slot: Slot, until: i64 },
+    /// A partner took space; prompts pause until `until` (`None`: until they
+    /// are ready).
+    SpaceTaken { slot: Slot, until: Option<i64> },
+    /// The space `slot` took came to its end at `until` (posted then, and only
+    /// if the space was not lifted or lengthened meanwhile).
+    SpaceEnded { slot: Slot, until: i64 },
     /// A partner paused prompts, until an instant or until resumed.
     Paused { slot: Slot, until: Option<i64> },
     /// A partner resumed prompts.

@@ -115,11 +115,11 @@ async fn on_component(
         }
         Action::Space(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
-            let until = engine.need_space(couple, d, slot).await?;
+            let until = engine.need_space(couple, slot, Some(d), Some(engine.settings().space)).await?;
             data.wake.notify_one();
             let zone = engine.couple(couple).await?.zone();
-            let when = until.with_timezone(&zone).format("%A %-d %B, %H:%M").to_string();
-            ephemeral(ctx, c, text::paused(Some(&when))).await?;
+            let when = until.map(|u| u.with_timezone(&zone).format("%A %-d %B, %H:%M").to_string());
+            ephemeral(ctx, c, text::space_for_you(when.as_deref(), data.settings.referral.as_deref())).await?;
         }
         Action::Done(d) | Action::NotToday(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;

@@ -34,6 +34,10 @@ Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential
 `/history` your answers · `/export` a copy of your data · `/forget` delete what you wrote";
 
 pub fn referral(text: &str) -> String {
+    referral_line(text)
+}
+
+fn referral_line(text: &str) -> String {
     format!("\n\nWhen you're ready: {text}")
 }
 
@@ -164,8 +168,50 @@ pub fn paused(until: Option<&str>) -> String {
 
 pub const RESUMED: &str = "Welcome back. Prompts will come again on your schedule.";
 
-pub fn space_taken(name: &str, until: &str) -> String {
-    format!("{name} is taking a little space. Prompts pause until {until}. Nothing is wrong with needing that.")
+/// Where to find help in a crisis, in every message that may meet someone at a hard moment.
+pub const CRISIS_LINES: &str = "If you're in danger or thinking of harming yourself, contact your local emergency number now, \
+     or a crisis line: in the US call or text **988**; in the UK and Ireland, Samaritans on **116 123**; elsewhere, \
+     findahelpline.com lists free, confidential lines in your country.";
+
+/// To the partner who asked for space (only they see it).
+pub fn space_for_you(until: Option<&str>, referral: Option<&str>) -> String {
+    let when = match until {
+        Some(u) => format!("Prompts are paused until {u}."),
+        None => "Prompts are paused until you say you're ready.".to_string(),
+    };
+    let mut out = format!(
+        "Take the time you need. {when} This space is yours: your partner can't lift it, and you can end it \
+         sooner with `/resume`, or make it longer with `/space`. I've let your partner know, without any reason.\n\n{CRISIS_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&referral_line(r));
+    }
+    out
+}
+
+pub fn space_taken(name: &str, until: Option<&str>) -> String {
+    match until {
+        Some(u) => format!(
+            "{name} is taking a little space. Prompts pause until {u}. Nothing is wrong with needing that; it's a way of caring for this."
+        ),
+        None => format!(
+            "{name} is taking a little space, for as long as they need. Prompts pause until they're ready. \
+             Nothing is wrong with needing that; it's a way of caring for this."
+        ),
+    }
+}
+
+pub fn space_ended(name: &str) -> String {
+    format!("{name}'s time of space has come to its end. Prompts pick up again with the next one on your schedule.")
+}
+
+/// Why a partner's `/resume` (or `/pause`) waits: the space is the other's.
+pub fn space_held(name: &str, until: Option<&str>) -> String {
+    let when = until.map_or("until they're ready".to_string(), |u| format!("until {u}"));
+    format!(
+        "{name} asked for some space, so prompts stay paused {when}. Only {name} can end it sooner. \
+         Giving that space is a kind thing to do; `/space` is there for you too, whenever you need it."
+    )
 }
 
 pub fn phase_name(phase: Phase) -> &'static str {
@@ -219,7 +265,8 @@ pub fn notice(
         |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
     match notice {
         Notice::Answered { slot } => has_answered(&name(*slot)),
-        Notice::SpaceTaken { slot, until } => space_taken(&name(*slot), &when(*until)),
+        Notice::SpaceTaken { slot, until } => space_taken(&name(*slot), until.map(&when).as_deref()),
+        Notice::SpaceEnded { slot, .. } => space_ended(&name(*slot)),
         Notice::Paused { slot, until } => {
             format!("{} paused prompts. {}", name(*slot), paused(until.map(&when).as_deref()))
         }
@@ -265,6 +312,13 @@ pub fn user_error(e: &UserError) -> String {
         UserError::FirstPhase => "You're already at the gentlest pace, the first phase.".into(),
         UserError::AlreadyPaused => "Prompts are already paused.".into(),
         UserError::NotPaused => "Prompts aren't paused.".into(),
+        UserError::SpaceHeld { name, until } => {
+            space_held(name, until.map(|u| u.format("%A %-d %B, %H:%M").to_string()).as_deref())
+        }
+        UserError::PhaseMoved { now } => format!(
+            "Your couple has moved since this was shown: you're in **{}** now. Run `/phase` again to see where you are.",
+            phase_name(*now)
+        ),
         UserError::PauseInPast => "That date is already in the past; pick a moment still ahead.".into(),
         UserError::AlreadyPaired => ALREADY_PAIRED.into(),
         UserError::PartnerAlreadyPaired => PARTNER_ALREADY_PAIRED.into(),

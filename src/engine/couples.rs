@@ -4,7 +4,7 @@
 
 use super::schedules::parse_stored;
 use super::{Engine, Result, UserError, ts};
-use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner, ResponseStatus};
+use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner, ResponseStatus, space_bit};
 use crate::core::model::{Phase, Role, Slot};
 use crate::core::outbox::{NewItem, Notice, To, Unreachable};
 use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
@@ -107,7 +107,8 @@ impl Engine {
     }
 
     /// `slot` pauses the couple's prompts and reflections, until an instant or
-    /// until resumed; both are told.
+    /// until resumed; both are told. Either partner may resume a pause, but not
+    /// the other's space.
     pub async fn pause(&self, couple: CoupleId, slot: Slot, until: Option<DateTime<Utc>>) -> Result<()> {
         let now = self.now();
         if until.is_some_and(|u| u <= now) {
@@ -115,10 +116,14 @@ impl Engine {
         }
         let mut tx = store::begin_write(&self.pool).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        if let Some(holder) = c.space_holders(ts(now)).into_iter().find(|h| *h != slot) {
+            return Err(self.space_held(&c, holder).into());
+        }
         if until.is_none() && c.is_paused_indefinitely() {
             return Err(UserError::AlreadyPaused.into());
         }
         set_paused(&mut tx, couple, until.map(ts)).await?;
+        couples::set_space(&mut *tx, couple, 0).await?;
         let notice = Notice::Paused { slot, until: until.map(ts) };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
         tx.commit().await?;
@@ -126,6 +131,7 @@ impl Engine {
     }
 
     /// Resumes a paused couple: schedules fire again from now on; both are told.
+    /// Refused while the other partner's space lasts: it is theirs to lift.
     pub async fn resume(&self, couple: CoupleId, slot: Slot) -> Result<()> {
         let now = self.now();
         let mut tx = store::begin_write(&self.pool).await?;
@@ -133,7 +139,11 @@ impl Engine {
         if !c.is_paused_at(ts(now)) {
             return Err(UserError::NotPaused.into());
         }
+        if let Some(holder) = c.space_holders(ts(now)).into_iter().find(|h| *h != slot) {
+            return Err(self.space_held(&c, holder).into());
+        }
         couples::set_paused(&mut *tx, couple, false, None).await?;
+        couples::set_space(&mut *tx, couple, 0).await?;
         for s in schedules::for_couple(&mut *tx, couple).await? {
             let next = parse_stored(&s).and_then(|sch| sch.next_after(now)).map(ts);
             schedules::set_next(&mut *tx, couple, s.kind, next).await?;
@@ -144,32 +154,56 @@ impl Engine {
         Ok(())
     }
 
-    /// "I need space": this partner steps back from today's prompt (if it is
-    /// still open) and the couple's prompts pause for a while — always, even once
-    /// today's answers were shared. Returns when prompts come back.
-    pub async fn need_space(&self, couple: CoupleId, delivery: DeliveryId, slot: Slot) -> Result<DateTime<Utc>> {
-        let now = self.now();
-        let mut until = now + self.settings.space;
-        let mut tx = store::begin_write(&self.pool).await?;
-        let d = store::deliveries::get(&mut *tx, delivery).await?.ok_or(UserError::NotYours)?;
-        if d.couple_id != couple {
-            return Err(UserError::NotYours.into());
+    fn space_held(&self, c: &Couple, holder: Slot) -> UserError {
+        let zone = c.zone();
+        UserError::SpaceHeld {
+            name: c.partner(holder).name.clone(),
+            until: c.paused_until.map(|u| super::instant(u).with_timezone(&zone)),
         }
-        if d.revealed_at.is_none() {
-            super::answers::respond(&mut tx, &self.cipher, delivery, slot, ResponseStatus::Space, ts(now)).await?;
+    }
+
+    /// "I need space": it belongs to `slot`. Prompts pause for `length` (`None`:
+    /// until they are ready), today's prompt (`delivery`, if still open) is set
+    /// aside for them, both partners are told, and both are told again when it
+    /// ends. Only `slot` lifts it early (with `/resume`). Always available, even
+    /// once today's answers were shared or while already paused. Returns when
+    /// prompts come back (`None`: when `slot` says so).
+    pub async fn need_space(
+        &self,
+        couple: CoupleId,
+        slot: Slot,
+        delivery: Option<DeliveryId>,
+        length: Option<chrono::Duration>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        if let Some(delivery) = delivery {
+            let d = store::deliveries::get(&mut *tx, delivery).await?.ok_or(UserError::NotYours)?;
+            if d.couple_id != couple {
+                return Err(UserError::NotYours.into());
+            }
+            if d.revealed_at.is_none() {
+                super::answers::respond(&mut tx, &self.cipher, delivery, slot, ResponseStatus::Space, now).await?;
+            }
         }
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
-        // Already paused for longer: that pause stands.
-        let longer = c.is_paused_at(ts(now)) && c.paused_until.is_none_or(|u| u >= ts(until));
-        if longer {
-            until = c.paused_until.map_or(until, super::instant);
-        } else {
-            set_paused(&mut tx, couple, Some(ts(until))).await?;
+        let wanted = length.map(|l| now + l.num_seconds());
+        // A pause already running longer stands; the space lasts with it.
+        let until = match (c.is_paused_at(now), c.paused_until, wanted) {
+            (true, None, _) | (_, _, None) => None,
+            (true, Some(current), Some(w)) => Some(current.max(w)),
+            (false, _, Some(w)) => Some(w),
+        };
+        let holders = c.space_holders(now).into_iter().fold(0, |bits, s| bits | space_bit(s));
+        set_paused(&mut tx, couple, until).await?;
+        couples::set_space(&mut *tx, couple, holders | space_bit(slot)).await?;
+        let mut items = vec![NewItem::notice(Some(couple), Notice::SpaceTaken { slot, until }, To::Home, now)];
+        if let Some(end) = until {
+            items.push(NewItem::notice(Some(couple), Notice::SpaceEnded { slot, until: end }, To::Home, end));
         }
-        let notice = Notice::SpaceTaken { slot, until: ts(until) };
-        outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
+        outbox::insert_many(&mut tx, &items, now).await?;
         tx.commit().await?;
-        Ok(until)
+        Ok(until.map(super::instant))
     }
 
     /// The couple cannot be reached where mend posts to them: prompts pause

@@ -111,6 +111,12 @@ pub enum UserError {
     AlreadyPaused,
     #[error("not paused")]
     NotPaused,
+    /// The partner asked for space: only they, or its end, lift it.
+    #[error("the partner's space")]
+    SpaceHeld { name: String, until: Option<chrono::DateTime<chrono_tz::Tz>> },
+    /// A phase change confirmed from a stale view: the couple has moved since.
+    #[error("the phase changed meanwhile")]
+    PhaseMoved { now: crate::core::model::Phase },
     #[error("pause end in the past")]
     PauseInPast,
     #[error("already paired")]

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::{Engine, Prepared, Result, Reveal, ts};
-use crate::core::entities::{Chosen, Couple, Delivery, Home, Response, ResponseStatus, Status};
+use crate::core::entities::{Chosen, Couple, Delivery, Home, Response, ResponseStatus, Status, space_bit};
 use crate::core::model::{Depth, Slot};
 use crate::core::outbox::{Failure, Item, ItemKind, ItemStatus, NewItem, Notice, OutboxId, To, backoff, lifetime};
 use crate::core::prompts::Prompt;
@@ -225,6 +225,14 @@ impl Engine {
             Some(c) => Some(self.couple(c).await?),
             None => None,
         };
+        // The end of a space is told only if that space ran its course: not
+        // when it was lifted, lengthened or replaced meanwhile.
+        if let (Notice::SpaceEnded { slot, until }, Some(c)) = (&notice, &couple) {
+            let ran_its_course = c.paused && c.paused_until == Some(*until) && c.space_by & space_bit(*slot) != 0;
+            if !ran_its_course {
+                return Ok(None);
+            }
+        }
         Ok(Some(Job::Notice { couple, notice, to }))
     }
 

@@ -160,7 +160,8 @@ impl Sim {
                 line = Some(format!("  {} skipped today", name(slot)));
             }
             Act::Space { delivery, slot } => {
-                if let Ok(until) = self.engine.need_space(couple, delivery, slot).await {
+                let length = Some(self.engine.settings().space);
+                if let Ok(Some(until)) = self.engine.need_space(couple, slot, Some(delivery), length).await {
                     self.note_pause(ci, now, Some(until));
                     line = Some(format!(
                         "  {} asked for some space; prompts pause until {}",

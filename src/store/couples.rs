@@ -38,7 +38,7 @@ pub async fn insert(
 
 pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Option<Couple>> {
     let Some(row) = sqlx::query(
-        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, ended_at FROM couples WHERE id = ?",
+        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, space_by, ended_at FROM couples WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -70,6 +70,7 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
         phase_changed_at: row.try_get("phase_changed_at")?,
         paused: row.try_get("paused")?,
         paused_until: row.try_get("paused_until")?,
+        space_by: row.try_get::<i64, _>("space_by")? as u8,
         ended_at: row.try_get("ended_at")?,
         partners,
     }))
@@ -106,6 +107,12 @@ pub async fn set_role(exec: impl SqliteExecutor<'_>, id: CoupleId, slot: Slot, r
         .bind(slot.index() as i64)
         .execute(exec)
         .await?;
+    Ok(())
+}
+
+/// Who holds space (a bit per slot; see `Couple::space_holders`).
+pub async fn set_space(exec: impl SqliteExecutor<'_>, id: CoupleId, space_by: u8) -> Result<()> {
+    sqlx::query("UPDATE couples SET space_by = ? WHERE id = ?").bind(i64::from(space_by)).bind(id).execute(exec).await?;
     Ok(())
 }
 

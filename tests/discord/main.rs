@@ -11,3 +11,4 @@ mod outages;
 mod own_data;
 mod refusals;
 mod server;
+mod space;

@@ -6,7 +6,7 @@ use mend::discord::text::NOT_YOURS;
 use serde_json::json;
 
 /// Runs days until a written (shared) prompt comes, and has both answer it.
-async fn answered_day(app: &TestBot, home: u64) -> u64 {
+pub(crate) async fn answered_day(app: &TestBot, home: u64) -> u64 {
     let (alex, sam) = (app.user("alex"), app.user("sam"));
     let mut seen = Vec::new();
     for day in 5..25 {

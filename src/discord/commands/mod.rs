@@ -18,6 +18,7 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         schedule::schedule(),
         pause::pause(),
         pause::resume(),
+        pause::space(),
         pause::phase(),
         data::history(),
         data::export(),

@@ -50,6 +50,48 @@ pub async fn pause(
     private(ctx, text::paused(when.as_deref())).await
 }
 
+/// How long "I need space" lasts.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum SpaceLength {
+    #[name = "a day"]
+    Day,
+    #[name = "two days"]
+    TwoDays,
+    #[name = "a week"]
+    Week,
+    #[name = "until I'm ready"]
+    UntilReady,
+}
+
+impl SpaceLength {
+    fn duration(self) -> Option<Duration> {
+        match self {
+            SpaceLength::Day => Some(Duration::days(1)),
+            SpaceLength::TwoDays => Some(Duration::days(2)),
+            SpaceLength::Week => Some(Duration::weeks(1)),
+            SpaceLength::UntilReady => None,
+        }
+    }
+}
+
+/// Take some space: prompts pause, and only you can lift it.
+#[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
+pub async fn space(
+    ctx: Context<'_>,
+    #[rename = "for"]
+    #[description = "How long (two days if you don't say)"]
+    length: Option<SpaceLength>,
+) -> Result<(), BotError> {
+    let (couple, slot) = couple_here(ctx).await?;
+    let data = ctx.data();
+    let length = length.map_or(Some(data.engine.settings().space), SpaceLength::duration);
+    let until = data.engine.need_space(couple, slot, None, length).await?;
+    data.wake.notify_one();
+    let zone = data.engine.couple(couple).await?.zone();
+    let when = until.map(|u| u.with_timezone(&zone).format("%A %-d %B, %H:%M").to_string());
+    private(ctx, text::space_for_you(when.as_deref(), data.settings.referral.as_deref())).await
+}
+
 /// Start receiving prompts again.
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
