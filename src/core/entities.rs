@@ -113,6 +113,8 @@ pub struct Pairing {
     pub code: Option<String>,
     pub expires_at: i64,
     pub status: PairingStatus,
+    /// The couple's timezone, when the one who started the pairing gave it.
+    pub tz: Option<String>,
 }
 
 impl Pairing {

@@ -61,6 +61,12 @@ pub enum Notice {
     PartnerLeft { slot: Slot },
     /// The couple ended mend; everything it held is deleted.
     Ended,
+    /// An invitation to pair, to the invited partner privately (with Accept /
+    /// Not now). Should their DMs be closed, a neutral mention in `channel` (where
+    /// it was started) asks them to open DMs, naming nothing of what it is.
+    Invitation { pairing: i64, from: String, channel: u64 },
+    /// The invited partner would rather not (to the one who invited, privately).
+    Declined { name: String },
     /// An invitation was accepted but mend could not open the couple's private
     /// channel: nothing was set up (to the one who invited).
     NoChannel,

@@ -310,6 +310,10 @@ impl Post<'_> {
         let settings = self.engine.settings();
         let zone = couple.map_or(chrono_tz::UTC, Couple::zone);
         let when = |t: i64| instant(t).with_timezone(&zone).format("%A %-d %B, %H:%M").to_string();
+        if let (Notice::Invitation { pairing, channel, .. }, To::Users(users)) = (notice, to) {
+            let user = users.first().and_then(|u| u.parse().ok()).unwrap_or_default();
+            return self.invitation(user, *pairing, *channel, &text::notice(notice, None, "", when)).await;
+        }
         let content = text::notice(notice, couple, &settings.default_schedule, when);
         let build = |m: CreateMessage| {
             let m = m.content(&content);
@@ -338,6 +342,27 @@ impl Post<'_> {
                     .await
                     .map(|_| ())
             }
+        }
+    }
+}
+
+impl Post<'_> {
+    /// An invitation, privately to the invited partner. Should their DMs be
+    /// closed, a neutral mention where it was started asks them to open them.
+    async fn invitation(&self, user: u64, pairing: i64, started_in: u64, content: &str) -> Result<(), Failure> {
+        let message = CreateMessage::new().content(content).components(super::commands::couple::invitation_buttons(pairing));
+        let sent = match dm(self.http, self.engine, user).await {
+            Ok(channel) => self.part("u0", channel, None, message).await.map(|_| ()),
+            Err(e) => Err(classify(&e, None)),
+        };
+        match sent {
+            Err(Failure::Unreachable { why: Unreachable::DmClosed, .. }) => {
+                let ask = CreateMessage::new()
+                    .content(text::open_your_dms(&format!("<@{user}>")))
+                    .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)]));
+                self.part("m", ChannelId::new(started_in), None, ask).await.map(|_| ())
+            }
+            other => other,
         }
     }
 }

@@ -41,20 +41,39 @@ fn referral_line(text: &str) -> String {
     format!("\n\nWhen you're ready: {text}")
 }
 
-pub fn invitation(initiator: &str, partner_mention: &str) -> String {
+/// The invitation, in the invited partner's DMs: only they read it.
+pub fn invitation(initiator: &str) -> String {
     format!(
-        "{partner_mention}, {initiator} would like to use mend with you: one small prompt a day, answered privately \
-         and shared only when you've both written. Nothing is set up unless you accept."
+        "{initiator} would like to use mend with you: one small prompt a day, answered privately \
+         and shared only when you've both written. Nothing is set up unless you accept, and no one else is told \
+         either way. If you'd rather not, that's okay: I'll let {initiator} know privately, and nothing is kept."
+    )
+}
+
+/// Asks someone whose DMs are closed to open them, in the channel where the
+/// invitation was started: it names nothing of what it is, or who sent it.
+pub fn open_your_dms(mention: &str) -> String {
+    format!(
+        "{mention}, I have a private message for you, but I can't reach you by direct message. \
+         If you'd like to read it, allow direct messages from this server's members (Privacy Settings), \
+         and ask whoever mentioned it to send it again."
     )
 }
 
 pub fn invitation_sent(partner: &str) -> String {
-    format!("I've asked {partner}. If they accept, I'll open a private channel for just the two of you.")
+    format!(
+        "I've sent {partner} your invitation privately, by direct message; nothing about it is posted here. \
+         If they accept, I'll open a private channel for just the two of you, and if they'd rather not, I'll tell you \
+         privately."
+    )
 }
 
 pub fn declined(partner: &str) -> String {
     format!("{partner} would rather not for now. That's okay — nothing was created, and nothing is kept.")
 }
+
+pub const DECLINED_FOR_YOU: &str =
+    "Okay. Nothing was created, and nothing is kept. I'll let them know privately, without any reason.";
 
 pub fn welcome(a: &str, b: &str, schedule: &str) -> String {
     format!(
@@ -281,6 +300,8 @@ pub fn notice(
         Notice::PartnerLeft { slot } => partner_left(&name(*slot)),
         Notice::Ended => ENDED.into(),
         Notice::NoChannel => CANT_CREATE_CHANNEL.into(),
+        Notice::Invitation { from, .. } => invitation(from),
+        Notice::Declined { name } => declined(name),
     }
 }
 

@@ -29,7 +29,7 @@ use crate::store::{self, StoreError};
 
 pub use couples::NewCouple;
 pub use outbox::{Job, Outcome};
-pub use pairing::{Invitation, Paired};
+pub use pairing::{Invitation, Paired, Place};
 
 /// How the engine behaves; the defaults suit production (`config::defaults`).
 #[derive(Debug, Clone)]

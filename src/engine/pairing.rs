@@ -19,6 +19,13 @@ pub struct Invitation {
     pub name: String,
 }
 
+/// Where an invitation was started: the server, and the channel of the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub guild: u64,
+    pub channel: u64,
+}
+
 /// A pairing just made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paired {
@@ -34,25 +41,45 @@ impl Engine {
         }
     }
 
-    /// `from` invites `partner` to pair, in a server; returns the invitation's id.
-    pub async fn invite(&self, from: u64, partner: u64, guild: u64) -> Result<PairingId> {
-        if from == partner {
+    /// `from` invites `partner` to pair, in a server, with the couple's timezone
+    /// if given. The invitation reaches the partner privately, from the outbox,
+    /// in the same transaction; `channel` is where it was started (see
+    /// `Notice::Invitation`). Returns the invitation's id.
+    pub async fn invite(&self, from: &Invitation, partner: u64, place: Place, tz: Option<&str>) -> Result<PairingId> {
+        if from.user == partner {
             return Err(UserError::NotYourself.into());
         }
-        self.refuse_if_paired(from, UserError::AlreadyPaired).await?;
+        let tz = tz.map(crate::core::schedule::parse_zone).transpose()?;
+        self.refuse_if_paired(from.user, UserError::AlreadyPaired).await?;
         self.refuse_if_paired(partner, UserError::PartnerAlreadyPaired).await?;
         let now = ts(self.now());
         let expires = now + self.settings.pairing_ttl.num_seconds();
-        Ok(pairings::insert_pairing(&self.pool, from, Some(partner), Some(guild), None, now, expires).await?)
+        let mut tx = store::begin_write(&self.pool).await?;
+        let id =
+            pairings::insert_pairing(&mut *tx, from.user, Some(partner), Some(place.guild), None, now, expires).await?;
+        if let Some(tz) = tz {
+            pairings::set_zone(&mut *tx, id, tz.name()).await?;
+        }
+        let notice = Notice::Invitation { pairing: id, from: from.name.clone(), channel: place.channel };
+        outbox::insert(&mut tx, NewItem::notice(None, notice, To::Users(vec![partner.to_string()]), now), now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    /// A one-time pairing code for `from`, in DMs; returns it and its minutes of life.
-    pub async fn pairing_code(&self, from: u64) -> Result<(String, i64)> {
+    /// A one-time pairing code for `from`, in DMs, with the couple's timezone if
+    /// given; returns it and its minutes of life.
+    pub async fn pairing_code(&self, from: u64, tz: Option<&str>) -> Result<(String, i64)> {
+        let tz = tz.map(crate::core::schedule::parse_zone).transpose()?;
         self.refuse_if_paired(from, UserError::AlreadyPaired).await?;
         let code = pairing_code(&mut rand::rng());
         let now = ts(self.now());
         let expires = now + self.settings.pairing_ttl.num_seconds();
-        pairings::insert_pairing(&self.pool, from, None, None, Some(&code), now, expires).await?;
+        let mut tx = store::begin_write(&self.pool).await?;
+        let id = pairings::insert_pairing(&mut *tx, from, None, None, Some(&code), now, expires).await?;
+        if let Some(tz) = tz {
+            pairings::set_zone(&mut *tx, id, tz.name()).await?;
+        }
+        tx.commit().await?;
         Ok((code, self.settings.pairing_ttl.num_minutes()))
     }
 
@@ -86,10 +113,18 @@ impl Engine {
         Ok(p)
     }
 
-    /// The partner declines: nothing is created, and the invitation is closed.
-    pub async fn decline(&self, pairing: PairingId, user: u64) -> Result<()> {
-        self.invitation_for(pairing, user).await?;
-        pairings::settle_pairing(&self.pool, pairing, PairingStatus::Declined).await?;
+    /// The partner declines: nothing is created, the invitation is closed, and
+    /// the one who invited is told privately.
+    pub async fn decline(&self, pairing: PairingId, user: &Invitation) -> Result<()> {
+        let p = self.invitation_for(pairing, user.user).await?;
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        if pairings::settle_pairing(&mut *tx, pairing, PairingStatus::Declined).await? {
+            let notice = Notice::Declined { name: user.name.clone() };
+            let to = To::Users(vec![p.initiator.to_string()]);
+            outbox::insert(&mut tx, NewItem::notice(None, notice, to, now), now).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -105,8 +140,10 @@ impl Engine {
     ) -> Result<Paired> {
         let now = self.now();
         let s = &self.settings;
-        let prompt = Schedule::parse(&s.default_schedule, &s.default_tz)?;
-        let reflection = Schedule::parse(&s.default_reflection, &s.default_tz)?;
+        let tz = pairings::pairing_by_id(&self.pool, pairing).await?.and_then(|p| p.tz);
+        let tz = tz.as_deref().unwrap_or(&s.default_tz);
+        let prompt = Schedule::parse(&s.default_schedule, tz)?;
+        let reflection = Schedule::parse(&s.default_reflection, tz)?;
         let mut tx = store::begin_write(&self.pool).await?;
         if !pairings::settle_pairing(&mut *tx, pairing, PairingStatus::Accepted).await? {
             return Err(UserError::InvitationGone.into());
@@ -122,7 +159,7 @@ impl Engine {
             external_id: Some(p.user.to_string()),
         });
         let phase = Phase::starting([Role::Unsaid; 2]);
-        let couple = couples::insert(&mut tx, ts(now), &s.default_tz, phase, &partners).await?;
+        let couple = couples::insert(&mut tx, ts(now), tz, phase, &partners).await?;
         for (kind, schedule) in [(ScheduleKind::Prompt, &prompt), (ScheduleKind::Reflection, &reflection)] {
             let stored = StoredSchedule {
                 couple_id: couple,

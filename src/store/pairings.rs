@@ -16,6 +16,7 @@ fn pairing(r: &sqlx::sqlite::SqliteRow) -> Result<Pairing> {
         code: r.try_get("code")?,
         expires_at: r.try_get("expires_at")?,
         status: parse_enum(r.try_get::<&str, _>("status")?)?,
+        tz: r.try_get("tz")?,
     })
 }
 
@@ -42,7 +43,13 @@ pub async fn insert_pairing(
     .await?)
 }
 
-const PAIRING_COLUMNS: &str = "SELECT id, initiator, partner, guild_id, code, expires_at, status FROM pairings";
+const PAIRING_COLUMNS: &str = "SELECT id, initiator, partner, guild_id, code, expires_at, status, tz FROM pairings";
+
+/// The timezone the couple will live in, given when the pairing was started.
+pub async fn set_zone(exec: impl SqliteExecutor<'_>, pairing: i64, tz: &str) -> Result<()> {
+    sqlx::query("UPDATE pairings SET tz = ? WHERE id = ?").bind(tz).bind(pairing).execute(exec).await?;
+    Ok(())
+}
 
 pub async fn pairing_by_id(exec: impl SqliteExecutor<'_>, pairing_id: i64) -> Result<Option<Pairing>> {
     sqlx::query(sqlx::AssertSqlSafe(format!("{PAIRING_COLUMNS} WHERE id = ?")))

@@ -84,9 +84,8 @@ async fn a_closed_dm_is_not_retried_and_a_half_sent_reflection_is_not_doubled() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_welcome_after_pairing_is_retried_not_blamed_on_the_partner() {
     let app = TestBot::start().await;
-    let (alex, sam) = (app.user("alex"), app.user("sam"));
-    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
-    let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+    let sam = app.user("sam");
+    let invitation = app.invite("alex", "sam").await;
     app.sim.inject_fault(Fault::server_error("POST /channels/*/messages", 3, 502));
     let accept = sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
     let home = crate::support::bot::wait_until(|| {
@@ -103,8 +102,11 @@ async fn a_failed_welcome_after_pairing_is_retried_not_blamed_on_the_partner() {
     }
     sam.wait_for_message(home, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
     // Sam was told they are paired, and never asked to try again.
-    let paired = sam.wait_for_response(accept, |m| m.content.contains("You're paired"), WAIT).await.unwrap();
-    assert!(paired.ephemeral);
+    let paired = crate::support::bot::wait_until(|| {
+        sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("You accepted"))
+    })
+    .await;
+    assert!(paired.content.contains(&format!("<#{home}>")));
     let blamed = sam
         .wait_for_response(
             accept,

@@ -3,7 +3,7 @@
 //! answer the modal cannot hold or that is empty, a bot without the permission
 //! to create a channel, and a partner whose DMs are closed.
 
-use crate::support::bot::{TestBot, WAIT, button, find_button, settings};
+use crate::support::bot::{TestBot, WAIT, button, find_button, settings, wait_until};
 use discord_sim::SimConfig;
 use serde_json::json;
 
@@ -11,19 +11,26 @@ use serde_json::json;
 async fn a_declined_invitation_creates_nothing_and_only_the_invited_can_answer_it() {
     let app = TestBot::start().await;
     let (alex, sam, casey) = (app.user("alex"), app.user("sam"), app.user("casey"));
-    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
-    let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+    let invitation = app.invite("alex", "sam").await;
+    // Nothing in the open channel says who is pairing: not the invitation, not
+    // its answer.
+    let open = || casey.messages_in(app.general()).unwrap();
+    assert!(open().is_empty(), "the open channel holds nothing: {:?}", open());
 
-    let ix = casey.click(invitation.id, &button(&invitation, "Accept")).unwrap();
-    let refused = casey.wait_for_response(ix, |m| m.content.contains("someone else"), WAIT).await.unwrap();
-    assert!(refused.ephemeral);
+    // Casey cannot even see it; a forged click is refused.
+    let ix = casey.forge_click(invitation.channel_id, invitation.id, &button(&invitation, "Accept")).unwrap();
+    let refused = casey.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
+    assert!(refused.ephemeral && refused.content.contains("someone else"), "{}", refused.content);
 
-    sam.click(invitation.id, &button(&invitation, "Not now")).unwrap();
-    let updated = alex
-        .wait_for_message(app.general(), |m| m.id == invitation.id && m.content.contains("rather not"), WAIT)
-        .await
-        .unwrap();
+    let ix = sam.click(invitation.id, &button(&invitation, "Not now")).unwrap();
+    sam.wait_for_ack(ix, WAIT).await.unwrap();
+    let updated = wait_until(|| sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Nothing was created"))).await;
     assert!(find_button(&updated, "Accept").is_none(), "the buttons are gone");
+    app.settle().await;
+    // Alex learns it privately; the open channel still holds nothing.
+    let told = alex.wait_for_dm(|m| m.content.contains("would rather not for now"), WAIT).await.unwrap();
+    assert!(!told.content.contains(&casey.id().to_string()));
+    assert!(open().is_empty(), "the open channel holds nothing: {:?}", open());
     assert!(app.sim.channels().iter().all(|c| !c.name.starts_with("mend-")), "no channel was created");
     assert!(app.engine.couple_of(&sam.id().to_string()).await.unwrap().is_none());
     app.stop().await;
@@ -43,9 +50,17 @@ async fn commands_outside_the_private_channel_and_strangers_are_refused() {
     let refused = casey.wait_for_response(ix, |m| m.content.contains("not paired"), WAIT).await.unwrap();
     assert!(refused.ephemeral);
 
-    let ix = alex.slash(home, "schedule set", json!({"when": "daily 8pm", "timezone": "Europe/Paris"})).unwrap();
-    let bad = alex.wait_for_response(ix, |m| m.content.contains("HH:MM"), WAIT).await.unwrap();
-    assert!(bad.ephemeral && bad.content.contains("daily 08:30"), "{}", bad.content);
+    // What people type is accepted; what cannot be a time is refused with the fix.
+    let ix = alex.slash(home, "schedule set", json!({"when": "every day at 8pm", "timezone": "europe/paris"})).unwrap();
+    let ok = alex.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
+    assert!(ok.content.contains("daily 20:00") && ok.content.contains("Europe/Paris"), "{}", ok.content);
+    let ix = alex.slash(home, "schedule set", json!({"when": "daily 25:00", "timezone": "Europe/Paris"})).unwrap();
+    let bad = alex.wait_for_response(ix, |m| m.content.contains("not a time of day"), WAIT).await.unwrap();
+    assert!(bad.ephemeral && bad.content.contains("21:00"), "{}", bad.content);
+    assert!(!bad.content.contains("crontab") || bad.content.find("crontab") > bad.content.find("daily"), "{}", bad.content);
+    let ix = alex.slash(home, "schedule set", json!({"when": "daily 8pm", "timezone": "EST"})).unwrap();
+    let bad = alex.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
+    assert!(bad.ephemeral && bad.content.contains("America/New_York"), "{}", bad.content);
 
     let ix = alex.slash(home, "couple start", json!({"partner": casey.id()})).unwrap();
     alex.wait_for_response(ix, |m| m.content.contains("already paired"), WAIT).await.unwrap();
@@ -101,14 +116,14 @@ async fn without_manage_channels_the_couple_is_told_what_an_admin_can_do() {
     config.world.bot_permissions &= !discord_sim::perms::bits::MANAGE_CHANNELS;
     let app = TestBot::start_with(config, settings(), true).await;
     let (alex, sam) = (app.user("alex"), app.user("sam"));
-    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
-    let invitation = alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+    let invitation = app.invite("alex", "sam").await;
     sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
-    let told = alex
-        .wait_for_message(app.general(), |m| m.id == invitation.id && m.content.contains("Manage Channels"), WAIT)
-        .await
-        .unwrap();
+    let told = wait_until(|| {
+        sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Manage Channels"))
+    })
+    .await;
     assert!(told.content.contains("nothing was set up"));
+    app.settle().await;
     alex.wait_for_dm(|m| m.content.contains("Manage Channels"), WAIT).await.unwrap();
     assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
     app.stop().await;
@@ -222,4 +237,30 @@ async fn a_default_schedule_under_the_floor_is_refused_at_start() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("MEND_DEFAULT_SCHEDULE") && err.contains("MEND_MIN_INTERVAL_MINUTES"), "{err}");
     sim.shutdown();
+}
+
+/// An invited partner whose DMs are closed is asked, in the channel where the
+/// invitation was started, to open them: a mention that names nothing of what
+/// it is or who sent it. Once open, the invitation reaches them privately.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_to_closed_dms_asks_neutrally_in_the_open_channel() {
+    let app = TestBot::start().await;
+    let (alex, sam, casey) = (app.user("alex"), app.user("sam"), app.user("casey"));
+    sam.set_dms_closed(true);
+    let ix = alex.slash(app.general(), "couple start", json!({"partner": sam.id()})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("invitation privately"), WAIT).await.unwrap();
+    app.settle().await;
+    let open = casey.messages_in(app.general()).unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let ask = &open[0];
+    assert!(ask.content.contains(&format!("<@{}>", sam.id())) && ask.content.contains("direct message"));
+    for word in ["mend", "alex", "Alex", "pair", "couple", "invit", "partner", "trust"] {
+        assert!(!ask.content.contains(word), "{word:?} in the open channel: {}", ask.content);
+    }
+    assert!(sam.dms().is_empty());
+    sam.set_dms_closed(false);
+    let invitation = app.invite("alex", "sam").await;
+    assert!(find_button(&invitation, "Accept").is_some());
+    assert_eq!(casey.messages_in(app.general()).unwrap().len(), 1, "nothing more in the open channel");
+    app.stop().await;
 }

@@ -22,7 +22,8 @@ async fn a_partner_is_nudged_again_once_a_timed_pause_is_over() {
     let app = TestApp::new().await;
     let couple = app.couple(DRIFTED).await;
     let p = app.next_prompt().await;
-    let until = app.engine.need_space(couple, p.delivery.id, Slot::A).await.unwrap();
+    let length = Some(app.engine.settings().space);
+    let until = app.engine.need_space(couple, Slot::A, Some(p.delivery.id), length).await.unwrap().unwrap();
     app.clock.set(until + Duration::hours(1));
     app.step().await;
     let next = app.next_prompt().await;
@@ -80,7 +81,9 @@ async fn space_can_be_taken_after_the_answers_were_shared() {
     let p = app.next_prompt_of(Kind::Shared).await;
     app.answer(couple, &p, Slot::A, "one").await;
     assert!(app.answer(couple, &p, Slot::B, "two").await.revealed);
-    let until = app.engine.need_space(couple, p.delivery.id, Slot::B).await.expect("space is always there");
+    let length = Some(app.engine.settings().space);
+    let until =
+        app.engine.need_space(couple, Slot::B, Some(p.delivery.id), length).await.expect("space is always there").unwrap();
     assert!(app.engine.couple(couple).await.unwrap().is_paused_at(app.clock.now_utc().timestamp()));
     let posts = app.step_posts().await;
     let told = posts.iter().filter_map(|p| p.notice()).any(|n| matches!(n, Notice::SpaceTaken { slot: Slot::B, .. }));
@@ -256,8 +259,9 @@ async fn the_worker_loop_goes_on_after_a_panic() {
 #[tokio::test]
 async fn pairing_is_one_step_with_its_welcome_in_the_outbox() {
     let app = TestApp::new().await;
-    let id = app.engine.invite(11, 22, 99).await.unwrap();
     let who = |user, name: &str| mend::engine::Invitation { user, name: name.into() };
+    let place = mend::engine::Place { guild: 99, channel: 7 };
+    let id = app.engine.invite(&who(11, "Alex"), 22, place, None).await.unwrap();
     let paired = app.engine.accept(id, who(11, "Alex"), who(22, "Sam"), Some((99, 1234))).await.unwrap();
     let again = app.engine.accept(id, who(11, "Alex"), who(22, "Sam"), Some((99, 5678))).await;
     assert!(matches!(again, Err(EngineError::User(UserError::InvitationGone))), "{again:?}");

@@ -153,12 +153,21 @@ impl TestBot {
         self.fixture.db().await
     }
 
-    /// Alex invites Sam in #general and Sam accepts; returns the private channel.
-    pub async fn pair(&self, a: &str, b: &str) -> u64 {
+    /// Alex runs `/couple start` in #general (the reply only Alex sees) and the
+    /// invitation reaches Sam privately; returns it, from Sam's DMs.
+    pub async fn invite(&self, a: &str, b: &str) -> MessageView {
         let (alex, sam) = (self.user(a), self.user(b));
         let ix = alex.slash(self.general(), "couple start", serde_json::json!({"partner": sam.id()})).unwrap();
-        let invitation =
-            alex.wait_for_response(ix, |m| m.content.contains("would like to use mend"), WAIT).await.unwrap();
+        let reply = alex.wait_for_response(ix, |m| m.content.contains("invitation privately"), WAIT).await.unwrap();
+        assert!(reply.ephemeral, "only the one inviting sees that they invited");
+        self.settle().await;
+        sam.wait_for_dm(|m| m.content.contains("would like to use mend"), WAIT).await.unwrap()
+    }
+
+    /// Alex invites Sam and Sam accepts, in their DMs; returns the private channel.
+    pub async fn pair(&self, a: &str, b: &str) -> u64 {
+        let sam = self.user(b);
+        let invitation = self.invite(a, b).await;
         let accept = button(&invitation, "Accept");
         sam.click(invitation.id, &accept).unwrap();
         let welcome =

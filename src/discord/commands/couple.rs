@@ -2,8 +2,8 @@
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateChannel, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow,
+    CreateButton, CreateChannel, CreateInteractionResponse,
     CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType, Permissions, RoleId,
     UserId,
 };
@@ -12,7 +12,7 @@ use super::super::ids::Action;
 use super::super::{BotError, Context, Data, text};
 use super::private;
 use crate::core::entities::Home;
-use crate::engine::Invitation;
+use crate::engine::{Invitation, Place};
 
 /// Pair with your partner on mend.
 #[poise::command(
@@ -31,10 +31,14 @@ pub async fn couple(_ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn start(
     ctx: Context<'_>,
     #[description = "Your partner (in a server)"] partner: Option<serenity::User>,
+    #[description = "The timezone you live in, e.g. Europe/Paris"]
+    #[autocomplete = "super::schedule::zones"]
+    timezone: Option<String>,
 ) -> Result<(), BotError> {
-    let engine = &ctx.data().engine;
+    let data = ctx.data();
+    let engine = &data.engine;
     let Some(guild) = ctx.guild_id() else {
-        let (code, minutes) = engine.pairing_code(ctx.author().id.get()).await?;
+        let (code, minutes) = engine.pairing_code(ctx.author().id.get(), timezone.as_deref()).await?;
         return private(ctx, text::pairing_code(&code, minutes)).await;
     };
     let Some(partner) = partner else {
@@ -43,20 +47,22 @@ pub async fn start(
     if partner.bot {
         return Err(BotError::user(text::NOT_A_BOT));
     }
-    let id = engine.invite(ctx.author().id.get(), partner.id.get(), guild.get()).await?;
-    let buttons = vec![
-        CreateButton::new(Action::Accept(id).custom_id()).label("Accept").style(serenity::ButtonStyle::Success),
-        CreateButton::new(Action::Decline(id).custom_id()).label("Not now").style(serenity::ButtonStyle::Secondary),
-    ];
-    let author = ctx.author().display_name().to_string();
-    ctx.send(
-        poise::CreateReply::default()
-            .content(text::invitation(&author, &super::user_mention(partner.id)))
-            .components(vec![CreateActionRow::Buttons(buttons)])
-            .allowed_mentions(CreateAllowedMentions::new().users([partner.id])),
-    )
-    .await?;
-    Ok(())
+    // Nothing here is said in the open: the invitation goes to the partner's
+    // DMs from the outbox, and only the one inviting sees this reply.
+    let place = Place { guild: guild.get(), channel: ctx.channel_id().get() };
+    engine.invite(&invitation(ctx.author()), partner.id.get(), place, timezone.as_deref()).await?;
+    data.wake.notify_one();
+    private(ctx, text::invitation_sent(partner.display_name())).await
+}
+
+/// The invitation, as the invited partner reads it in their DMs.
+pub fn invitation_buttons(pairing: i64) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(Action::Accept(pairing).custom_id()).label("Accept").style(serenity::ButtonStyle::Success),
+        CreateButton::new(Action::Decline(pairing).custom_id())
+            .label("Not now")
+            .style(serenity::ButtonStyle::Secondary),
+    ])]
 }
 
 fn invitation(user: &serenity::User) -> Invitation {
@@ -181,13 +187,12 @@ pub async fn answer_invitation(
 ) -> Result<(), BotError> {
     let engine = &data.engine;
     if !accept {
-        engine.decline(pairing_id, c.user.id.get()).await?;
+        engine.decline(pairing_id, &invitation(&c.user)).await?;
+        data.wake.notify_one();
         c.create_response(
             &ctx.http,
             CreateInteractionResponse::UpdateMessage(
-                CreateInteractionResponseMessage::new()
-                    .content(text::declined(c.user.display_name()))
-                    .components(vec![]),
+                CreateInteractionResponseMessage::new().content(text::DECLINED_FOR_YOU).components(vec![]),
             ),
         )
         .await?;
@@ -231,21 +236,13 @@ pub async fn answer_invitation(
         .edit_response(
             &ctx.http,
             serenity::EditInteractionResponse::new()
-                .content(format!("{} accepted. Your private channel is <#{}>.", c.user.display_name(), channel.id))
+                .content(format!("You accepted. Your private channel is <#{}>.", channel.id))
                 .components(vec![]),
         )
         .await;
     if let Err(e) = edited {
         tracing::info!(couple_id = paired.couple, error = %e, "could not update the invitation");
     }
-    let _ = c
-        .create_followup(
-            &ctx.http,
-            CreateInteractionResponseFollowup::new()
-                .content(format!("You're paired. Head to <#{}>.", channel.id))
-                .ephemeral(true),
-        )
-        .await;
     tracing::info!(couple_id = paired.couple, "couple paired in a server");
     Ok(())
 }

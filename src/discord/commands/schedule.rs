@@ -8,7 +8,7 @@ use super::{couple_here, private};
 use crate::core::model::ScheduleKind;
 
 /// Timezone names matching what the user has typed so far.
-async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+pub(crate) async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
     let needle = partial.to_ascii_lowercase().replace(' ', "_");
     let choices = TZ_VARIANTS
         .iter()
