@@ -59,8 +59,12 @@ pub enum Notice {
     DmClosed { slot: Slot },
     /// `slot` left the server the couple's channel is in: paused.
     PartnerLeft { slot: Slot },
-    /// The couple ended mend; everything it held is deleted.
-    Ended,
+    /// The couple ended mend; everything it held is deleted. `by`: the name of
+    /// the partner who ended it, in the notice to the other.
+    Ended {
+        #[serde(default)]
+        by: Option<String>,
+    },
     /// An invitation to pair, to the invited partner privately (with Accept /
     /// Not now). Should their DMs be closed, a neutral mention in `channel` (where
     /// it was started) asks them to open DMs, naming nothing of what it is.
@@ -206,7 +210,7 @@ mod tests {
         for (n, to) in [
             (Notice::Answered { slot: Slot::B }, To::HomeOr(Slot::A)),
             (Notice::Paused { slot: Slot::A, until: None }, To::Home),
-            (Notice::Ended, To::Users(vec!["1".into(), "2".into()])),
+            (Notice::Ended { by: Some("Sam".into()) }, To::Users(vec!["1".into(), "2".into()])),
         ] {
             let json = serde_json::to_string(&(&n, &to)).unwrap();
             let back: (Notice, To) = serde_json::from_str(&json).unwrap();

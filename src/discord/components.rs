@@ -188,20 +188,36 @@ async fn on_component(
         Action::ForgetConfirm => {
             let (couple, slot) = acting(data, c.user.id).await?;
             c.defer_ephemeral(&ctx.http).await?;
-            engine.forget(couple, slot).await?;
+            let forgotten = engine.forget(couple, slot).await?;
+            // The messages that held their words go too; one mend can no longer
+            // reach (access lost, already deleted by hand) is said plainly.
+            let mut deleted = 0;
+            for (channel, message) in &forgotten.messages {
+                match serenity::ChannelId::new(*channel).delete_message(&ctx.http, serenity::MessageId::new(*message)).await {
+                    Ok(()) => deleted += 1,
+                    Err(e) if super::deliver::discord_code(&e) == Some(10008) => deleted += 1,
+                    Err(e) => tracing::warn!(couple_id = couple, error = %e, "could not delete a message on /forget"),
+                }
+            }
+            let left = forgotten.messages.len() - deleted;
             c.create_followup(
                 &ctx.http,
-                CreateInteractionResponseFollowup::new().content(text::FORGOTTEN).ephemeral(true),
+                CreateInteractionResponseFollowup::new()
+                    .content(text::forgotten(forgotten.answers, deleted, forgotten.reflections, left))
+                    .ephemeral(true),
             )
             .await?;
         }
         Action::EndConfirm => {
-            let (couple, _) = acting(data, c.user.id).await?;
+            let (couple, slot) = acting(data, c.user.id).await?;
             c.defer_ephemeral(&ctx.http).await?;
-            commands::couple::end_couple(ctx, data, couple).await?;
-            c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(text::ENDED).ephemeral(true))
+            let partner = engine.couple(couple).await?.partner(slot.other()).name.clone();
+            let (sent, home) = commands::couple::end_couple(ctx, data, couple, slot).await?;
+            let done = text::ended_here(sent[slot.index()], &partner, sent[slot.other().index()]);
+            c.create_followup(&ctx.http, CreateInteractionResponseFollowup::new().content(done).ephemeral(true))
                 .await
                 .ok();
+            commands::couple::delete_home(ctx, couple, home).await;
         }
         Action::AnswerSubmit(_) => {}
     }

@@ -196,16 +196,19 @@ impl Post<'_> {
     /// channel, or to each partner in DMs.
     async fn reveal(&self, couple: &Couple, reveal: &crate::engine::Reveal) -> Result<(), Failure> {
         let chosen = reveal.delivery.chosen.as_ref();
-        let mut parts = vec![text::reveal_heading().to_string()];
+        // Each part is named for whose words it holds (`a0…`, `a1…`), so that
+        // `/forget` can find the messages holding one partner's answers.
+        let mut parts = vec![("h".to_string(), text::reveal_heading().to_string())];
         for r in &reveal.responses {
             let prompt = chosen.and_then(|c| self.engine.library().prompt(&c.prompts[r.slot.index()]));
             let same_prompt = chosen.is_some_and(|c| c.prompts[0] == c.prompts[1]);
-            parts.extend(render::revealed_answer(
+            let pieces = render::revealed_answer(
                 &couple.partner(r.slot).name,
                 prompt.filter(|_| !same_prompt).map(|p| p.text.as_str()),
                 r.body.as_deref(),
                 r.done,
-            ));
+            );
+            parts.extend(pieces.into_iter().enumerate().map(|(i, p)| (format!("a{}{i:02}", r.slot.index()), p)));
         }
         let button = || {
             vec![CreateActionRow::Buttons(vec![
@@ -216,9 +219,9 @@ impl Post<'_> {
         };
         if let Some(channel) = self.channel() {
             let target = self.thread(couple, channel, reveal).await?;
-            for (i, content) in parts.iter().enumerate() {
+            for (part, content) in &parts {
                 let m = CreateMessage::new().content(content).allowed_mentions(CreateAllowedMentions::new());
-                self.part(&format!("m{i:02}"), target, None, m).await?;
+                self.part(part, target, None, m).await?;
             }
             let closing = CreateMessage::new()
                 .content("If your partner's words touched you, you can say so privately:")
@@ -228,9 +231,9 @@ impl Post<'_> {
         let parts = &parts;
         every(Slot::BOTH, |slot| async move {
             let Some(channel) = self.dm_of(couple, slot).await? else { return Ok(()) };
-            for (i, content) in parts.iter().enumerate() {
+            for (part, content) in parts {
                 let m = CreateMessage::new().content(content);
-                self.part(&format!("d{}m{i:02}", slot.index()), channel, Some(slot), m).await?;
+                self.part(&format!("d{}{part}", slot.index()), channel, Some(slot), m).await?;
             }
             let closing = CreateMessage::new()
                 .content("If your partner's words touched you, you can say so privately.")

@@ -241,11 +241,66 @@ pub fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
-pub const FORGET_ASK: &str =
-    "This deletes every answer you've written on mend, for good. Your partner's own answers stay theirs. Are you sure?";
-pub const FORGOTTEN: &str = "Done. Everything you wrote on mend has been deleted.";
-pub const END_ASK: &str = "This ends mend for both of you and deletes everything mend holds for your couple: prompts, answers, schedules. Are you sure?";
+pub const FORGET_ASK: &str = "This deletes, for good, every answer you've written on mend, and the messages in Discord \
+     where mend shared your words with your partner (the answer threads, or their DMs and yours) and any weekly reflection \
+     that quoted you. Your partner's own answers stay theirs. Are you sure?";
+
+/// What `/forget` removed, exactly.
+pub fn forgotten(answers: usize, messages: usize, reflections: usize, left: usize) -> String {
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let mut out = format!(
+        "Done. I deleted {} you wrote on mend (with your skips and private journal entries), and {} in Discord that held your words",
+        plural(answers, "answer", "answers"),
+        plural(messages, "message", "messages"),
+    );
+    if reflections > 0 {
+        out.push_str(&format!(", including {} that quoted you", plural(reflections, "weekly reflection", "weekly reflections")));
+    }
+    out.push('.');
+    if left > 0 {
+        out.push_str(&format!(
+            " {} I could not delete (I may no longer have access); you, or a server admin, can delete {} by hand.",
+            plural(left, "message", "messages"),
+            if left == 1 { "it" } else { "them" }
+        ));
+    }
+    out.push_str(
+        " Your partner's own answers stay theirs. What I can't reach: anything already copied, forwarded or \
+         screenshotted, and what Discord itself keeps under its own policy.",
+    );
+    out
+}
+pub fn end_ask(partner: &str) -> String {
+    format!(
+        "This ends mend for both of you. First, I'll send each of you by direct message a copy of what you can see \
+         on mend, to keep if you want it. Then everything mend holds for your couple is deleted: prompts, answers, \
+         schedules, and your private channel. I'll tell {partner}, privately. Are you sure?"
+    )
+}
 pub const ENDED: &str = "Your couple has ended on mend, and everything was deleted. Take care of yourself.";
+
+pub fn ended_by(name: &str) -> String {
+    format!(
+        "{name} has ended mend for the two of you, and everything mend held for your couple was deleted. \
+         Before that, I sent you a copy of what you could see, if your DMs were open to me: it's yours to keep or delete. \
+         However you feel about this, please be gentle with yourself. If you're struggling, findahelpline.com lists \
+         free, confidential lines in your country."
+    )
+}
+
+/// To the partner who ended it: how the copies went.
+pub fn ended_here(yours_sent: bool, partner: &str, theirs_sent: bool) -> String {
+    let mut out = "Done. Your couple has ended on mend, and everything was deleted.".to_string();
+    out.push_str(match yours_sent {
+        true => " Your copy is in your DMs.",
+        false => " I couldn't send you your copy: your DMs are closed to me.",
+    });
+    if !theirs_sent {
+        out.push_str(&format!(" I couldn't send {partner} their copy: their DMs are closed to me."));
+    }
+    out.push_str(" I've told them privately. Take care of yourself.");
+    out
+}
 pub const EXPORT_SENT: &str = "I've sent you a file in your DMs with everything you can see on mend.";
 pub const EXPORT_DMS_CLOSED: &str =
     "I couldn't DM you the file — your DMs seem closed to me. Allow DMs from this server's members and try again.";
@@ -298,7 +353,8 @@ pub fn notice(
         Notice::ChannelNoAccess => CHANNEL_NO_ACCESS.into(),
         Notice::DmClosed { slot } => dm_closed(&name(*slot)),
         Notice::PartnerLeft { slot } => partner_left(&name(*slot)),
-        Notice::Ended => ENDED.into(),
+        Notice::Ended { by: None } => ENDED.into(),
+        Notice::Ended { by: Some(name) } => ended_by(name),
         Notice::NoChannel => CANT_CREATE_CHANNEL.into(),
         Notice::Invitation { from, .. } => invitation(from),
         Notice::Declined { name } => declined(name),

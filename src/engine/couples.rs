@@ -10,6 +10,15 @@ use crate::core::outbox::{NewItem, Notice, To, Unreachable};
 use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
 use chrono::{DateTime, Utc};
 
+/// What `/forget` removed from mend, and the Discord messages (channel,
+/// message) still holding that partner's words, to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forgotten {
+    pub answers: usize,
+    pub reflections: usize,
+    pub messages: Vec<(u64, u64)>,
+}
+
 /// A new couple: who they are and where they live.
 #[derive(Debug, Clone)]
 pub struct NewCouple {
@@ -263,14 +272,22 @@ impl Engine {
     }
 
     /// Ends a couple: everything mend holds for them is deleted, and both are
-    /// told by direct message. Returns where they lived (the adapter deletes
-    /// their channel, which holds the revealed answers).
-    pub async fn end_couple(&self, couple: CoupleId) -> Result<Option<Home>> {
+    /// told by direct message (the other partner, by whom). Returns where they
+    /// lived (the adapter deletes their channel, which holds the revealed
+    /// answers).
+    pub async fn end_couple(&self, couple: CoupleId, by: Option<Slot>) -> Result<Option<Home>> {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         let home = homes::home(&mut *tx, couple).await?;
-        let users: Vec<String> = c.partners.iter().filter_map(|p| p.external_id.clone()).collect();
+        let user = |s: Slot| c.partner(s).external_id.clone();
+        let notices: Vec<(Notice, Vec<String>)> = match by {
+            Some(s) => vec![
+                (Notice::Ended { by: None }, user(s).into_iter().collect()),
+                (Notice::Ended { by: Some(c.partner(s).name.clone()) }, user(s.other()).into_iter().collect()),
+            ],
+            None => vec![(Notice::Ended { by: None }, c.partners.iter().filter_map(|p| p.external_id.clone()).collect())],
+        };
         for p in &c.partners {
             if let Some(user) = p.user_id() {
                 pairings::delete_pairings_of(&mut *tx, user).await?;
@@ -278,8 +295,8 @@ impl Engine {
         }
         // (Their DM channels are kept until the goodbye below is sent.)
         couples::delete(&mut *tx, couple).await?;
-        if !users.is_empty() {
-            outbox::insert(&mut tx, NewItem::notice(None, Notice::Ended, To::Users(users), now), now).await?;
+        for (notice, users) in notices.into_iter().filter(|(_, users)| !users.is_empty()) {
+            outbox::insert(&mut tx, NewItem::notice(None, notice, To::Users(users), now), now).await?;
         }
         tx.commit().await?;
         store::scrub(&self.pool).await?;
@@ -288,12 +305,33 @@ impl Engine {
     }
 
     /// Deletes everything a partner wrote; their partner's answers stay theirs.
-    pub async fn forget(&self, couple: CoupleId, slot: Slot) -> Result<u64> {
+    /// Returns what went, with the Discord messages that held their words (their
+    /// shared answers, and the weekly reflections that quoted them), for the
+    /// adapter to delete.
+    pub async fn forget(&self, couple: CoupleId, slot: Slot) -> Result<Forgotten> {
         let mut tx = store::begin_write(&self.pool).await?;
-        let n = responses::delete_for_partner(&mut *tx, couple, slot).await?;
+        let written = responses::for_couple(&mut *tx, &self.cipher, couple, 0, i64::MAX).await?;
+        let mine: Vec<&crate::core::entities::Response> = written.iter().filter(|r| r.slot == slot).collect();
+        let answers = mine.iter().filter(|r| r.status == ResponseStatus::Answered).count();
+        // The weeks whose reflection quoted an answer of theirs a partner had marked.
+        let deliveries = store::deliveries::for_couple(&mut *tx, couple, 0, i64::MAX).await?;
+        let quoted: Vec<i64> = mine
+            .iter()
+            .filter(|r| r.meaningful_at.is_some())
+            .filter_map(|r| deliveries.iter().find(|d| d.id == r.delivery_id).map(|d| d.occurrence))
+            .collect();
+        let reflections: Vec<i64> = store::reflections::for_couple(&mut *tx, couple)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == crate::core::entities::Status::Sent)
+            .filter(|r| quoted.iter().any(|o| (r.week_start..r.occurrence).contains(o)))
+            .map(|r| r.id)
+            .collect();
+        let messages = outbox::take_messages_holding(&mut tx, couple, slot, &reflections).await?;
+        responses::delete_for_partner(&mut *tx, couple, slot).await?;
         tx.commit().await?;
         store::scrub(&self.pool).await?;
-        Ok(n)
+        Ok(Forgotten { answers, reflections: reflections.len(), messages })
     }
 }
 

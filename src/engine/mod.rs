@@ -27,7 +27,7 @@ use crate::core::schedule::ScheduleError;
 use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
-pub use couples::NewCouple;
+pub use couples::{Forgotten, NewCouple};
 pub use outbox::{Job, Outcome};
 pub use pairing::{Invitation, Paired, Place};
 

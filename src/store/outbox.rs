@@ -262,3 +262,31 @@ pub async fn count_waiting(exec: impl SqliteExecutor<'_>, kind: crate::core::out
         .fetch_one(exec)
         .await?)
 }
+
+/// The messages mend posted that hold what `slot` of `couple` wrote: their
+/// answers in reveals (parts `a{slot}…`, or `d{reader}a{slot}…` in DMs), and the
+/// weekly reflections given, which quoted them. Their records go with them:
+/// the caller deletes the messages.
+pub async fn take_messages_holding(
+    exec: &mut sqlx::SqliteConnection,
+    couple: i64,
+    slot: Slot,
+    reflections: &[i64],
+) -> Result<Vec<(u64, u64)>> {
+    let s = slot.index();
+    let reflections = serde_json::to_string(reflections).expect("ids serialise");
+    let filter = format!(
+        "FROM outbox_parts WHERE outbox_id IN (SELECT id FROM outbox WHERE couple_id = ?1 AND kind = 'reveal')
+           AND (part GLOB 'a{s}*' OR part GLOB 'd[01]a{s}*')
+         OR outbox_id IN (SELECT id FROM outbox WHERE couple_id = ?1 AND kind = 'reflection'
+           AND reflection_id IN (SELECT value FROM json_each(?2)))"
+    );
+    let rows: Vec<(String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT channel_id, message_id {filter}")))
+            .bind(couple)
+            .bind(&reflections)
+            .fetch_all(&mut *exec)
+            .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {filter}"))).bind(couple).bind(&reflections).execute(&mut *exec).await?;
+    Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
+}

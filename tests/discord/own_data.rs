@@ -52,6 +52,17 @@ async fn history_export_and_help_show_only_what_this_partner_may_see() {
     app.stop().await;
 }
 
+/// How many messages `user` can see anywhere (their channels and threads, and
+/// their DMs) that contain `words`.
+fn everything_seen(user: &discord_sim::SimUser, words: &str) -> usize {
+    let channels: usize = user
+        .visible_channels()
+        .iter()
+        .map(|c| user.messages_in(c.id).unwrap_or_default().iter().filter(|m| m.content.contains(words)).count())
+        .sum();
+    channels + user.dms().iter().filter(|m| m.content.contains(words)).count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     let app = TestBot::start().await;
@@ -67,19 +78,42 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     app.set_time(&format!("{next}T13:31:00Z"));
     let nudge = alex.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
 
+    // Before: Sam can read Alex's words in the answers' thread.
+    assert_eq!(everything_seen(&sam, "garden"), 1, "the reveal holds Alex's answer");
     let ix = alex.slash(home, "forget", json!({})).unwrap();
     let ask = alex.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
+    assert!(ask.content.contains("threads"), "the question says what goes: {}", ask.content);
     let ix = alex.click(ask.id, &button(&ask, "Yes, delete what I wrote")).unwrap();
-    alex.wait_for_response(ix, |m| m.content.contains("deleted"), WAIT).await.unwrap();
+    let done = alex.wait_for_response(ix, |m| m.content.contains("deleted"), WAIT).await.unwrap();
+    assert!(done.ephemeral);
+    assert!(done.content.contains("1 answer you wrote") && done.content.contains("1 message in Discord"), "{}", done.content);
+    assert!(done.content.contains("screenshotted"), "honest about what mend cannot reach: {}", done.content);
+    // After: no message anyone can see holds Alex's words; Sam's stay.
+    for user in [&alex, &sam] {
+        assert_eq!(everything_seen(user, "garden"), 0, "Alex's words are gone from Discord");
+    }
+    assert_eq!(everything_seen(&sam, "rain"), 1, "Sam's own answer stays");
     let ix = sam.slash(home, "history", json!({})).unwrap();
     let history = sam.wait_for_response(ix, |m| m.content.contains("rain"), WAIT).await.unwrap();
     assert!(!history.content.contains("garden"), "Alex's words are gone: {}", history.content);
 
+    // Sam ends it: asked first; each gets a copy by DM before anything is
+    // deleted; Alex is told privately, by whom.
     let ix = sam.slash(home, "couple end", json!({})).unwrap();
     let ask = sam.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
-    sam.click(ask.id, &button(&ask, "Yes, end and delete")).unwrap();
+    assert!(ask.ephemeral && ask.content.contains("copy") && ask.content.contains("Alex"), "{}", ask.content);
+    let ix = sam.click(ask.id, &button(&ask, "Yes, send our copies and end")).unwrap();
+    let ended = sam.wait_for_response(ix, |m| m.content.contains("Done"), WAIT).await.unwrap();
+    assert!(ended.content.contains("Your copy is in your DMs"), "{}", ended.content);
     crate::support::bot::wait_until(|| (!alex.can_see(home)).then_some(())).await;
     assert!(app.engine.couple_of(&alex.id().to_string()).await.unwrap().is_none());
+    for user in [&alex, &sam] {
+        let copy = user.wait_for_dm(|m| !m.attachments.is_empty(), WAIT).await.unwrap();
+        assert_eq!(copy.attachments[0].filename, "mend-export.json");
+    }
+    app.settle().await;
+    let told = alex.wait_for_dm(|m| m.content.contains("has ended mend for the two of you"), WAIT).await.unwrap();
+    assert!(told.content.starts_with("Sam"), "{}", told.content);
     // A stale button from the ended couple is refused, privately.
     let first = find_button(&nudge, "Answer").unwrap_or_else(|| button(&nudge, "Done"));
     for custom_id in [first, button(&nudge, "I need space")] {
@@ -102,7 +136,8 @@ async fn pause_stops_prompts_until_resume() {
     let ix = alex.slash(home, "pause", json!({})).unwrap();
     alex.wait_for_response(ix, |m| m.content.contains("paused"), WAIT).await.unwrap();
     app.set_time("2026-01-05T07:30:00Z");
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // A whole worker step at the prompt's moment: still nothing.
+    app.settle().await;
     assert!(alex.messages_in(home).unwrap().iter().all(|m| m.embeds.is_empty()), "no prompt while paused");
     let ix = alex.slash(home, "resume", json!({})).unwrap();
     alex.wait_for_response(ix, |m| m.content.contains("Welcome back"), WAIT).await.unwrap();

@@ -37,7 +37,7 @@ async fn a_couple_that_starts_after_another_ended_gets_new_ids() {
     let old_deliveries = ids(&db, "deliveries", old).await;
     let old_reflections = ids(&db, "reflections", old).await;
     assert_eq!((old_deliveries.len(), old_reflections.len()), (7, 1), "a week of prompts and its reflection");
-    app.engine.end_couple(old).await.unwrap();
+    app.engine.end_couple(old, None).await.unwrap();
 
     let new = app.couple(DRIFTED).await;
     app.set_time("2026-01-12T07:30:00Z");

@@ -12,6 +12,7 @@ use super::super::ids::Action;
 use super::super::{BotError, Context, Data, text};
 use super::private;
 use crate::core::entities::Home;
+use crate::core::model::Slot;
 use crate::engine::{Invitation, Place};
 
 /// Pair with your partner on mend.
@@ -89,13 +90,14 @@ pub async fn join(ctx: Context<'_>, #[description = "The pairing code"] code: St
 /// End mend for both of you, deleting everything it holds (asks first).
 #[poise::command(slash_command)]
 pub async fn end(ctx: Context<'_>) -> Result<(), BotError> {
-    super::couple_here(ctx).await?;
+    let (couple, slot) = super::couple_here(ctx).await?;
+    let c = ctx.data().engine.couple(couple).await?;
     let button = CreateButton::new(Action::EndConfirm.custom_id())
-        .label("Yes, end and delete")
+        .label("Yes, send our copies and end")
         .style(serenity::ButtonStyle::Danger);
     ctx.send(
         poise::CreateReply::default()
-            .content(text::END_ASK)
+            .content(text::end_ask(&c.partner(slot.other()).name))
             .components(vec![CreateActionRow::Buttons(vec![button])])
             .ephemeral(true),
     )
@@ -103,18 +105,44 @@ pub async fn end(ctx: Context<'_>) -> Result<(), BotError> {
     Ok(())
 }
 
-/// Ends a couple: the engine deletes its data (and tells both partners, from
-/// the outbox); its private channel, which holds the revealed answers, is
-/// deleted too.
-pub async fn end_couple(ctx: &SerenityContext, data: &Data, couple: i64) -> Result<(), BotError> {
-    let home = data.engine.end_couple(couple).await?;
+/// `by` ends their couple: first each partner gets, by DM, a copy of what they
+/// can see; then the engine deletes the couple's data (and tells both, the
+/// other partner by whom, from the outbox); its private channel, which holds
+/// the revealed answers, goes with `delete_home`. Returns whether each copy was
+/// sent, and where they lived.
+pub async fn end_couple(
+    ctx: &SerenityContext,
+    data: &Data,
+    couple: i64,
+    by: Slot,
+) -> Result<([bool; 2], Option<Home>), BotError> {
+    let c = data.engine.couple(couple).await?;
+    let mut sent = [false; 2];
+    for slot in Slot::BOTH {
+        let note = if slot == by {
+            "Here is a copy of everything you could see on mend, before it is deleted.".to_string()
+        } else {
+            format!(
+                "{} is ending mend for the two of you. Before anything is deleted, here is a copy of everything you \
+                 could see on mend, to keep if you want it.",
+                c.partner(by).name
+            )
+        };
+        sent[slot.index()] = super::data::send_export(&ctx.http, &data.engine, couple, slot, &note).await?;
+    }
+    let home = data.engine.end_couple(couple, Some(by)).await?;
     data.wake.notify_one();
+    Ok((sent, home))
+}
+
+/// Deletes an ended couple's private channel (after the one who ended it was
+/// answered there).
+pub async fn delete_home(ctx: &SerenityContext, couple: i64, home: Option<Home>) {
     if let Some(Home { channel_id: Some(channel), .. }) = home
         && let Err(e) = serenity::ChannelId::new(channel).delete(&ctx.http).await
     {
         tracing::warn!(couple_id = couple, error = %e, "could not delete the couple's channel");
     }
-    Ok(())
 }
 
 /// The private question of how each partner comes to this.

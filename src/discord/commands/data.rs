@@ -51,7 +51,20 @@ pub async fn history(ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
     let (couple, slot) = couple_here(ctx).await?;
     ctx.defer_ephemeral().await?;
-    let engine = &ctx.data().engine;
+    let http = ctx.serenity_context().http.clone();
+    let sent = send_export(&http, &ctx.data().engine, couple, slot, "Here is everything you can see on mend.").await?;
+    private(ctx, if sent { text::EXPORT_SENT } else { text::EXPORT_DMS_CLOSED }).await
+}
+
+/// Sends `slot` of `couple`, by DM, a file with everything they can see on
+/// mend; `false` when their DMs are closed to mend.
+pub async fn send_export(
+    http: &serenity::Http,
+    engine: &crate::engine::Engine,
+    couple: i64,
+    slot: crate::core::model::Slot,
+    note: &str,
+) -> Result<bool, BotError> {
     let c = engine.couple(couple).await?;
     let seen = engine.seen_by(couple, slot, usize::MAX).await?;
     let items: Vec<serde_json::Value> = seen
@@ -80,25 +93,20 @@ pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
         "prompts": items,
     });
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| BotError::Internal(e.into()))?;
-    let http = ctx.serenity_context().http.clone();
+    let Some(user) = c.partner(slot).user_id() else { return Ok(false) };
     let sent = async {
-        let dm = ctx.author().create_dm_channel(&http).await?;
+        let dm = serenity::UserId::new(user).create_dm_channel(http).await?;
         dm.send_message(
-            &http,
-            CreateMessage::new()
-                .content("Here is everything you can see on mend.")
-                .add_file(CreateAttachment::bytes(bytes, "mend-export.json")),
+            http,
+            CreateMessage::new().content(note).add_file(CreateAttachment::bytes(bytes, "mend-export.json")),
         )
         .await
     }
     .await;
-    match sent {
-        Ok(_) => private(ctx, text::EXPORT_SENT).await,
-        Err(e) => {
-            tracing::info!(error = %e, "export DM failed");
-            private(ctx, text::EXPORT_DMS_CLOSED).await
-        }
+    if let Err(e) = &sent {
+        tracing::info!(error = %e, "export DM failed");
     }
+    Ok(sent.is_ok())
 }
 
 /// Delete everything you have written on mend (asks first).
