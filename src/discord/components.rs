@@ -111,7 +111,8 @@ async fn on_component(
         Action::Skip(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
             engine.skip(couple, d, slot).await?;
-            ephemeral(ctx, c, text::SKIPPED).await?;
+            let next = commands::schedule::next_prompt_words(engine, couple).await;
+            ephemeral(ctx, c, text::skipped(next.as_deref())).await?;
         }
         Action::Space(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;

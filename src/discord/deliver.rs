@@ -310,14 +310,18 @@ impl Post<'_> {
     }
 
     async fn notice(&self, couple: Option<&Couple>, notice: &Notice, to: &To) -> Result<(), Failure> {
-        let settings = self.engine.settings();
         let zone = couple.map_or(chrono_tz::UTC, Couple::zone);
         let when = |t: i64| instant(t).with_timezone(&zone).format("%A %-d %B, %H:%M").to_string();
         if let (Notice::Invitation { pairing, channel, .. }, To::Users(users)) = (notice, to) {
             let user = users.first().and_then(|u| u.parse().ok()).unwrap_or_default();
-            return self.invitation(user, *pairing, *channel, &text::notice(notice, None, "", when)).await;
+            return self.invitation(user, *pairing, *channel, &text::notice(notice, None, "", false, when)).await;
         }
-        let content = text::notice(notice, couple, &settings.default_schedule, when);
+        // The welcome names the couple's own schedule, in their timezone.
+        let schedule = match (notice, couple) {
+            (Notice::Welcome, Some(c)) => super::commands::schedule::prompt_words(self.engine, c.id).await,
+            _ => String::new(),
+        };
+        let content = text::notice(notice, couple, &schedule, self.channel().is_some(), when);
         let build = |m: CreateMessage| {
             let m = m.content(&content);
             if *notice == Notice::Welcome { m.components(super::commands::couple::role_row()) } else { m }

@@ -18,7 +18,13 @@ pub const ANSWER_SAVED_WAITING: &str =
     "Saved. Only you can see it for now: I'll share both answers together once your partner has answered too.";
 pub const ANSWER_EDITED: &str = "Updated. Your partner still can't see it until they've answered too.";
 pub const JOURNAL_SAVED: &str = "Saved, just for you. Your partner will never see this one.";
-pub const SKIPPED: &str = "Skipped for today. No need to explain — tomorrow brings a new one.";
+/// After "Skip today": `next` is when the couple's next prompt comes, in words.
+pub fn skipped(next: Option<&str>) -> String {
+    match next {
+        Some(when) => format!("Skipped. No need to explain — the next one comes {when}."),
+        None => "Skipped. No need to explain.".to_string(),
+    }
+}
 pub const MARKED_MEANINGFUL: &str = "Noted. It will be in this week's reflection, among the things that mattered.";
 pub const ACTION_DONE: &str = "Lovely. Noted as done.";
 pub const ACTION_NOT_TODAY: &str = "That's okay. Noted as not today — there is no score here.";
@@ -31,7 +37,8 @@ Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential
 **Commands**\n\
 `/couple start` invite your partner · `/couple join` pair by code in DMs · `/couple end`\n\
 `/schedule set` when prompts come · `/schedule show` · `/pause` · `/resume` · `/phase`\n\
-`/history` your answers · `/export` a copy of your data · `/forget` delete what you wrote";
+`/space` take some space (only you can lift it) · `/history` your answers · `/export` a copy of your data · \
+`/forget` delete what you wrote";
 
 pub fn referral(text: &str) -> String {
     referral_line(text)
@@ -75,9 +82,26 @@ pub fn declined(partner: &str) -> String {
 pub const DECLINED_FOR_YOU: &str =
     "Okay. Nothing was created, and nothing is kept. I'll let them know privately, without any reason.";
 
-pub fn welcome(a: &str, b: &str, schedule: &str) -> String {
+/// Who can read what, said plainly wherever a couple starts and in `/help`.
+pub const WHO_CAN_READ: &str = "**Who can read what.** Your answers stay private to each of you until you've both \
+     written; then only the two of you see them. In a server, the server's owner and admins can read every channel \
+     in it, including your private channel and its threads — Discord works that way, and mend can't change it. \
+     Direct messages are only you, your partner's copy, and mend. Whoever hosts mend holds the key that seals what \
+     is stored. If that matters to you, use mend in direct messages (`/couple start` in a DM with me), or in a server \
+     of your own. Therapists: we recommend DM mode, or one server per couple.";
+
+/// The welcome, where the couple will meet mend: their private channel in a
+/// server (`in_server`), or each partner's DMs.
+pub fn welcome(a: &str, b: &str, schedule: &str, in_server: bool) -> String {
+    let place = if in_server {
+        "This channel is for the two of you and me — with one thing to know first: the server's owner and admins can \
+         read any channel here, this one included. If you'd rather no one else could, you can use mend in direct \
+         messages instead (`/couple end` here, then `/couple start` in a DM with me)."
+    } else {
+        "We'll meet here, in direct messages: what you share reaches only the two of you and me."
+    };
     format!(
-        "Welcome, {a} and {b}. This channel is just for the two of you (and me).\n\n\
+        "Welcome, {a} and {b}. {place}\n\n\
          Prompts will come {schedule}. Change that any time with `/schedule set`.\n\n\
          One thing first, privately: how do you each come to this? Your answer shapes how prompts are worded for you, \
          never blame, and your partner won't see it."
@@ -329,12 +353,7 @@ pub fn dm_closed(name: &str) -> String {
 
 /// The words of a notice mend posts on its own. `when` formats an instant in
 /// the couple's timezone.
-pub fn notice(
-    notice: &Notice,
-    couple: Option<&Couple>,
-    default_schedule: &str,
-    when: impl Fn(i64) -> String,
-) -> String {
+pub fn notice(notice: &Notice, couple: Option<&Couple>, schedule: &str, in_server: bool, when: impl Fn(i64) -> String) -> String {
     let name =
         |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
     match notice {
@@ -346,7 +365,7 @@ pub fn notice(
         }
         Notice::Resumed { slot } => resumed(&name(*slot)),
         Notice::Welcome => match couple {
-            Some(c) => welcome(&c.partners[0].name, &c.partners[1].name, default_schedule),
+            Some(c) => welcome(&c.partners[0].name, &c.partners[1].name, schedule, in_server),
             None => String::new(),
         },
         Notice::ChannelGone => CHANNEL_GONE.into(),

@@ -81,7 +81,7 @@ pub async fn join(ctx: Context<'_>, #[description = "The pairing code"] code: St
     let paired = data.engine.accept(pairing.id, invitation(&initiator), invitation(ctx.author()), None).await?;
     data.wake.notify_one();
     let welcome =
-        text::welcome(initiator.display_name(), ctx.author().display_name(), &data.engine.settings().default_schedule);
+        text::welcome(initiator.display_name(), ctx.author().display_name(), &super::schedule::prompt_words(&data.engine, paired.couple).await, false);
     ctx.send(poise::CreateReply::default().content(welcome).components(role_row()).ephemeral(true)).await?;
     tracing::info!(couple_id = paired.couple, "couple paired in DMs");
     Ok(())

@@ -20,6 +20,29 @@ pub(crate) async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateA
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// "`daily 08:30` (Europe/Paris time)": when a couple's prompts come, in words.
+pub(crate) async fn prompt_words(engine: &crate::engine::Engine, couple: i64) -> String {
+    let prompt = engine
+        .schedules(couple)
+        .await
+        .ok()
+        .and_then(|all| all.into_iter().find(|s| s.kind == ScheduleKind::Prompt));
+    match prompt {
+        Some(s) => format!("`{}` ({} time)", s.schedule.spec(), s.schedule.tz().name()),
+        None => "on no schedule yet (`/schedule set`)".to_string(),
+    }
+}
+
+/// When the couple's next prompt comes, in their timezone ("on Wednesday 7
+/// January at 08:30"), if one is scheduled.
+pub(crate) async fn next_prompt_words(engine: &crate::engine::Engine, couple: i64) -> Option<String> {
+    let all = engine.schedules(couple).await.ok()?;
+    let prompt = all.into_iter().find(|s| s.kind == ScheduleKind::Prompt)?;
+    // The stored next fire knows about pauses and space.
+    let next = prompt.next?;
+    Some(next.with_timezone(&prompt.schedule.tz()).format("on %A %-d %B at %H:%M").to_string())
+}
+
 /// When prompts and reflections come.
 #[poise::command(
     slash_command,
