@@ -49,6 +49,9 @@ pub enum Notice {
     Paused { slot: Slot, until: Option<i64> },
     /// A partner resumed prompts.
     Resumed { slot: Slot },
+    /// The couple moved to `phase` (on, or back when slowing down). It names
+    /// no one: who may move on would tell a private role.
+    PhaseMoved { phase: crate::core::model::Phase, forward: bool },
     /// The couple was paired: the welcome, with the private question of how each comes to this.
     Welcome,
     /// The couple's channel was deleted: they continue in DMs, paused.

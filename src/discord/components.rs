@@ -179,12 +179,47 @@ async fn on_component(
         }
         Action::PhaseForward | Action::PhaseBack => {
             let (couple, slot) = acting(data, c.user.id).await?;
-            let phase = if action == Action::PhaseForward {
-                engine.advance_phase(couple, slot).await?
-            } else {
-                engine.slow_down(couple).await?
-            };
-            ephemeral(ctx, c, format!("Now in {}.", text::phase_name(phase))).await?;
+            let cpl = engine.couple(couple).await?;
+            let forward = action == Action::PhaseForward;
+            if forward && !crate::engine::may_move_on(&cpl, slot) {
+                return Err(EngineError::from(crate::engine::UserError::NotTheirsToMove).into());
+            }
+            let to = if forward { cpl.phase.next() } else { cpl.phase.previous() };
+            let to = to.ok_or_else(|| {
+                EngineError::from(if forward {
+                    crate::engine::UserError::LastPhase
+                } else {
+                    crate::engine::UserError::FirstPhase
+                })
+            })?;
+            let (label, ask) = text::phase_ask(to, forward);
+            let confirm = CreateButton::new(Action::PhaseTo(cpl.phase, to).custom_id())
+                .label(label)
+                .style(serenity::ButtonStyle::Primary);
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .content(ask)
+                        .components(vec![CreateActionRow::Buttons(vec![confirm])])
+                        .ephemeral(true),
+                ),
+            )
+            .await?;
+        }
+        Action::PhaseTo(from, to) => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            let now = engine.move_phase(couple, slot, from, to).await?;
+            data.wake.notify_one();
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::UpdateMessage(
+                    CreateInteractionResponseMessage::new()
+                        .content(text::phase_moved_for_you(now))
+                        .components(vec![]),
+                ),
+            )
+            .await?;
         }
         Action::ForgetConfirm => {
             let (couple, slot) = acting(data, c.user.id).await?;

@@ -1,7 +1,7 @@
 //! The custom ids of mend's buttons and modals: what a click means, parsed back
 //! without trusting it (the handler still checks who clicked).
 
-use crate::core::model::Role;
+use crate::core::model::{Phase, Role};
 
 /// What a button or modal stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +23,11 @@ pub enum Action {
     /// Open the private "how do you come to this" question.
     AskRole,
     Role(Role),
+    /// Ask to move on, or to slow down: each asks to confirm first.
     PhaseForward,
     PhaseBack,
+    /// The confirmation: from the phase the person saw, to its neighbour.
+    PhaseTo(Phase, Phase),
     ForgetConfirm,
     EndConfirm,
 }
@@ -47,6 +50,7 @@ impl Action {
             Action::Role(r) => ("role", r.as_str().to_string()),
             Action::PhaseForward => ("phase", "forward".into()),
             Action::PhaseBack => ("phase", "back".into()),
+            Action::PhaseTo(from, to) => ("phaseto", format!("{from}-{to}")),
             Action::ForgetConfirm => ("forget", String::new()),
             Action::EndConfirm => ("end", String::new()),
         };
@@ -76,6 +80,10 @@ impl Action {
             "role" => Action::Role(arg.parse().ok()?),
             "phase" if arg == "forward" => Action::PhaseForward,
             "phase" if arg == "back" => Action::PhaseBack,
+            "phaseto" => {
+                let (from, to) = arg.split_once('-')?;
+                Action::PhaseTo(from.parse().ok()?, to.parse().ok()?)
+            }
             "forget" if arg.is_empty() => Action::ForgetConfirm,
             "end" if arg.is_empty() => Action::EndConfirm,
             _ => return None,
@@ -113,6 +121,8 @@ mod tests {
             prop::sample::select(Role::ALL.to_vec()).prop_map(Action::Role),
             Just(Action::PhaseForward),
             Just(Action::PhaseBack),
+            (prop::sample::select(Phase::ALL.to_vec()), prop::sample::select(Phase::ALL.to_vec()))
+                .prop_map(|(a, b)| Action::PhaseTo(a, b)),
             Just(Action::ForgetConfirm),
             Just(Action::EndConfirm),
         ]

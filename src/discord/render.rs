@@ -121,42 +121,12 @@ pub fn revealed_answer(name: &str, prompt: Option<&str>, body: Option<&str>, don
     split(&out, MESSAGE_LIMIT)
 }
 
-/// The weekly reflection as an embed.
+/// The weekly reflection as an embed: its sections (about the couple, never one
+/// partner against the other) as fields, the host's referral as the footer.
 pub fn reflection_embed(library: &Library, r: &Reflection, names: [&str; 2], referral: Option<&str>) -> CreateEmbed {
-    let pillar_names = |ids: &[String]| -> String {
-        ids.iter().filter_map(|id| library.pillar(id)).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-    };
     let mut e = CreateEmbed::new().title("Your week together").colour(0x8e7cc3);
-    if !r.appreciations.is_empty() {
-        let list: Vec<String> = r
-            .appreciations
-            .iter()
-            .map(|a| format!("**{}** wrote:\n{}", names[a.writer.index()], quote(&clip(&a.text, 300))))
-            .collect();
-        e = e.field("What mattered to you", clip(&list.join("\n\n"), FIELD_LIMIT), false);
-    }
-    let right = if r.both_answered > 0 {
-        format!("You answered {} prompt(s) together and saw each other's words.", r.both_answered)
-    } else {
-        "You kept showing up for yourselves this week; that counts.".to_string()
-    };
-    e = e.field("What went right", right, false);
-    e = e.field(
-        "The week in numbers",
-        format!(
-            "{} prompt(s) · {} answered {} · {} answered {} · small actions done: {} and {}",
-            r.prompts, names[0], r.answered[0], names[1], r.answered[1], r.actions_done[0], r.actions_done[1]
-        ),
-        false,
-    );
-    if !r.pillars_touched.is_empty() {
-        e = e.field("Pillars you touched", clip(&pillar_names(&r.pillars_touched), FIELD_LIMIT), false);
-    }
-    if !r.pillars_missed.is_empty() {
-        e = e.field("Waiting for another week", clip(&pillar_names(&r.pillars_missed), FIELD_LIMIT), false);
-    }
-    if let Some(t) = &r.topic {
-        e = e.field("One thing to talk through", clip(&t.guide, FIELD_LIMIT), false);
+    for (heading, value) in r.sections(library, names, |words| quote(&clip(words, 300))) {
+        e = e.field(heading, clip(&value, FIELD_LIMIT), false);
     }
     if let Some(text) = referral {
         e = e.footer(CreateEmbedFooter::new(clip(&format!("When you're ready: {text}"), 2048)));

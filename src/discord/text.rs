@@ -265,6 +265,34 @@ pub fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
+/// The confirmation asked before a phase change: the button's label, and the question.
+pub fn phase_ask(to: Phase, forward: bool) -> (&'static str, String) {
+    if forward {
+        (
+            "Yes, move on",
+            format!(
+                "Move on to **{}**? There's no rush, and no wrong answer. Your partner will be told that a new phase \
+                 has begun; either of you can slow down again later.",
+                phase_name(to)
+            ),
+        )
+    } else {
+        (
+            "Yes, slow down",
+            format!(
+                "Go back to **{}** for a while? Slowing down is always all right. Your partner will be told, \
+                 without any reason given.",
+                phase_name(to)
+            ),
+        )
+    }
+}
+
+/// After a confirmed phase change (once, however many times it was clicked).
+pub fn phase_moved_for_you(now: Phase) -> String {
+    format!("You're in **{}** now. I've let your partner know.", phase_name(now))
+}
+
 pub const FORGET_ASK: &str = "This deletes, for good, every answer you've written on mend, and the messages in Discord \
      where mend shared your words with your partner (the answer threads, or their DMs and yours) and any weekly reflection \
      that quoted you. Your partner's own answers stay theirs. Are you sure?";
@@ -364,6 +392,15 @@ pub fn notice(notice: &Notice, couple: Option<&Couple>, schedule: &str, in_serve
             format!("{} paused prompts. {}", name(*slot), paused(until.map(&when).as_deref()))
         }
         Notice::Resumed { slot } => resumed(&name(*slot)),
+        Notice::PhaseMoved { phase, forward: true } => format!(
+            "A new phase begins for you both: **{}**. Prompts will follow it from the next one. \
+             Either of you can slow down any time with `/phase`.",
+            phase_name(*phase)
+        ),
+        Notice::PhaseMoved { phase, forward: false } => format!(
+            "Taking it more slowly: you're back in **{}**. There's no hurry here; prompts will follow it from the next one.",
+            phase_name(*phase)
+        ),
         Notice::Welcome => match couple {
             Some(c) => welcome(&c.partners[0].name, &c.partners[1].name, schedule, in_server),
             None => String::new(),

@@ -98,21 +98,42 @@ impl Engine {
     /// decides this; in a couple without one, either partner may.
     pub async fn advance_phase(&self, couple: CoupleId, by: Slot) -> Result<Phase> {
         let c = self.couple(couple).await?;
-        let hurt = c.roles().iter().position(|r| *r == Role::Hurt);
-        if hurt.is_some_and(|h| h != by.index()) {
-            return Err(UserError::NotTheirsToMove.into());
-        }
         let next = c.phase.next().ok_or(UserError::LastPhase)?;
-        couples::set_phase(&self.pool, couple, next, ts(self.now())).await?;
-        Ok(next)
+        self.move_phase(couple, by, c.phase, next).await
     }
 
     /// Either partner can slow down: back to the previous phase.
-    pub async fn slow_down(&self, couple: CoupleId) -> Result<Phase> {
+    pub async fn slow_down(&self, couple: CoupleId, by: Slot) -> Result<Phase> {
         let c = self.couple(couple).await?;
         let previous = c.phase.previous().ok_or(UserError::FirstPhase)?;
-        couples::set_phase(&self.pool, couple, previous, ts(self.now())).await?;
-        Ok(previous)
+        self.move_phase(couple, by, c.phase, previous).await
+    }
+
+    /// A phase change `by` confirmed, from the phase they saw to a neighbour of
+    /// it, told to both. Confirming again (a double click) changes nothing
+    /// more; a change from a phase the couple has since left is refused.
+    pub async fn move_phase(&self, couple: CoupleId, by: Slot, from: Phase, to: Phase) -> Result<Phase> {
+        let now = ts(self.now());
+        let forward = from.next() == Some(to);
+        if !forward && from.previous() != Some(to) {
+            return Err(UserError::PhaseMoved { now: from }.into());
+        }
+        let mut tx = store::begin_write(&self.pool).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        if forward && !may_move_on(&c, by) {
+            return Err(UserError::NotTheirsToMove.into());
+        }
+        if c.phase == to {
+            return Ok(to);
+        }
+        if c.phase != from {
+            return Err(UserError::PhaseMoved { now: c.phase }.into());
+        }
+        couples::set_phase(&mut *tx, couple, to, now).await?;
+        let notice = Notice::PhaseMoved { phase: to, forward };
+        outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
+        tx.commit().await?;
+        Ok(to)
     }
 
     /// `slot` pauses the couple's prompts and reflections, until an instant or
@@ -333,6 +354,12 @@ impl Engine {
         store::scrub(&self.pool).await?;
         Ok(Forgotten { answers, reflections: reflections.len(), messages })
     }
+}
+
+/// Whether `slot` may move the couple on: the partner who was hurt decides; in
+/// a couple without one, either partner.
+pub fn may_move_on(c: &Couple, slot: Slot) -> bool {
+    c.roles().iter().position(|r| *r == Role::Hurt).is_none_or(|h| h == slot.index())
 }
 
 /// Pauses a couple until `until` (or until resumed): its schedules next fire

@@ -27,7 +27,7 @@ use crate::core::schedule::ScheduleError;
 use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
-pub use couples::{Forgotten, NewCouple};
+pub use couples::{Forgotten, NewCouple, may_move_on};
 pub use outbox::{Job, Outcome};
 pub use pairing::{Invitation, Paired, Place};
 

@@ -9,6 +9,7 @@ mod defects;
 mod dm;
 mod outages;
 mod own_data;
+mod phases;
 mod privacy;
 mod refusals;
 mod server;

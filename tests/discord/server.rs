@@ -137,7 +137,7 @@ async fn a_week_for_a_couple_in_a_server() {
     let nudge = sam.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
     assert!(find_button(&nudge, "I need space").is_some());
     app.set_time("2026-01-06T13:45:00Z");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle().await;
     let nudges = sam.dms().iter().filter(|m| m.content.contains("waiting whenever")).count();
     assert_eq!(nudges, 1, "only one nudge");
 
@@ -149,6 +149,15 @@ async fn a_week_for_a_couple_in_a_server() {
         .unwrap();
     let fields = reflection.embeds[0]["fields"].to_string();
     assert!(fields.contains("The week in numbers"), "{fields}");
+    // About the couple: what they shared, never who answered what or what waited.
+    assert!(fields.contains("1 time you both answered and saw each other's words"), "{fields}");
+    for field in reflection.embeds[0]["fields"].as_array().unwrap() {
+        for line in field["value"].as_str().unwrap_or("").lines() {
+            let named = ["Alex", "Sam"].iter().any(|n| line.contains(n));
+            assert!(!named || !line.chars().any(|c| c.is_ascii_digit()), "a name next to a count: {line}");
+        }
+    }
+    assert!(!fields.contains("answered 1") && !fields.contains("answered 2"), "{fields}");
     assert!(reflection.embeds[0]["footer"]["text"].as_str().unwrap_or("").contains("Dr. Rivera"));
 
     app.stop().await;

@@ -6,6 +6,7 @@ use chrono::Duration;
 use mend::core::answer::Answer;
 use mend::core::entities::Status;
 use mend::core::model::{Depth, Kind, Phase, Role, Slot};
+use mend::core::outbox::Notice;
 use mend::engine::{EngineError, Job, Reveal, UserError};
 
 const BETRAYAL: [Role; 2] = [Role::Repairing, Role::Hurt];
@@ -197,7 +198,8 @@ async fn needing_space_pauses_prompts_for_two_days_without_losing_an_answer() {
     app.answer(couple, &p, Slot::A, "I wrote this first").await;
     // A skip after answering keeps the answer.
     app.engine.skip(couple, p.delivery.id, Slot::A).await.unwrap();
-    let until = app.engine.need_space(couple, p.delivery.id, Slot::B).await.unwrap();
+    let length = Some(app.engine.settings().space);
+    let until = app.engine.need_space(couple, Slot::B, Some(p.delivery.id), length).await.unwrap().unwrap();
     assert_eq!(until, app.clock.now_utc() + Duration::days(2));
     let kept = app.engine.responses(p.delivery.id).await.unwrap();
     assert_eq!(kept[0].body.as_deref(), Some("I wrote this first"));
@@ -214,8 +216,8 @@ async fn only_the_hurt_partner_moves_the_couple_on_and_either_can_slow_down() {
     assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Atone);
     assert_eq!(user_error(app.engine.advance_phase(couple, Slot::A).await), UserError::NotTheirsToMove);
     assert_eq!(app.engine.advance_phase(couple, Slot::B).await.unwrap(), Phase::Attune);
-    assert_eq!(app.engine.slow_down(couple).await.unwrap(), Phase::Atone);
-    assert_eq!(user_error(app.engine.slow_down(couple).await), UserError::FirstPhase);
+    assert_eq!(app.engine.slow_down(couple, Slot::A).await.unwrap(), Phase::Atone);
+    assert_eq!(user_error(app.engine.slow_down(couple, Slot::A).await), UserError::FirstPhase);
     let drifted = app.couple(DRIFTED).await;
     assert_eq!(app.engine.couple(drifted).await.unwrap().phase, Phase::Attune);
     assert_eq!(app.engine.advance_phase(drifted, Slot::A).await.unwrap(), Phase::Attach);
@@ -294,7 +296,21 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
     assert_eq!(reflections.len(), 1, "Sunday 19:00 Paris");
     let r = &reflections[0];
     assert_eq!(r.prompts, 6);
-    assert_eq!(r.answered, [6, 3]);
+    // Alex answered all six, Sam three: the reflection only knows what they
+    // shared, never who did more.
+    let delivered = app.engine.deliveries_of(couple).await.unwrap();
+    let shared = delivered.iter().filter(|d| d.revealed_at.is_some()).count();
+    assert!((1..=3).contains(&shared), "{shared}");
+    assert_eq!(r.shared, shared);
+    assert_eq!(r.actions_taken, delivered.iter().filter(|d| d.kind() == Kind::Action).count());
+    let sections = r.sections(app.engine.library(), ["Alex", "Sam"], |s| s.to_string());
+    for line in sections.iter().flat_map(|(_, v)| v.lines()) {
+        let named = ["Alex", "Sam"].iter().any(|n| line.contains(n));
+        assert!(!named || !line.chars().any(|c| c.is_ascii_digit()), "a name next to a count: {line}");
+    }
+    let numbers = &sections.iter().find(|(h, _)| *h == "The week in numbers").expect("numbers").1;
+    assert!(numbers.contains("you both answered and saw each other's words"), "{numbers}");
+    assert!(!numbers.contains("Alex") && !numbers.contains("Sam"), "{numbers}");
     assert_eq!(r.appreciations.len(), 1);
     assert_eq!(r.appreciations[0].writer, Slot::A);
     // The pillars touched are exactly the week's, the others are still waiting.
@@ -389,7 +405,7 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
     assert_eq!(sealed_bodies(&app).await.len(), 4, "Sam's answers stay");
 
     let sam_rows = sealed_bodies(&app).await;
-    app.engine.end_couple(couple).await.unwrap();
+    app.engine.end_couple(couple, None).await.unwrap();
     let disk = on_disk(&app);
     for sealed in &sam_rows {
         assert!(!contains(&disk, sealed));
@@ -414,4 +430,34 @@ async fn a_different_key_cannot_open_the_database() {
     let other = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
     let err = mend::store::connect(&url, &other).await.unwrap_err();
     assert!(err.to_string().contains("not the one the database was written with"), "{err}");
+}
+
+/// A confirmed phase change is applied once however often it is clicked, a
+/// change confirmed from a phase the couple has left is refused, and both are
+/// told once, by a notice that names no one.
+#[tokio::test]
+async fn a_phase_change_is_confirmed_once_and_told_to_both() {
+    let app = TestApp::new().await;
+    let couple = app.couple(BETRAYAL).await;
+    let (hurt, other) = if app.engine.couple(couple).await.unwrap().roles()[0] == mend::core::model::Role::Hurt {
+        (Slot::A, Slot::B)
+    } else {
+        (Slot::B, Slot::A)
+    };
+    let refused = app.engine.move_phase(couple, other, Phase::Atone, Phase::Attune).await;
+    assert_eq!(user_error(refused), UserError::NotTheirsToMove);
+    for _ in 0..2 {
+        assert_eq!(app.engine.move_phase(couple, hurt, Phase::Atone, Phase::Attune).await.unwrap(), Phase::Attune);
+    }
+    assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Attune, "one phase on, not two");
+    let posts = app.step_posts().await;
+    let told: Vec<_> = posts.iter().filter(|p| matches!(p.notice(), Some(Notice::PhaseMoved { .. }))).collect();
+    assert_eq!(told.len(), 1, "told once");
+    assert_eq!(told[0].notice(), Some(&Notice::PhaseMoved { phase: Phase::Attune, forward: true }));
+    // The couple moves on again; a slow-down confirmed from the view of Attune
+    // no longer applies.
+    app.engine.move_phase(couple, hurt, Phase::Attune, Phase::Attach).await.unwrap();
+    let stale = app.engine.move_phase(couple, other, Phase::Attune, Phase::Atone).await;
+    assert_eq!(user_error(stale), UserError::PhaseMoved { now: Phase::Attach });
+    assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Attach);
 }

@@ -104,10 +104,12 @@ pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
 /// Where you are in repair, and, privately, the choice to move on or slow down.
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn phase(ctx: Context<'_>) -> Result<(), BotError> {
-    let (couple, _) = couple_here(ctx).await?;
+    let (couple, slot) = couple_here(ctx).await?;
     let c = ctx.data().engine.couple(couple).await?;
     let mut buttons = Vec::new();
-    if c.phase.next().is_some() {
+    // Moving on is offered only to whoever may decide it (the partner who was
+    // hurt; in a couple without one, either).
+    if c.phase.next().is_some() && crate::engine::may_move_on(&c, slot) {
         buttons.push(
             CreateButton::new(Action::PhaseForward.custom_id())
                 .label("I'm ready to move on")
