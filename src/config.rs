@@ -17,6 +17,8 @@ pub mod defaults {
     pub const SCHEDULE: &str = "daily 20:00";
     pub const REFLECTION: &str = "sun 19:00";
     pub const NUDGE_AFTER_MINUTES: i64 = 360;
+    /// Nudges come between 08:00 and 22:00 in the couple's timezone.
+    pub const NUDGE_HOURS: &str = "08-22";
     /// The shortest gap between two prompts (or reflections) a couple may choose.
     pub const MIN_INTERVAL_MINUTES: i64 = 60;
     pub const RETRY_BASE_SECONDS: i64 = 30;

@@ -51,6 +51,10 @@ pub struct BotArgs {
     /// Minutes after a prompt before one gentle nudge to a partner who hasn't answered.
     #[arg(long, env = "MEND_NUDGE_AFTER_MINUTES", default_value_t = defaults::NUDGE_AFTER_MINUTES)]
     pub nudge_after_minutes: i64,
+    /// The hours in each couple's own timezone in which a nudge may come
+    /// (a nudge due outside them waits for the morning).
+    #[arg(long, env = "MEND_NUDGE_HOURS", default_value = defaults::NUDGE_HOURS)]
+    pub nudge_hours: String,
     /// The shortest gap, in minutes, a couple's prompt or reflection schedule may
     /// have (0 lifts the floor: for the sandbox and tests).
     #[arg(long, env = "MEND_MIN_INTERVAL_MINUTES", default_value_t = defaults::MIN_INTERVAL_MINUTES)]
@@ -83,6 +87,8 @@ impl BotArgs {
         if !(1..=7 * 24 * 60).contains(&self.nudge_after_minutes) {
             return Err(InputError("MEND_NUDGE_AFTER_MINUTES must be between 1 and 10080 (a week)".into()));
         }
+        let waking = crate::core::waking::WakingHours::parse(&self.nudge_hours)
+            .map_err(|e| InputError(format!("MEND_NUDGE_HOURS: {e}")))?;
         if !(1..=3600).contains(&self.lease_seconds) {
             return Err(InputError("MEND_OUTBOX_LEASE_SECONDS must be between 1 and 3600".into()));
         }
@@ -94,6 +100,7 @@ impl BotArgs {
             default_schedule: self.default_schedule.clone(),
             default_reflection: self.default_reflection.clone(),
             nudge_after: chrono::Duration::minutes(self.nudge_after_minutes),
+            waking,
             min_interval: floor,
             lease: chrono::Duration::seconds(self.lease_seconds),
             retry_base: chrono::Duration::seconds(self.retry_base_seconds),

@@ -61,6 +61,8 @@ pub(super) async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::R
         default_schedule: "*/2 * * * *".into(),
         default_reflection: "*/10 * * * *".into(),
         nudge_after: chrono::Duration::minutes(1),
+        // Minutes stand for days here: nudges come at any hour.
+        waking: crate::core::waking::WakingHours::ALWAYS,
         min_interval: chrono::Duration::zero(),
         retry_base: chrono::Duration::seconds(5),
         ..Settings::default()

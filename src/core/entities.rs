@@ -61,7 +61,7 @@ impl Couple {
 
     /// The couple's timezone (stored names always parse; UTC if one no longer does).
     pub fn zone(&self) -> chrono_tz::Tz {
-        super::schedule::parse_zone(&self.tz).unwrap_or(chrono_tz::UTC)
+        super::schedule::parse_stored_zone(&self.tz).unwrap_or(chrono_tz::UTC)
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Settings {
     pub default_reflection: String,
     /// How long after a prompt a partner who hasn't answered gets one nudge.
     pub nudge_after: Duration,
+    /// The hours, in each couple's timezone, in which a nudge may come.
+    pub waking: crate::core::waking::WakingHours,
     /// How long an invitation or pairing code stays open.
     pub pairing_ttl: Duration,
     /// The first wait before a failed post is tried again (doubling each time).
@@ -69,6 +71,7 @@ impl Default for Settings {
             default_schedule: defaults::SCHEDULE.into(),
             default_reflection: defaults::REFLECTION.into(),
             nudge_after: Duration::minutes(defaults::NUDGE_AFTER_MINUTES),
+            waking: crate::core::waking::WakingHours::default(),
             pairing_ttl: Duration::minutes(30),
             retry_base: Duration::seconds(defaults::RETRY_BASE_SECONDS),
             retry_ceiling: Duration::minutes(30),

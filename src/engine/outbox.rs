@@ -327,8 +327,10 @@ impl Engine {
         if item.kind == ItemKind::Prompt
             && let (Some(d), Some(c)) = (item.delivery_id, item.couple_id)
         {
-            // One gentle nudge per partner, later, if they haven't responded by then.
-            let due = now + self.settings.nudge_after.num_seconds();
+            // One gentle nudge per partner, later, if they haven't responded by
+            // then, and never in the couple's night.
+            let zone = couples::get(&mut tx, c).await?.map_or(chrono_tz::UTC, |c| c.zone());
+            let due = ts(self.settings.waking.next_waking(super::instant(now) + self.settings.nudge_after, zone));
             let nudges: Vec<NewItem> = Slot::BOTH
                 .map(|slot| NewItem {
                     couple_id: Some(c),

@@ -204,7 +204,9 @@ impl Engine {
 }
 
 pub(super) fn parse_stored(s: &StoredSchedule) -> Option<Schedule> {
-    Schedule::parse(&s.spec, &s.tz).ok()
+    // What was stored before the grammar grew (or a zone since refused for new
+    // input, like `EST`) keeps working for the couple who has it.
+    Schedule::parse_stored(&s.spec, &s.tz).ok()
 }
 
 /// Every occurrence from `first` up to `now`, and the first one after `now`. A

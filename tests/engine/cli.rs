@@ -55,7 +55,7 @@ fn preview_takes_crontab_lines() {
 #[test]
 fn a_bad_spec_or_zone_is_one_line_with_an_example_and_exit_2() {
     for args in [
-        vec!["schedule", "preview", "daily 8pm", "--tz", "UTC"],
+        vec!["schedule", "preview", "daily 25:00", "--tz", "UTC"],
         vec!["schedule", "preview", "daily 08:00", "--tz", "Atlantis/Capital"],
         vec!["schedule", "preview", "daily 08:00", "--tz", "UTC", "--from", "yesterday"],
     ] {
@@ -64,7 +64,7 @@ fn a_bad_spec_or_zone_is_one_line_with_an_example_and_exit_2() {
         let err = stderr(&o);
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
         assert!(
-            err.contains("08:30") || err.contains("Europe/Paris") || err.contains("2026-"),
+            err.contains("21:00") || err.contains("Europe/Paris") || err.contains("2026-"),
             "shows an example: {err}"
         );
     }

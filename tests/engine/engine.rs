@@ -339,11 +339,12 @@ async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     let couple = app.couple(DRIFTED).await;
     let bad = app
         .engine
-        .set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 8am", Some("Europe/Paris"))
+        .set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 25:00", Some("Europe/Paris"))
         .await;
     assert!(matches!(user_error(bad), UserError::Schedule(_)));
+    // EST is a fixed offset with no summer time: refused, with the names to use.
     let zone =
-        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("Paris")).await;
+        app.engine.set_schedule(couple, mend::core::model::ScheduleKind::Prompt, "daily 08:00", Some("EST")).await;
     assert!(matches!(user_error(zone), UserError::Schedule(_)));
     let p = app.next_prompt().await;
     assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-05T07:30:00Z"));

@@ -1,6 +1,5 @@
 //! `/schedule set|show|reflection`: when prompts and reflections come.
 
-use chrono_tz::TZ_VARIANTS;
 use poise::serenity_prelude as serenity;
 
 use super::super::{BotError, Context};
@@ -9,14 +8,8 @@ use crate::core::model::ScheduleKind;
 
 /// Timezone names matching what the user has typed so far.
 pub(crate) async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let needle = partial.to_ascii_lowercase().replace(' ', "_");
-    let choices = TZ_VARIANTS
-        .iter()
-        .map(|tz| tz.name())
-        .filter(|name| name.to_ascii_lowercase().contains(&needle))
-        .take(25)
-        .map(serenity::AutocompleteChoice::from)
-        .collect();
+    let choices =
+        crate::core::schedule::zone_suggestions(partial).into_iter().map(serenity::AutocompleteChoice::from).collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
