@@ -31,10 +31,11 @@ pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> 
                 reply_error(ctx, c.id, &c.token, e).await;
             }
         }
-        Interaction::Modal(m) => {
-            let Some(Action::AnswerSubmit(delivery)) = Action::parse(&m.data.custom_id) else { return Ok(()) };
-            on_answer_submit(ctx, m, data, delivery).await;
-        }
+        Interaction::Modal(m) => match Action::parse(&m.data.custom_id) {
+            Some(Action::AnswerSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, false).await,
+            Some(Action::DoneSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, true).await,
+            _ => {}
+        },
         _ => {}
     }
     Ok(())
@@ -97,15 +98,40 @@ async fn on_component(
     let engine = &data.engine;
     match action {
         Action::Answer(d) => {
-            let (couple, _) = acting_on(data, c.user.id, d).await?;
-            let kind = engine.answerable(couple, d).await?.kind();
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            let delivery = engine.answerable(couple, d).await?;
             let input = CreateInputText::new(InputTextStyle::Paragraph, "Your answer", "answer")
                 .max_length(MAX_ANSWER_CHARS as u16)
                 .min_length(1)
                 .required(true)
                 .placeholder("Take your time. A few honest words are plenty.");
-            let modal = CreateModal::new(Action::AnswerSubmit(d).custom_id(), text::modal_title(kind))
-                .components(vec![CreateActionRow::InputText(input)]);
+            let modal = answer_form(engine, &delivery, slot, Action::AnswerSubmit(d), input);
+            c.create_response(&ctx.http, CreateInteractionResponse::Modal(modal)).await?;
+        }
+        Action::Mine(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            let delivery = engine.answerable(couple, d).await?;
+            let prompt = own_prompt(engine, &delivery, slot);
+            let embed = super::render::own_prompt_embed(engine.library(), &delivery, &prompt);
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::Message(
+                    CreateInteractionResponseMessage::new()
+                        .embed(embed)
+                        .components(super::render::prompt_buttons(d, delivery.kind()))
+                        .ephemeral(true),
+                ),
+            )
+            .await?;
+        }
+        Action::Done(d) => {
+            let (couple, slot) = acting_on(data, c.user.id, d).await?;
+            let delivery = engine.answerable(couple, d).await?;
+            let note = CreateInputText::new(InputTextStyle::Paragraph, text::ACTION_NOTE_LABEL, "answer")
+                .max_length(MAX_ANSWER_CHARS as u16)
+                .required(false)
+                .placeholder("How it went, what you noticed — or nothing at all.");
+            let modal = answer_form(engine, &delivery, slot, Action::DoneSubmit(d), note);
             c.create_response(&ctx.http, CreateInteractionResponse::Modal(modal)).await?;
         }
         Action::Skip(d) => {
@@ -122,13 +148,12 @@ async fn on_component(
             let when = until.map(|u| u.with_timezone(&zone).format("%A %-d %B, %H:%M").to_string());
             ephemeral(ctx, c, text::space_for_you(when.as_deref(), data.settings.referral.as_deref())).await?;
         }
-        Action::Done(d) | Action::NotToday(d) => {
+        Action::NotToday(d) => {
             let (couple, slot) = acting_on(data, c.user.id, d).await?;
-            let done = matches!(action, Action::Done(_));
             c.defer_ephemeral(&ctx.http).await?;
-            let saved = engine.answer(couple, d, slot, Answer::action(done, None).map_err(EngineError::from)?).await;
+            let saved = engine.answer(couple, d, slot, Answer::action(false, None).map_err(EngineError::from)?).await;
             let message = match saved {
-                Ok(_) => (if done { text::ACTION_DONE } else { text::ACTION_NOT_TODAY }).to_string(),
+                Ok(_) => text::ACTION_NOT_TODAY.to_string(),
                 Err(EngineError::User(u)) => text::user_error(&u),
                 Err(e) => return Err(e.into()),
             };
@@ -255,14 +280,41 @@ async fn on_component(
                 .ok();
             commands::couple::delete_home(ctx, couple, home).await;
         }
-        Action::AnswerSubmit(_) => {}
+        Action::AnswerSubmit(_) | Action::DoneSubmit(_) => {}
     }
     Ok(())
 }
 
+/// The prompt `slot` reads in `delivery` (their own, on a personal day).
+fn own_prompt(engine: &crate::engine::Engine, delivery: &crate::core::entities::Delivery, slot: Slot) -> String {
+    delivery
+        .chosen
+        .as_ref()
+        .and_then(|c| engine.library().prompt(&c.prompts[slot.index()]))
+        .map_or_else(String::new, |p| p.text.clone())
+}
+
+/// The form a partner writes in: the question they are answering shown above
+/// the box (Discord's forms hold only text inputs, so it is one, filled in and
+/// never read back), then `input`.
+fn answer_form(
+    engine: &crate::engine::Engine,
+    delivery: &crate::core::entities::Delivery,
+    slot: Slot,
+    submit: Action,
+    input: CreateInputText,
+) -> CreateModal {
+    let question = own_prompt(engine, delivery, slot);
+    let shown = CreateInputText::new(InputTextStyle::Paragraph, text::MODAL_QUESTION_LABEL, "question")
+        .value(super::render::clip(&question, 4000))
+        .required(false);
+    CreateModal::new(submit.custom_id(), text::modal_title(delivery.kind()))
+        .components(vec![CreateActionRow::InputText(shown), CreateActionRow::InputText(input)])
+}
+
 /// A submitted answer. Whatever happens, the writer's words are either saved
 /// or shown back to them.
-async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, delivery: i64) {
+async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, delivery: i64, done: bool) {
     let written: String = m
         .data
         .components
@@ -276,7 +328,7 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
     // Saving takes milliseconds: answer the submit itself with the outcome (an
     // interaction callback, not rate limited with followups). Should saving be
     // slow, acknowledge within Discord's 3 seconds and follow up when done.
-    let save = save_answer(data, m.user.id, delivery, &written);
+    let save = save_answer(data, m.user.id, delivery, &written, done);
     tokio::pin!(save);
     let (outcome, deferred) = match tokio::time::timeout(std::time::Duration::from_millis(1500), &mut save).await {
         Ok(outcome) => (outcome, false),
@@ -312,10 +364,24 @@ async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Da
     }
 }
 
-async fn save_answer(data: &Data, user: serenity::UserId, delivery: i64, written: &str) -> Result<String, BotError> {
+/// Saves what a partner wrote: an answer, or (`done`) a small action done with
+/// its optional note.
+async fn save_answer(
+    data: &Data,
+    user: serenity::UserId,
+    delivery: i64,
+    written: &str,
+    done: bool,
+) -> Result<String, BotError> {
     let (couple, slot) = acting_on(data, user, delivery).await?;
-    let answer = Answer::text(written).map_err(EngineError::from)?;
-    let saved = data.engine.answer(couple, delivery, slot, answer).await?;
+    let answer = match done {
+        true => Answer::action(true, Some(written)),
+        false => Answer::text(written),
+    };
+    let saved = data.engine.answer(couple, delivery, slot, answer.map_err(EngineError::from)?).await?;
+    if done {
+        return Ok(text::ACTION_DONE.into());
+    }
     let message = match (saved.kind, saved.edited, saved.revealed) {
         (_, _, true) => "Saved — you've both answered, so your answers are now shared with each other.",
         (Kind::Journal, ..) => text::JOURNAL_SAVED,

@@ -169,9 +169,14 @@ impl Post<'_> {
             {
                 return self.record("c", channel.get(), m).await;
             }
+            let buttons = if render::is_personal(library, &p.delivery) {
+                render::personal_buttons(d)
+            } else {
+                render::prompt_buttons(d, p.kind)
+            };
             let m = CreateMessage::new()
                 .embed(render::prompt_embed(library, p, None))
-                .components(render::prompt_buttons(d, p.kind))
+                .components(buttons)
                 .allowed_mentions(CreateAllowedMentions::new());
             return self.part("c", channel, None, m).await.map(|_| ());
         }
@@ -195,19 +200,20 @@ impl Post<'_> {
     /// Both answers together: in a thread under the prompt in the couple's
     /// channel, or to each partner in DMs.
     async fn reveal(&self, couple: &Couple, reveal: &crate::engine::Reveal) -> Result<(), Failure> {
-        let chosen = reveal.delivery.chosen.as_ref();
+        let heading = match reveal.delivery.kind() {
+            crate::core::model::Kind::Action => text::action_reveal_heading(
+                reveal.responses.iter().all(|r| r.done == Some(true)),
+                reveal.responses.iter().any(|r| r.body.is_some()),
+            ),
+            _ if render::is_personal(self.engine.library(), &reveal.delivery) => text::REVEAL_HEADING_PERSONAL,
+            _ => text::reveal_heading(),
+        };
         // Each part is named for whose words it holds (`a0…`, `a1…`), so that
         // `/forget` can find the messages holding one partner's answers.
-        let mut parts = vec![("h".to_string(), text::reveal_heading().to_string())];
+        let mut parts = vec![("h".to_string(), heading.to_string())];
         for r in &reveal.responses {
-            let prompt = chosen.and_then(|c| self.engine.library().prompt(&c.prompts[r.slot.index()]));
-            let same_prompt = chosen.is_some_and(|c| c.prompts[0] == c.prompts[1]);
-            let pieces = render::revealed_answer(
-                &couple.partner(r.slot).name,
-                prompt.filter(|_| !same_prompt).map(|p| p.text.as_str()),
-                r.body.as_deref(),
-                r.done,
-            );
+            let Some(body) = r.body.as_deref() else { continue };
+            let pieces = render::revealed_answer(&couple.partner(r.slot).name, body);
             parts.extend(pieces.into_iter().enumerate().map(|(i, p)| (format!("a{}{i:02}", r.slot.index()), p)));
         }
         let button = || {
@@ -300,8 +306,14 @@ impl Post<'_> {
         .await;
         match (direct, self.channel(), couple.partner(slot).user_id()) {
             (Err(Failure::Unreachable { why: Unreachable::DmClosed, .. }), Some(channel), Some(user)) => {
+                // In the channel both read, the question shows only if it is both's.
+                let personal = match &self.work.job {
+                    Job::Nudge { delivery, .. } => render::is_personal(self.engine.library(), delivery),
+                    _ => true,
+                };
+                let shown = (!personal).then(|| render::clip(question, 1500));
                 let m = CreateMessage::new()
-                    .content(text::nudge_in_channel(&format!("<@{user}>")))
+                    .content(text::nudge_in_channel(&format!("<@{user}>"), shown.as_deref()))
                     .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)]));
                 self.part(&format!("c{}", slot.index()), channel, None, m).await.map(|_| ())
             }
@@ -377,7 +389,8 @@ impl Post<'_> {
 /// The id of a prompt for `delivery` mend already posted among the channel's
 /// recent messages, found by the delivery id its buttons carry.
 async fn already_posted(http: &Http, channel: ChannelId, delivery: i64) -> Option<u64> {
-    let marks = [Action::Answer(delivery).custom_id(), Action::Done(delivery).custom_id()];
+    let marks =
+        [Action::Answer(delivery).custom_id(), Action::Done(delivery).custom_id(), Action::Mine(delivery).custom_id()];
     let recent = channel.messages(http, serenity::GetMessages::new().limit(50)).await.ok()?;
     recent
         .iter()

@@ -12,6 +12,10 @@ pub enum Action {
     AnswerSubmit(i64),
     Skip(i64),
     Space(i64),
+    /// On a personal day: show this partner their own prompt, privately.
+    Mine(i64),
+    /// The small action's "Done" form (with its optional note) submitted.
+    DoneSubmit(i64),
     /// Action prompts: done / not today.
     Done(i64),
     NotToday(i64),
@@ -41,6 +45,8 @@ impl Action {
             Action::AnswerSubmit(d) => ("submit", d.to_string()),
             Action::Skip(d) => ("skip", d.to_string()),
             Action::Space(d) => ("space", d.to_string()),
+            Action::Mine(d) => ("mine", d.to_string()),
+            Action::DoneSubmit(d) => ("donesubmit", d.to_string()),
             Action::Done(d) => ("done", d.to_string()),
             Action::NotToday(d) => ("nottoday", d.to_string()),
             Action::Meaningful(d) => ("meaningful", d.to_string()),
@@ -71,6 +77,8 @@ impl Action {
             "submit" => Action::AnswerSubmit(id()?),
             "skip" => Action::Skip(id()?),
             "space" => Action::Space(id()?),
+            "mine" => Action::Mine(id()?),
+            "donesubmit" => Action::DoneSubmit(id()?),
             "done" => Action::Done(id()?),
             "nottoday" => Action::NotToday(id()?),
             "meaningful" => Action::Meaningful(id()?),
@@ -112,6 +120,8 @@ mod tests {
             id.clone().prop_map(Action::AnswerSubmit),
             id.clone().prop_map(Action::Skip),
             id.clone().prop_map(Action::Space),
+            id.clone().prop_map(Action::Mine),
+            id.clone().prop_map(Action::DoneSubmit),
             id.clone().prop_map(Action::Done),
             id.clone().prop_map(Action::NotToday),
             id.clone().prop_map(Action::Meaningful),

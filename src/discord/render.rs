@@ -9,6 +9,7 @@ use super::text;
 use crate::core::model::{Kind, Slot};
 use crate::core::prompts::Library;
 use crate::core::reflection::Reflection;
+use crate::core::entities::Delivery;
 use crate::engine::Prepared;
 
 /// Discord's limit for message content.
@@ -56,28 +57,56 @@ pub fn quote(s: &str) -> String {
     s.lines().map(|l| format!("> {}", l.replace('@', "@\u{200B}"))).collect::<Vec<_>>().join("\n")
 }
 
+/// Whether a delivery's prompts are each partner's own (see
+/// `select::is_personal`): then where both look, neither prompt is shown.
+pub fn is_personal(library: &Library, delivery: &Delivery) -> bool {
+    delivery.chosen.as_ref().is_some_and(|c| crate::core::select::is_personal(library, &c.prompts))
+}
+
 /// The daily prompt: an embed in the pillar's colour, for one reader (DMs) or
-/// for both (the couple's channel).
+/// for both (the couple's channel). On a day when each has their own prompt,
+/// the channel's embed shows neither: each reads theirs privately.
 pub fn prompt_embed(library: &Library, p: &Prepared, reader: Option<Slot>) -> CreateEmbed {
-    let pillar = library.pillar(&p.pillar);
-    let names = [&p.couple.partners[0].name, &p.couple.partners[1].name];
-    let description = match reader {
-        Some(slot) => p.prompts[slot.index()].text.clone(),
-        None if p.prompts[0].id == p.prompts[1].id => p.prompts[0].text.clone(),
-        None => format!("**For {}**\n{}\n\n**For {}**\n{}", names[0], p.prompts[0].text, names[1], p.prompts[1].text),
+    let text = match reader {
+        Some(slot) => p.prompts[slot.index()].text.as_str(),
+        None if is_personal(library, &p.delivery) => text::PERSONAL_PROMPT,
+        None => p.prompts[0].text.as_str(),
     };
+    let footer = match reader {
+        None if is_personal(library, &p.delivery) => text::PERSONAL_FOOTER,
+        _ => text::kind_footer(p.kind),
+    };
+    prompt_card(library, &p.delivery, text, footer)
+}
+
+/// One partner's own prompt of `delivery`, as only they see it.
+pub fn own_prompt_embed(library: &Library, delivery: &Delivery, prompt: &str) -> CreateEmbed {
+    prompt_card(library, delivery, prompt, text::kind_footer(delivery.kind()))
+}
+
+fn prompt_card(library: &Library, delivery: &Delivery, description: &str, footer: &str) -> CreateEmbed {
+    let chosen = delivery.chosen.as_ref();
+    let pillar_id = chosen.map_or("", |c| c.pillar.as_str());
+    let pillar = library.pillar(pillar_id);
     let mut embed = CreateEmbed::new()
-        .title(pillar.map_or(p.pillar.clone(), |p| p.name.clone()))
+        .title(pillar.map_or(pillar_id.to_string(), |p| p.name.clone()))
         .colour(pillar.map_or(0x7f8c8d, |p| p.colour))
-        .description(clip(&description, DESCRIPTION_LIMIT))
-        .footer(CreateEmbedFooter::new(text::kind_footer(p.kind)));
-    if p.kind != Kind::Action {
-        let phase = p.delivery.chosen.as_ref().map_or(p.couple.phase, |c| c.phase);
-        if let Some(action) = crate::core::select::small_action(library, &p.pillar, phase, p.delivery.id as u64) {
-            embed = embed.field("Today's small action", clip(&action.text, FIELD_LIMIT), false);
-        }
+        .description(clip(description, DESCRIPTION_LIMIT))
+        .footer(CreateEmbedFooter::new(footer));
+    if let Some(c) = chosen.filter(|c| c.kind != Kind::Action)
+        && let Some(action) = crate::core::select::small_action(library, &c.pillar, c.phase, delivery.id as u64)
+    {
+        embed = embed.field("Today's small action", clip(&action.text, FIELD_LIMIT), false);
     }
     embed
+}
+
+/// Under the channel's prompt on a personal day: each reads their own.
+pub fn personal_buttons(delivery: i64) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(Action::Mine(delivery).custom_id()).label("Read mine").style(ButtonStyle::Primary),
+        CreateButton::new(Action::Space(delivery).custom_id()).label("I need space").style(ButtonStyle::Secondary),
+    ])]
 }
 
 /// The buttons under a prompt.
@@ -103,22 +132,11 @@ pub fn prompt_buttons(delivery: i64, kind: Kind) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(row)]
 }
 
-/// One partner's revealed answer, split to fit messages.
-pub fn revealed_answer(name: &str, prompt: Option<&str>, body: Option<&str>, done: Option<bool>) -> Vec<String> {
-    let mut out = format!("**{name}**");
-    if let Some(p) = prompt {
-        out.push_str(&format!(" — *{}*", clip(p, 300)));
-    }
-    match done {
-        Some(true) => out.push_str("\nDid it today."),
-        Some(false) => out.push_str("\nNot today."),
-        None => {}
-    }
-    if let Some(b) = body {
-        out.push('\n');
-        out.push_str(&quote(b));
-    }
-    split(&out, MESSAGE_LIMIT)
+/// One partner's revealed words, split to fit messages. Only the words: never
+/// the question (on a personal day it would tell a private role), never
+/// whether a small action was done (no tally of who did not).
+pub fn revealed_answer(name: &str, body: &str) -> Vec<String> {
+    split(&format!("**{name}**\n{}", quote(body)), MESSAGE_LIMIT)
 }
 
 /// The weekly reflection as an embed: its sections (about the couple, never one

@@ -165,6 +165,25 @@ pub fn reveal_heading() -> &'static str {
     "You've both answered. Here's what you wrote:"
 }
 
+/// The reveal of a day when each partner had a question of their own.
+pub const REVEAL_HEADING_PERSONAL: &str =
+    "You've both answered. Each of you had a question of your own today; here's what you wrote:";
+
+/// The reveal of a small action: what was done together, never who did not.
+pub fn action_reveal_heading(both_done: bool, notes: bool) -> &'static str {
+    match (both_done, notes) {
+        (true, true) => "You both took today's small action. What you noticed:",
+        (true, false) => "You both took today's small action.",
+        (false, true) => "Today's small action, and what you noticed:",
+        (false, false) => "You've both checked in on today's small action. However it went, there's always another day.",
+    }
+}
+
+/// In the channel, on a day when each partner has a prompt worded for them.
+pub const PERSONAL_PROMPT: &str = "Today each of you has a question of your own. Press **Read mine** to see yours — \
+     only you will. Your answers are shared with each other once you've both written.";
+pub const PERSONAL_FOOTER: &str = "Each of you reads your own prompt, privately.";
+
 pub fn reveal_thread_name(day: &str) -> String {
     format!("Your answers · {day}")
 }
@@ -180,9 +199,14 @@ pub fn kind_footer(kind: Kind) -> &'static str {
 pub fn modal_title(kind: Kind) -> &'static str {
     match kind {
         Kind::Journal => "Just for you",
-        _ => "Your answer",
+        Kind::Action => "Today's small action",
+        Kind::Shared => "Your answer",
     }
 }
+
+/// The label above the question in the answer form (Discord: 45 characters).
+pub const MODAL_QUESTION_LABEL: &str = "The question (no need to change it)";
+pub const ACTION_NOTE_LABEL: &str = "A note, if you like";
 
 pub fn cannot_save(reason: &str, text: &str) -> String {
     let shown: String = text.chars().take(1500).collect();
@@ -198,8 +222,11 @@ pub fn nudge(name: &str) -> String {
     )
 }
 
-pub fn nudge_in_channel(mention: &str) -> String {
-    format!("{mention}, a gentle reminder: today's prompt is here whenever you're ready.")
+pub fn nudge_in_channel(mention: &str, question: Option<&str>) -> String {
+    match question {
+        Some(q) => format!("{mention}, a gentle reminder: today's prompt is here whenever you're ready.\n\n> {q}"),
+        None => format!("{mention}, a gentle reminder: your prompt for today is here whenever you're ready (**Read mine**)."),
+    }
 }
 
 pub fn paused(until: Option<&str>) -> String {

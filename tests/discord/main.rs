@@ -11,6 +11,7 @@ mod outages;
 mod own_data;
 mod phases;
 mod privacy;
+mod prompts;
 mod refusals;
 mod server;
 mod space;

@@ -7,7 +7,7 @@ use mend::core::model::Phase;
 use serde_json::json;
 
 /// Each partner says privately how they come to this, from the welcome.
-async fn say_role(user: &SimUser, home: u64, label: &str) {
+pub(crate) async fn say_role(user: &SimUser, home: u64, label: &str) {
     let welcome = user.wait_for_message(home, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
     let ask = user.click(welcome.id, &button(&welcome, "Tell mend privately")).unwrap();
     let roles = user.wait_for_response(ask, |m| m.content.contains("How do you come"), WAIT).await.unwrap();

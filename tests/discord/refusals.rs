@@ -95,7 +95,8 @@ async fn answers_the_modal_cannot_hold_or_that_are_empty_are_never_lost() {
     };
     let ix = alex.click(prompt.id, &answer).unwrap();
     let modal = alex.wait_for_modal(ix, WAIT).await.unwrap();
-    assert_eq!(modal.inputs[0].max_length, Some(1000));
+    let input = modal.inputs.iter().find(|i| i.custom_id == "answer").expect("an answer box");
+    assert_eq!(input.max_length, Some(1000));
     // Discord's client will not send more than the modal allows.
     assert!(alex.submit_modal(ix, &[("answer", &"x".repeat(1001))], WAIT).await.is_err());
     // Only invisible characters: refused, and shown back.
