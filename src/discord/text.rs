@@ -53,7 +53,8 @@ pub fn invitation(initiator: &str) -> String {
     format!(
         "{initiator} would like to use mend with you: one small prompt a day, answered privately \
          and shared only when you've both written. Nothing is set up unless you accept, and no one else is told \
-         either way. If you'd rather not, that's okay: I'll let {initiator} know privately, and nothing is kept."
+         either way. If you'd rather not, that's okay: I'll let {initiator} know privately, and nothing is kept. \
+         There's no hurry: this stays open for a week."
     )
 }
 
@@ -175,7 +176,9 @@ pub fn action_reveal_heading(both_done: bool, notes: bool) -> &'static str {
         (true, true) => "You both took today's small action. What you noticed:",
         (true, false) => "You both took today's small action.",
         (false, true) => "Today's small action, and what you noticed:",
-        (false, false) => "You've both checked in on today's small action. However it went, there's always another day.",
+        (false, false) => {
+            "You've both checked in on today's small action. However it went, there's always another day."
+        }
     }
 }
 
@@ -225,7 +228,9 @@ pub fn nudge(name: &str) -> String {
 pub fn nudge_in_channel(mention: &str, question: Option<&str>) -> String {
     match question {
         Some(q) => format!("{mention}, a gentle reminder: today's prompt is here whenever you're ready.\n\n> {q}"),
-        None => format!("{mention}, a gentle reminder: your prompt for today is here whenever you're ready (**Read mine**)."),
+        None => format!(
+            "{mention}, a gentle reminder: your prompt for today is here whenever you're ready (**Read mine**)."
+        ),
     }
 }
 
@@ -333,7 +338,10 @@ pub fn forgotten(answers: usize, messages: usize, reflections: usize, left: usiz
         plural(messages, "message", "messages"),
     );
     if reflections > 0 {
-        out.push_str(&format!(", including {} that quoted you", plural(reflections, "weekly reflection", "weekly reflections")));
+        out.push_str(&format!(
+            ", including {} that quoted you",
+            plural(reflections, "weekly reflection", "weekly reflections")
+        ));
     }
     out.push('.');
     if left > 0 {
@@ -408,7 +416,13 @@ pub fn dm_closed(name: &str) -> String {
 
 /// The words of a notice mend posts on its own. `when` formats an instant in
 /// the couple's timezone.
-pub fn notice(notice: &Notice, couple: Option<&Couple>, schedule: &str, in_server: bool, when: impl Fn(i64) -> String) -> String {
+pub fn notice(
+    notice: &Notice,
+    couple: Option<&Couple>,
+    schedule: &str,
+    in_server: bool,
+    when: impl Fn(i64) -> String,
+) -> String {
     let name =
         |slot: crate::core::model::Slot| couple.map_or("Your partner", |c| c.partner(slot).name.as_str()).to_string();
     match notice {

@@ -53,6 +53,9 @@ pub struct Settings {
     pub waking: crate::core::waking::WakingHours,
     /// How long an invitation or pairing code stays open.
     pub pairing_ttl: Duration,
+    /// How long an invitation sent to a partner's DMs stays open: they may not
+    /// read it for a while, and need not decide at once.
+    pub invitation_ttl: Duration,
     /// The first wait before a failed post is tried again (doubling each time).
     pub retry_base: Duration,
     pub retry_ceiling: Duration,
@@ -73,6 +76,7 @@ impl Default for Settings {
             nudge_after: Duration::minutes(defaults::NUDGE_AFTER_MINUTES),
             waking: crate::core::waking::WakingHours::default(),
             pairing_ttl: Duration::minutes(30),
+            invitation_ttl: Duration::days(7),
             retry_base: Duration::seconds(defaults::RETRY_BASE_SECONDS),
             retry_ceiling: Duration::minutes(30),
             lease: Duration::seconds(defaults::LEASE_SECONDS),

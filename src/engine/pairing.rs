@@ -53,7 +53,7 @@ impl Engine {
         self.refuse_if_paired(from.user, UserError::AlreadyPaired).await?;
         self.refuse_if_paired(partner, UserError::PartnerAlreadyPaired).await?;
         let now = ts(self.now());
-        let expires = now + self.settings.pairing_ttl.num_seconds();
+        let expires = now + self.settings.invitation_ttl.num_seconds();
         let mut tx = store::begin_write(&self.pool).await?;
         let id =
             pairings::insert_pairing(&mut *tx, from.user, Some(partner), Some(place.guild), None, now, expires).await?;

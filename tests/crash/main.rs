@@ -31,7 +31,14 @@ const WAIT: Duration = Duration::from_secs(20);
 /// down that long before its last start, so that its first worker step picks up
 /// every reveal an earlier run decided and did not finish posting.
 const REVEAL_SETTLE: Duration = Duration::from_millis(2_500);
-const REVEAL_HEADING: &str = "You've both answered. Here's what you wrote:";
+/// Whether a message is a reveal's heading (a shared prompt's, a personal
+/// day's, or a small action's).
+fn is_reveal_heading(text: &str) -> bool {
+    use mend::discord::text;
+    let actions =
+        [(true, true), (true, false), (false, true), (false, false)].map(|(b, n)| text::action_reveal_heading(b, n));
+    text == text::reveal_heading() || text == text::REVEAL_HEADING_PERSONAL || actions.contains(&text)
+}
 const MEANINGFUL_BUTTON: &str = "If your partner's words touched you";
 
 // ---------------------------------------------------------------------------
@@ -186,6 +193,8 @@ struct Prompt {
     delivery: i64,
     message: u64,
     kind: Kind,
+    /// Each partner has a prompt of their own: read with "Read mine" first.
+    personal: bool,
 }
 
 fn is_ack(m: &MessageView) -> bool {
@@ -224,20 +233,37 @@ async fn wait_replies(user: &SimUser, ix: u64, timeout: Duration, none: Seen) ->
     }
 }
 
-/// One try at answering: click Answer and write in the modal (or click Done
-/// for a small action), then wait a while for mend's reply.
+/// The message holding the answer buttons for `user`: the prompt itself, or
+/// on a personal day the private view "Read mine" opens (`None`: no reply,
+/// mend was down).
+async fn answer_buttons(user: &SimUser, prompt: &Prompt) -> Option<u64> {
+    if !prompt.personal {
+        return Some(prompt.message);
+    }
+    let ix = user.click(prompt.message, &format!("mend:mine:{}", prompt.delivery)).expect("Read mine is there");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        let shown = user.interaction(ix).ok()?.messages();
+        if let Some(m) = shown.iter().find(|m| !m.components.is_empty()) {
+            return Some(m.id);
+        }
+        tokio::time::sleep(ms(40)).await;
+    }
+    None
+}
+
+/// One try at answering: click Answer (or Done, for a small action: the text
+/// is its note) and write in the modal, then wait a while for mend's reply.
 async fn try_answer(user: &SimUser, prompt: &Prompt, text: &str) -> Attempt {
     let button = match prompt.kind {
         Kind::Action => format!("mend:done:{}", prompt.delivery),
         Kind::Shared | Kind::Journal => format!("mend:answer:{}", prompt.delivery),
     };
-    let click = user.click(prompt.message, &button).expect("the prompt's button is there");
+    let Some(message) = answer_buttons(user, prompt).await else {
+        return Attempt { text: text.to_string(), click: 0, submit: None, seen: Seen::NoModal };
+    };
+    let click = user.click(message, &button).expect("the prompt's button is there");
     let mut attempt = Attempt { text: text.to_string(), click, submit: None, seen: Seen::NoModal };
-    if prompt.kind == Kind::Action {
-        // The click is the answer here: deferred, saved, then confirmed.
-        attempt.seen = wait_replies(user, click, Duration::from_secs(8), Seen::NoReply).await;
-        return attempt;
-    }
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         let view = user.interaction(click).unwrap();
@@ -314,7 +340,8 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
     for c in &world.couples {
         let d = world.deliveries(c).await.remove(0);
         let kind = d.chosen.as_ref().expect("a sent prompt has its choice").kind;
-        prompts.push(Prompt { delivery: d.id, message: world.prompts_in(c)[0].id, kind });
+        let message = &world.prompts_in(c)[0];
+        prompts.push(Prompt { delivery: d.id, message: message.id, kind, personal: personal(message) });
     }
 
     // Both partners of every couple answer, starting at seeded moments.
@@ -395,12 +422,10 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
             let kept =
                 kept.unwrap_or_else(|| panic!("{who}: was told it was saved, but nothing is stored: {attempts:#?}"));
             assert_eq!(kept.status, ResponseStatus::Answered, "{who}");
-            let unacknowledged = match prompt.kind {
-                Kind::Action => {
-                    assert_eq!((kept.done, kept.body.as_deref()), (Some(true), None), "{who}");
-                    acked.is_empty()
-                }
-                Kind::Shared | Kind::Journal => {
+            // A small action's note is kept like an answer, with "done".
+            assert_eq!(kept.done, (prompt.kind == Kind::Action).then_some(true), "{who}");
+            let unacknowledged = {
+                {
                     let body = kept.body.as_deref().unwrap_or_default();
                     let i = attempts.iter().position(|a| a.text == body);
                     let i = i.unwrap_or_else(|| panic!("{who}: stored {body:?}, never written: {attempts:#?}"));
@@ -427,7 +452,7 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
         let posted = world.sim.message(prompt.message).unwrap();
         let in_channel = world.bot_messages(&c.users[0], c.channel);
         assert!(
-            !in_channel.iter().any(|m| m.content.contains(REVEAL_HEADING)),
+            !in_channel.iter().any(|m| is_reveal_heading(&m.content)),
             "couple {}: a reveal outside its thread",
             c.index
         );
@@ -449,7 +474,7 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
         assert_eq!(posted.thread_id, Some(prompt.message), "couple {}: the reveal thread is under the prompt", c.index);
         let thread = world.bot_messages(&c.users[0], prompt.message);
         let texts: Vec<&str> = thread.iter().map(|m| m.content.as_str()).collect();
-        let headings = texts.iter().filter(|t| **t == REVEAL_HEADING).count();
+        let headings = texts.iter().filter(|t| is_reveal_heading(t)).count();
         assert_eq!(headings, 1, "couple {}: the reveal's heading, once: {texts:#?}", c.index);
         let responses = world.engine.responses(prompt.delivery).await.unwrap();
         for slot in Slot::BOTH {
@@ -533,13 +558,19 @@ async fn sigterm_during_a_fan_out_stops_in_bounded_time_and_a_restart_finishes()
     mend.kill();
 }
 
+/// Whether a prompt in the channel is a personal day's ("Read mine").
+fn personal(message: &MessageView) -> bool {
+    serde_json::to_string(&message.components).unwrap().contains("mend:mine:")
+}
+
 /// The first couple whose prompt is of a kind that is revealed (not a journal).
 async fn first_revealed_kind(world: &World) -> (&Couple, Prompt) {
     for c in &world.couples {
         let d = world.deliveries(c).await.remove(0);
         let kind = d.chosen.as_ref().expect("a sent prompt has its choice").kind;
         if kind != Kind::Journal {
-            return (c, Prompt { delivery: d.id, message: world.prompts_in(c)[0].id, kind });
+            let message = &world.prompts_in(c)[0];
+            return (c, Prompt { delivery: d.id, message: message.id, kind, personal: personal(message) });
         }
     }
     panic!("no couple got a prompt that is revealed");
