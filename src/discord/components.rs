@@ -239,9 +239,7 @@ async fn on_component(
             c.create_response(
                 &ctx.http,
                 CreateInteractionResponse::UpdateMessage(
-                    CreateInteractionResponseMessage::new()
-                        .content(text::phase_moved_for_you(now))
-                        .components(vec![]),
+                    CreateInteractionResponseMessage::new().content(text::phase_moved_for_you(now)).components(vec![]),
                 ),
             )
             .await?;
@@ -254,7 +252,10 @@ async fn on_component(
             // reach (access lost, already deleted by hand) is said plainly.
             let mut deleted = 0;
             for (channel, message) in &forgotten.messages {
-                match serenity::ChannelId::new(*channel).delete_message(&ctx.http, serenity::MessageId::new(*message)).await {
+                match serenity::ChannelId::new(*channel)
+                    .delete_message(&ctx.http, serenity::MessageId::new(*message))
+                    .await
+                {
                     Ok(()) => deleted += 1,
                     Err(e) if super::deliver::discord_code(&e) == Some(10008) => deleted += 1,
                     Err(e) => tracing::warn!(couple_id = couple, error = %e, "could not delete a message on /forget"),

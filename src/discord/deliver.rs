@@ -369,7 +369,8 @@ impl Post<'_> {
     /// An invitation, privately to the invited partner. Should their DMs be
     /// closed, a neutral mention where it was started asks them to open them.
     async fn invitation(&self, user: u64, pairing: i64, started_in: u64, content: &str) -> Result<(), Failure> {
-        let message = CreateMessage::new().content(content).components(super::commands::couple::invitation_buttons(pairing));
+        let message =
+            CreateMessage::new().content(content).components(super::commands::couple::invitation_buttons(pairing));
         let sent = match dm(self.http, self.engine, user).await {
             Ok(channel) => self.part("u0", channel, None, message).await.map(|_| ()),
             Err(e) => Err(classify(&e, None)),

@@ -6,10 +6,10 @@ use serenity::{ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEm
 
 use super::ids::Action;
 use super::text;
+use crate::core::entities::Delivery;
 use crate::core::model::{Kind, Slot};
 use crate::core::prompts::Library;
 use crate::core::reflection::Reflection;
-use crate::core::entities::Delivery;
 use crate::engine::Prepared;
 
 /// Discord's limit for message content.

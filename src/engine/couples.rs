@@ -307,7 +307,9 @@ impl Engine {
                 (Notice::Ended { by: None }, user(s).into_iter().collect()),
                 (Notice::Ended { by: Some(c.partner(s).name.clone()) }, user(s.other()).into_iter().collect()),
             ],
-            None => vec![(Notice::Ended { by: None }, c.partners.iter().filter_map(|p| p.external_id.clone()).collect())],
+            None => {
+                vec![(Notice::Ended { by: None }, c.partners.iter().filter_map(|p| p.external_id.clone()).collect())]
+            }
         };
         for p in &c.partners {
             if let Some(user) = p.user_id() {

@@ -112,7 +112,11 @@ pub async fn set_role(exec: impl SqliteExecutor<'_>, id: CoupleId, slot: Slot, r
 
 /// Who holds space (a bit per slot; see `Couple::space_holders`).
 pub async fn set_space(exec: impl SqliteExecutor<'_>, id: CoupleId, space_by: u8) -> Result<()> {
-    sqlx::query("UPDATE couples SET space_by = ? WHERE id = ?").bind(i64::from(space_by)).bind(id).execute(exec).await?;
+    sqlx::query("UPDATE couples SET space_by = ? WHERE id = ?")
+        .bind(i64::from(space_by))
+        .bind(id)
+        .execute(exec)
+        .await?;
     Ok(())
 }
 

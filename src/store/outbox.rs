@@ -287,6 +287,10 @@ pub async fn take_messages_holding(
             .bind(&reflections)
             .fetch_all(&mut *exec)
             .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {filter}"))).bind(couple).bind(&reflections).execute(&mut *exec).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {filter}")))
+        .bind(couple)
+        .bind(&reflections)
+        .execute(&mut *exec)
+        .await?;
     Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
 }

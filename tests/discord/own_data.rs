@@ -86,7 +86,11 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     let ix = alex.click(ask.id, &button(&ask, "Yes, delete what I wrote")).unwrap();
     let done = alex.wait_for_response(ix, |m| m.content.contains("deleted"), WAIT).await.unwrap();
     assert!(done.ephemeral);
-    assert!(done.content.contains("1 answer you wrote") && done.content.contains("1 message in Discord"), "{}", done.content);
+    assert!(
+        done.content.contains("1 answer you wrote") && done.content.contains("1 message in Discord"),
+        "{}",
+        done.content
+    );
     assert!(done.content.contains("screenshotted"), "honest about what mend cannot reach: {}", done.content);
     // After: no message anyone can see holds Alex's words; Sam's stay.
     for user in [&alex, &sam] {

@@ -62,7 +62,8 @@ async fn moving_on_is_the_hurt_partners_confirmed_once_and_told_to_both() {
     assert!(done.content.contains("Attune"), "{}", done.content);
     assert_eq!(phase_of(&app, &sam).await, Phase::Attune, "one phase on, not two");
     app.settle().await;
-    let told = |u: &SimUser, words: &str| u.messages_in(home).unwrap().iter().filter(|m| m.content.contains(words)).count();
+    let told =
+        |u: &SimUser, words: &str| u.messages_in(home).unwrap().iter().filter(|m| m.content.contains(words)).count();
     assert_eq!(told(&alex, "A new phase begins"), 1, "told once, to both");
     let notice = alex.messages_in(home).unwrap().into_iter().find(|m| m.content.contains("A new phase")).unwrap();
     assert!(!notice.content.contains("Sam") && !notice.content.contains("hurt"), "names no one: {}", notice.content);

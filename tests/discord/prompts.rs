@@ -74,7 +74,9 @@ async fn a_prompt_worded_for_a_role_is_read_only_by_its_reader() {
     let home = betrayal_couple(&app).await;
     let prompt = first_day_with(&app, home, "Read mine").await;
     let d = delivery_of(&prompt);
-    let chosen = app.engine.deliveries_of(app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap().0)
+    let chosen = app
+        .engine
+        .deliveries_of(app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap().0)
         .await
         .unwrap()
         .into_iter()
@@ -128,7 +130,11 @@ async fn a_small_action_takes_a_note_and_is_revealed_as_done_together_never_as_a
     // Done opens a form with the action and an optional note.
     let ix = alex.click(prompt.id, &button(&prompt, "Done")).unwrap();
     let modal = alex.wait_for_modal(ix, WAIT).await.unwrap();
-    assert!(modal.inputs.iter().any(|i| i.custom_id == "question" && i.value.as_deref() == Some(&*crate::support::bot::embed_text(&prompt))));
+    assert!(
+        modal.inputs.iter().any(
+            |i| i.custom_id == "question" && i.value.as_deref() == Some(&*crate::support::bot::embed_text(&prompt))
+        )
+    );
     let note = modal.inputs.iter().find(|i| i.custom_id == "answer").unwrap();
     assert!(!note.required && note.label.contains("note"), "{note:?}");
     let submit = alex.submit_modal(ix, &[("answer", "We walked to the river.")], WAIT).await.unwrap();

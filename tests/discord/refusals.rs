@@ -24,7 +24,10 @@ async fn a_declined_invitation_creates_nothing_and_only_the_invited_can_answer_i
 
     let ix = sam.click(invitation.id, &button(&invitation, "Not now")).unwrap();
     sam.wait_for_ack(ix, WAIT).await.unwrap();
-    let updated = wait_until(|| sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Nothing was created"))).await;
+    let updated = wait_until(|| {
+        sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Nothing was created"))
+    })
+    .await;
     assert!(find_button(&updated, "Accept").is_none(), "the buttons are gone");
     app.settle().await;
     // Alex learns it privately; the open channel still holds nothing.
@@ -57,7 +60,11 @@ async fn commands_outside_the_private_channel_and_strangers_are_refused() {
     let ix = alex.slash(home, "schedule set", json!({"when": "daily 25:00", "timezone": "Europe/Paris"})).unwrap();
     let bad = alex.wait_for_response(ix, |m| m.content.contains("not a time of day"), WAIT).await.unwrap();
     assert!(bad.ephemeral && bad.content.contains("21:00"), "{}", bad.content);
-    assert!(!bad.content.contains("crontab") || bad.content.find("crontab") > bad.content.find("daily"), "{}", bad.content);
+    assert!(
+        !bad.content.contains("crontab") || bad.content.find("crontab") > bad.content.find("daily"),
+        "{}",
+        bad.content
+    );
     let ix = alex.slash(home, "schedule set", json!({"when": "daily 8pm", "timezone": "EST"})).unwrap();
     let bad = alex.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
     assert!(bad.ephemeral && bad.content.contains("America/New_York"), "{}", bad.content);
@@ -119,10 +126,9 @@ async fn without_manage_channels_the_couple_is_told_what_an_admin_can_do() {
     let (alex, sam) = (app.user("alex"), app.user("sam"));
     let invitation = app.invite("alex", "sam").await;
     sam.click(invitation.id, &button(&invitation, "Accept")).unwrap();
-    let told = wait_until(|| {
-        sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Manage Channels"))
-    })
-    .await;
+    let told =
+        wait_until(|| sam.dms().into_iter().find(|m| m.id == invitation.id && m.content.contains("Manage Channels")))
+            .await;
     assert!(told.content.contains("nothing was set up"));
     app.settle().await;
     alex.wait_for_dm(|m| m.content.contains("Manage Channels"), WAIT).await.unwrap();

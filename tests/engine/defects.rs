@@ -82,8 +82,12 @@ async fn space_can_be_taken_after_the_answers_were_shared() {
     app.answer(couple, &p, Slot::A, "one").await;
     assert!(app.answer(couple, &p, Slot::B, "two").await.revealed);
     let length = Some(app.engine.settings().space);
-    let until =
-        app.engine.need_space(couple, Slot::B, Some(p.delivery.id), length).await.expect("space is always there").unwrap();
+    let until = app
+        .engine
+        .need_space(couple, Slot::B, Some(p.delivery.id), length)
+        .await
+        .expect("space is always there")
+        .unwrap();
     assert!(app.engine.couple(couple).await.unwrap().is_paused_at(app.clock.now_utc().timestamp()));
     let posts = app.step_posts().await;
     let told = posts.iter().filter_map(|p| p.notice()).any(|n| matches!(n, Notice::SpaceTaken { slot: Slot::B, .. }));

@@ -2,10 +2,9 @@
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow,
-    CreateButton, CreateChannel, CreateInteractionResponse,
-    CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType, Permissions, RoleId,
-    UserId,
+    ChannelType, ComponentInteraction, Context as SerenityContext, CreateActionRow, CreateButton, CreateChannel,
+    CreateInteractionResponse, CreateInteractionResponseMessage, GuildId, PermissionOverwrite, PermissionOverwriteType,
+    Permissions, RoleId, UserId,
 };
 
 use super::super::ids::Action;
@@ -80,8 +79,12 @@ pub async fn join(ctx: Context<'_>, #[description = "The pairing code"] code: St
     // partner who invited, in the outbox (a failure to DM them is retried there).
     let paired = data.engine.accept(pairing.id, invitation(&initiator), invitation(ctx.author()), None).await?;
     data.wake.notify_one();
-    let welcome =
-        text::welcome(initiator.display_name(), ctx.author().display_name(), &super::schedule::prompt_words(&data.engine, paired.couple).await, false);
+    let welcome = text::welcome(
+        initiator.display_name(),
+        ctx.author().display_name(),
+        &super::schedule::prompt_words(&data.engine, paired.couple).await,
+        false,
+    );
     ctx.send(poise::CreateReply::default().content(welcome).components(role_row()).ephemeral(true)).await?;
     tracing::info!(couple_id = paired.couple, "couple paired in DMs");
     Ok(())

@@ -15,11 +15,8 @@ pub(crate) async fn zones(_ctx: Context<'_>, partial: &str) -> serenity::CreateA
 
 /// "`daily 08:30` (Europe/Paris time)": when a couple's prompts come, in words.
 pub(crate) async fn prompt_words(engine: &crate::engine::Engine, couple: i64) -> String {
-    let prompt = engine
-        .schedules(couple)
-        .await
-        .ok()
-        .and_then(|all| all.into_iter().find(|s| s.kind == ScheduleKind::Prompt));
+    let prompt =
+        engine.schedules(couple).await.ok().and_then(|all| all.into_iter().find(|s| s.kind == ScheduleKind::Prompt));
     match prompt {
         Some(s) => format!("`{}` ({} time)", s.schedule.spec(), s.schedule.tz().name()),
         None => "on no schedule yet (`/schedule set`)".to_string(),
