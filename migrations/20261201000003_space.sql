@@ -1,4 +1,9 @@
--- Space belongs to whoever asked for it: one bit per partner (1: slot 0, 2: slot 1),
--- meaningful while the couple's pause lasts. Only a holder (or the pause's end)
--- lifts it.
-ALTER TABLE couples ADD COLUMN space_by INTEGER NOT NULL DEFAULT 0 CHECK (space_by BETWEEN 0 AND 3);
+-- What holds a couple's prompts, each on its own: a pause either partner may
+-- lift (`pause_hold`: its end), and each partner's space, which only they (or
+-- its end) lift (`space_a`, `space_b`: its end). NULL: no such hold; the
+-- largest integer: until lifted. `paused`/`paused_until` stay the combined
+-- pause the scheduler follows.
+ALTER TABLE couples ADD COLUMN pause_hold INTEGER;
+ALTER TABLE couples ADD COLUMN space_a INTEGER;
+ALTER TABLE couples ADD COLUMN space_b INTEGER;
+UPDATE couples SET pause_hold = COALESCE(paused_until, 9223372036854775807) WHERE paused = 1;

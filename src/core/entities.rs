@@ -18,8 +18,8 @@ pub struct Couple {
     pub phase_changed_at: i64,
     pub paused: bool,
     pub paused_until: Option<i64>,
-    /// Who asked for space, a bit per slot; it counts only while the pause lasts.
-    pub space_by: u8,
+    /// What holds the couple's prompts, each on its own.
+    pub holds: Holds,
     pub ended_at: Option<i64>,
     pub partners: [Partner; 2],
 }
@@ -41,13 +41,10 @@ impl Couple {
         self.paused && self.paused_until.is_none()
     }
 
-    /// The partners whose space is pausing prompts at `now`: only they (or the
+    /// The partners whose space holds prompts at `now`: only they (or the
     /// space's end) can lift it.
     pub fn space_holders(&self, now: i64) -> Vec<Slot> {
-        if !self.is_paused_at(now) {
-            return Vec::new();
-        }
-        Slot::BOTH.into_iter().filter(|s| self.space_by & space_bit(*s) != 0).collect()
+        Slot::BOTH.into_iter().filter(|s| self.holds.space[s.index()].is_some_and(|u| u > now)).collect()
     }
 
     pub fn partner(&self, slot: Slot) -> &Partner {
@@ -65,9 +62,27 @@ impl Couple {
     }
 }
 
-/// The bit of `Couple::space_by` for one partner.
-pub fn space_bit(slot: Slot) -> u8 {
-    1 << slot.index()
+/// The end of a hold that lasts until it is lifted.
+pub const UNTIL_LIFTED: i64 = i64::MAX;
+
+/// What holds a couple's prompts: a pause either partner may lift, and each
+/// partner's space, which only they (or its end) lift. Each is the instant it
+/// ends (`UNTIL_LIFTED`: when lifted), or `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holds {
+    pub pause: Option<i64>,
+    pub space: [Option<i64>; 2],
+}
+
+impl Holds {
+    /// The combined pause at `now`: `None` if nothing holds; `Some(None)` if a
+    /// hold lasts until lifted; `Some(Some(end))` otherwise.
+    pub fn combined(&self, now: i64) -> Option<Option<i64>> {
+        let active: Vec<i64> =
+            [self.pause, self.space[0], self.space[1]].into_iter().flatten().filter(|u| *u > now).collect();
+        let end = active.iter().copied().max()?;
+        Some((end != UNTIL_LIFTED).then_some(end))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

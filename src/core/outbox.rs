@@ -49,6 +49,9 @@ pub enum Notice {
     Paused { slot: Slot, until: Option<i64> },
     /// A partner resumed prompts.
     Resumed { slot: Slot },
+    /// `slot` lifted their pause or space, and prompts wait for the rest of
+    /// `by`'s space.
+    StillHeld { slot: Slot, by: Slot },
     /// The couple moved to `phase` (on, or back when slowing down). It names
     /// no one: who may move on would tell a private role.
     PhaseMoved { phase: crate::core::model::Phase, forward: bool },
@@ -72,6 +75,9 @@ pub enum Notice {
     /// Not now). Should their DMs be closed, a neutral mention in `channel` (where
     /// it was started) asks them to open DMs, naming nothing of what it is.
     Invitation { pairing: i64, from: String, channel: u64 },
+    /// The invitation could not reach the invited partner's DMs (to the one
+    /// who invited, privately).
+    InvitationNotReached,
     /// The invited partner would rather not (to the one who invited, privately).
     Declined { name: String },
     /// An invitation was accepted but mend could not open the couple's private

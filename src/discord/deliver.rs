@@ -380,7 +380,11 @@ impl Post<'_> {
                 let ask = CreateMessage::new()
                     .content(text::open_your_dms(&format!("<@{user}>")))
                     .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)]));
-                self.part("m", ChannelId::new(started_in), None, ask).await.map(|_| ())
+                self.part("m", ChannelId::new(started_in), None, ask).await?;
+                self.engine
+                    .invitation_not_reached(pairing)
+                    .await
+                    .map_err(|e| Failure::Transient(format!("could not tell the one who invited: {e}")))
             }
             other => other,
         }

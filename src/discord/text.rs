@@ -63,8 +63,8 @@ pub fn invitation(initiator: &str) -> String {
 pub fn open_your_dms(mention: &str) -> String {
     format!(
         "{mention}, I have a private message for you, but I can't reach you by direct message. \
-         If you'd like to read it, allow direct messages from this server's members (Privacy Settings), \
-         and ask whoever mentioned it to send it again."
+         If you'd like to read it, allow direct messages from this server's members (Privacy Settings); \
+         it can then be sent again."
     )
 }
 
@@ -79,6 +79,10 @@ pub fn invitation_sent(partner: &str) -> String {
 pub fn declined(partner: &str) -> String {
     format!("{partner} would rather not for now. That's okay — nothing was created, and nothing is kept.")
 }
+
+pub const INVITATION_NOT_REACHED: &str = "Your partner's direct messages are closed to me, so your invitation \
+     couldn't reach them. I asked them in the channel — without saying what for, or from whom — to open them. Once \
+     they have, run `/couple start` again and it will reach them privately.";
 
 pub const DECLINED_FOR_YOU: &str =
     "Okay. Nothing was created, and nothing is kept. I'll let them know privately, without any reason.";
@@ -276,8 +280,20 @@ pub fn space_taken(name: &str, until: Option<&str>) -> String {
     }
 }
 
-pub fn space_ended(name: &str) -> String {
-    format!("{name}'s time of space has come to its end. Prompts pick up again with the next one on your schedule.")
+pub fn space_ended(name: &str, still_paused: bool) -> String {
+    if still_paused {
+        format!("{name}'s time of space has come to its end. Prompts stay paused for now, for what else holds them.")
+    } else {
+        format!("{name}'s time of space has come to its end. Prompts pick up again with the next one on your schedule.")
+    }
+}
+
+/// To whoever resumed while the other partner's space still holds prompts.
+pub fn resumed_but_held(name: &str) -> String {
+    format!(
+        "Your part is lifted. Prompts stay paused a little longer, for {name}'s space; they come back when it ends, \
+         or when {name} is ready."
+    )
 }
 
 /// Why a partner's `/resume` (or `/pause`) waits: the space is the other's.
@@ -428,11 +444,20 @@ pub fn notice(
     match notice {
         Notice::Answered { slot } => has_answered(&name(*slot)),
         Notice::SpaceTaken { slot, until } => space_taken(&name(*slot), until.map(&when).as_deref()),
-        Notice::SpaceEnded { slot, .. } => space_ended(&name(*slot)),
+        Notice::SpaceEnded { slot, until } => {
+            // Something else may hold prompts beyond this space's end.
+            let held = couple.is_some_and(|c| c.paused && c.paused_until.is_none_or(|u| u > *until));
+            space_ended(&name(*slot), held)
+        }
         Notice::Paused { slot, until } => {
             format!("{} paused prompts. {}", name(*slot), paused(until.map(&when).as_deref()))
         }
         Notice::Resumed { slot } => resumed(&name(*slot)),
+        Notice::StillHeld { slot, by } => format!(
+            "{} is ready to pick up again. Prompts wait a little longer, for the rest of {}'s space.",
+            name(*slot),
+            name(*by)
+        ),
         Notice::PhaseMoved { phase, forward: true } => format!(
             "A new phase begins for you both: **{}**. Prompts will follow it from the next one. \
              Either of you can slow down any time with `/phase`.",
@@ -455,6 +480,7 @@ pub fn notice(
         Notice::NoChannel => CANT_CREATE_CHANNEL.into(),
         Notice::Invitation { from, .. } => invitation(from),
         Notice::Declined { name } => declined(name),
+        Notice::InvitationNotReached => INVITATION_NOT_REACHED.into(),
     }
 }
 

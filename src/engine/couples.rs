@@ -4,7 +4,7 @@
 
 use super::schedules::parse_stored;
 use super::{Engine, Result, UserError, ts};
-use crate::core::entities::{Couple, CoupleId, DeliveryId, Home, Partner, ResponseStatus, space_bit};
+use crate::core::entities::{Couple, CoupleId, DeliveryId, Holds, Home, Partner, ResponseStatus, UNTIL_LIFTED};
 use crate::core::model::{Phase, Role, Slot};
 use crate::core::outbox::{NewItem, Notice, To, Unreachable};
 use crate::store::{self, couples, homes, outbox, pairings, responses, schedules};
@@ -137,8 +137,8 @@ impl Engine {
     }
 
     /// `slot` pauses the couple's prompts and reflections, until an instant or
-    /// until resumed; both are told. Either partner may resume a pause, but not
-    /// the other's space.
+    /// until resumed; both are told. Either partner may resume a pause; a
+    /// partner's space is apart from it, and stays theirs.
     pub async fn pause(&self, couple: CoupleId, slot: Slot, until: Option<DateTime<Utc>>) -> Result<()> {
         let now = self.now();
         if until.is_some_and(|u| u <= now) {
@@ -146,49 +146,51 @@ impl Engine {
         }
         let mut tx = store::begin_write(&self.pool).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
-        if let Some(holder) = c.space_holders(ts(now)).into_iter().find(|h| *h != slot) {
-            return Err(self.space_held(&c, holder).into());
-        }
-        if until.is_none() && c.is_paused_indefinitely() {
+        if until.is_none() && c.holds.pause == Some(UNTIL_LIFTED) {
             return Err(UserError::AlreadyPaused.into());
         }
-        set_paused(&mut tx, couple, until.map(ts)).await?;
-        couples::set_space(&mut *tx, couple, 0).await?;
+        let holds = Holds { pause: Some(until.map_or(UNTIL_LIFTED, ts)), ..c.holds };
+        hold(&mut tx, couple, holds, ts(now)).await?;
         let notice = Notice::Paused { slot, until: until.map(ts) };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Resumes a paused couple: schedules fire again from now on; both are told.
-    /// Refused while the other partner's space lasts: it is theirs to lift.
-    pub async fn resume(&self, couple: CoupleId, slot: Slot) -> Result<()> {
-        let now = self.now();
+    /// `slot` resumes: the pause is lifted, and their own space if they took
+    /// some; both are told. The other partner's space is theirs to lift: while
+    /// it alone holds prompts, this is refused; while it still holds them after,
+    /// prompts wait for it (returned: whose space).
+    pub async fn resume(&self, couple: CoupleId, slot: Slot) -> Result<Option<Slot>> {
+        let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
-        if !c.is_paused_at(ts(now)) {
-            return Err(UserError::NotPaused.into());
+        let active = |end: Option<i64>| end.is_some_and(|u| u > now);
+        let theirs = active(c.holds.space[slot.other().index()]).then_some(slot.other());
+        if !active(c.holds.pause) && !active(c.holds.space[slot.index()]) {
+            return Err(match theirs {
+                Some(holder) => self.space_held(&c, holder).into(),
+                None => UserError::NotPaused.into(),
+            });
         }
-        if let Some(holder) = c.space_holders(ts(now)).into_iter().find(|h| *h != slot) {
-            return Err(self.space_held(&c, holder).into());
-        }
-        couples::set_paused(&mut *tx, couple, false, None).await?;
-        couples::set_space(&mut *tx, couple, 0).await?;
-        for s in schedules::for_couple(&mut *tx, couple).await? {
-            let next = parse_stored(&s).and_then(|sch| sch.next_after(now)).map(ts);
-            schedules::set_next(&mut *tx, couple, s.kind, next).await?;
-        }
-        let notice = NewItem::notice(Some(couple), Notice::Resumed { slot }, To::Home, ts(now));
-        outbox::insert(&mut tx, notice, ts(now)).await?;
+        let mut holds = Holds { pause: None, ..c.holds };
+        holds.space[slot.index()] = None;
+        hold(&mut tx, couple, holds, now).await?;
+        let notice = match theirs {
+            None => Notice::Resumed { slot },
+            Some(holder) => Notice::StillHeld { slot, by: holder },
+        };
+        outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(theirs)
     }
 
     fn space_held(&self, c: &Couple, holder: Slot) -> UserError {
         let zone = c.zone();
+        let end = c.holds.space[holder.index()].filter(|u| *u != UNTIL_LIFTED);
         UserError::SpaceHeld {
             name: c.partner(holder).name.clone(),
-            until: c.paused_until.map(|u| super::instant(u).with_timezone(&zone)),
+            until: end.map(|u| super::instant(u).with_timezone(&zone)),
         }
     }
 
@@ -197,7 +199,7 @@ impl Engine {
     /// aside for them, both partners are told, and both are told again when it
     /// ends. Only `slot` lifts it early (with `/resume`). Always available, even
     /// once today's answers were shared or while already paused. Returns when
-    /// prompts come back (`None`: when `slot` says so).
+    /// their space ends (`None`: when they say so).
     pub async fn need_space(
         &self,
         couple: CoupleId,
@@ -217,23 +219,23 @@ impl Engine {
             }
         }
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
-        let wanted = length.map(|l| now + l.num_seconds());
-        // A pause already running longer stands; the space lasts with it.
-        let until = match (c.is_paused_at(now), c.paused_until, wanted) {
-            (true, None, _) | (_, _, None) => None,
-            (true, Some(current), Some(w)) => Some(current.max(w)),
-            (false, _, Some(w)) => Some(w),
-        };
-        let holders = c.space_holders(now).into_iter().fold(0, |bits, s| bits | space_bit(s));
-        set_paused(&mut tx, couple, until).await?;
-        couples::set_space(&mut *tx, couple, holders | space_bit(slot)).await?;
-        let mut items = vec![NewItem::notice(Some(couple), Notice::SpaceTaken { slot, until }, To::Home, now)];
-        if let Some(end) = until {
-            items.push(NewItem::notice(Some(couple), Notice::SpaceEnded { slot, until: end }, To::Home, end));
+        let wanted = length.map_or(UNTIL_LIFTED, |l| now + l.num_seconds());
+        // A space of theirs already running longer stands.
+        let current = c.holds.space[slot.index()].filter(|u| *u > now);
+        let end = current.map_or(wanted, |u| u.max(wanted));
+        if current != Some(end) {
+            let mut holds = c.holds;
+            holds.space[slot.index()] = Some(end);
+            hold(&mut tx, couple, holds, now).await?;
+            let until = (end != UNTIL_LIFTED).then_some(end);
+            let mut items = vec![NewItem::notice(Some(couple), Notice::SpaceTaken { slot, until }, To::Home, now)];
+            if let Some(end) = until {
+                items.push(NewItem::notice(Some(couple), Notice::SpaceEnded { slot, until: end }, To::Home, end));
+            }
+            outbox::insert_many(&mut tx, &items, now).await?;
         }
-        outbox::insert_many(&mut tx, &items, now).await?;
         tx.commit().await?;
-        Ok(until.map(super::instant))
+        Ok((end != UNTIL_LIFTED).then(|| super::instant(end)))
     }
 
     /// The couple cannot be reached where mend posts to them: prompts pause
@@ -263,8 +265,8 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        if !notices.is_empty() && !c.is_paused_indefinitely() {
-            set_paused(&mut tx, couple, None).await?;
+        if !notices.is_empty() && c.holds.pause != Some(UNTIL_LIFTED) {
+            hold(&mut tx, couple, Holds { pause: Some(UNTIL_LIFTED), ..c.holds }, now).await?;
             let items: Vec<NewItem> =
                 notices.into_iter().map(|(n, to)| NewItem::notice(Some(couple), n, to, now)).collect();
             outbox::insert_many(&mut tx, &items, now).await?;
@@ -284,7 +286,8 @@ impl Engine {
         if home.is_none_or(|h| h.guild_id != Some(guild)) {
             return Ok(());
         }
-        set_paused(&mut tx, couple, None).await?;
+        let Some(c) = couples::get(&mut tx, couple).await? else { return Ok(()) };
+        hold(&mut tx, couple, Holds { pause: Some(UNTIL_LIFTED), ..c.holds }, now).await?;
         let notice = NewItem::notice(Some(couple), Notice::PartnerLeft { slot }, To::HomeOr(slot.other()), now);
         outbox::insert(&mut tx, notice, now).await?;
         tx.commit().await?;
@@ -361,15 +364,22 @@ impl Engine {
 /// Whether `slot` may move the couple on: the partner who was hurt decides; in
 /// a couple without one, either partner.
 pub fn may_move_on(c: &Couple, slot: Slot) -> bool {
-    c.roles().iter().position(|r| *r == Role::Hurt).is_none_or(|h| h == slot.index())
+    c.partner(slot).role == Role::Hurt || !c.roles().contains(&Role::Hurt)
 }
 
-/// Pauses a couple until `until` (or until resumed): its schedules next fire
-/// after the pause, or not at all.
-async fn set_paused(tx: &mut Tx, couple: CoupleId, until: Option<i64>) -> Result<()> {
-    couples::set_paused(&mut **tx, couple, true, until).await?;
+/// Records what holds a couple's prompts, and follows it: paused until the
+/// last hold ends (its schedules next fire after it, or not at all while one
+/// lasts until lifted), or running again from `now`.
+async fn hold(tx: &mut Tx, couple: CoupleId, holds: Holds, now: i64) -> Result<()> {
+    couples::set_holds(&mut **tx, couple, &holds).await?;
+    let combined = holds.combined(now);
+    couples::set_paused(&mut **tx, couple, combined.is_some(), combined.flatten()).await?;
     for s in schedules::for_couple(&mut **tx, couple).await? {
-        let next = until.and_then(|u| parse_stored(&s).and_then(|sch| sch.next_after(super::instant(u)))).map(ts);
+        let after = match combined {
+            None => Some(now),
+            Some(until) => until,
+        };
+        let next = after.and_then(|u| parse_stored(&s).and_then(|sch| sch.next_after(super::instant(u)))).map(ts);
         schedules::set_next(&mut **tx, couple, s.kind, next).await?;
     }
     Ok(())

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::{Engine, Prepared, Result, Reveal, ts};
-use crate::core::entities::{Chosen, Couple, Delivery, Home, Response, ResponseStatus, Status, space_bit};
+use crate::core::entities::{Chosen, Couple, Delivery, Home, Response, ResponseStatus, Status};
 use crate::core::model::{Depth, Slot};
 use crate::core::outbox::{Failure, Item, ItemKind, ItemStatus, NewItem, Notice, OutboxId, To, backoff, lifetime};
 use crate::core::prompts::Prompt;
@@ -194,7 +194,9 @@ impl Engine {
         let Some(delivery) = deliveries::get(&self.pool, id).await? else { return Ok(None) };
         let couple = self.couple(c).await?;
         let responded = responses::for_delivery(&self.pool, &self.cipher, id).await?.iter().any(|r| r.slot == slot);
-        let open = delivery.status == Status::Sent && delivery.revealed_at.is_none();
+        // A nudge that waited for the morning is not for a prompt a newer one replaced.
+        let latest = deliveries::latest_sent(&self.pool, c).await?.map(|d| d.id);
+        let open = delivery.status == Status::Sent && delivery.revealed_at.is_none() && latest == Some(id);
         // Paused now (a pause that has ended no longer counts), or already answered: no nudge.
         if responded || !open || couple.is_paused_at(ts(self.now())) {
             return Ok(None);
@@ -225,10 +227,19 @@ impl Engine {
             Some(c) => Some(self.couple(c).await?),
             None => None,
         };
+        // An invitation answered or expired meanwhile is not sent.
+        if let Notice::Invitation { pairing, .. } = &notice {
+            let open = store::pairings::pairing_by_id(&self.pool, *pairing)
+                .await?
+                .is_some_and(|p| p.is_open_at(ts(self.now())));
+            if !open {
+                return Ok(None);
+            }
+        }
         // The end of a space is told only if that space ran its course: not
         // when it was lifted, lengthened or replaced meanwhile.
         if let (Notice::SpaceEnded { slot, until }, Some(c)) = (&notice, &couple) {
-            let ran_its_course = c.paused && c.paused_until == Some(*until) && c.space_by & space_bit(*slot) != 0;
+            let ran_its_course = c.holds.space[slot.index()] == Some(*until);
             if !ran_its_course {
                 return Ok(None);
             }

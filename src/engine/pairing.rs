@@ -180,6 +180,18 @@ impl Engine {
         Ok(Paired { couple, home })
     }
 
+    /// An invitation could not reach the invited partner (their DMs are closed
+    /// to mend): the one who invited is told privately what to do.
+    pub async fn invitation_not_reached(&self, pairing: PairingId) -> Result<()> {
+        let Some(p) = pairings::pairing_by_id(&self.pool, pairing).await? else { return Ok(()) };
+        let now = ts(self.now());
+        let notice = NewItem::notice(None, Notice::InvitationNotReached, To::Users(vec![p.initiator.to_string()]), now);
+        let mut tx = store::begin_write(&self.pool).await?;
+        outbox::insert(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Mend could not open the couple's private channel: the one who invited is
     /// told privately what a server admin can do. Nothing else was created.
     pub async fn tell_no_channel(&self, pairing: &Pairing) -> Result<()> {

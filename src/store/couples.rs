@@ -3,7 +3,7 @@
 use sqlx::{Row, SqliteExecutor};
 
 use super::{Result, StoreError, parse_enum};
-use crate::core::entities::{Couple, CoupleId, Partner};
+use crate::core::entities::{Couple, CoupleId, Holds, Partner};
 use crate::core::model::{Phase, Role, Slot};
 
 /// Inserts a couple and its two partners; returns the new id.
@@ -38,7 +38,8 @@ pub async fn insert(
 
 pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Option<Couple>> {
     let Some(row) = sqlx::query(
-        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, space_by, ended_at FROM couples WHERE id = ?",
+        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, pause_hold, space_a, space_b, ended_at
+         FROM couples WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -70,7 +71,7 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
         phase_changed_at: row.try_get("phase_changed_at")?,
         paused: row.try_get("paused")?,
         paused_until: row.try_get("paused_until")?,
-        space_by: row.try_get::<i64, _>("space_by")? as u8,
+        holds: Holds { pause: row.try_get("pause_hold")?, space: [row.try_get("space_a")?, row.try_get("space_b")?] },
         ended_at: row.try_get("ended_at")?,
         partners,
     }))
@@ -110,10 +111,12 @@ pub async fn set_role(exec: impl SqliteExecutor<'_>, id: CoupleId, slot: Slot, r
     Ok(())
 }
 
-/// Who holds space (a bit per slot; see `Couple::space_holders`).
-pub async fn set_space(exec: impl SqliteExecutor<'_>, id: CoupleId, space_by: u8) -> Result<()> {
-    sqlx::query("UPDATE couples SET space_by = ? WHERE id = ?")
-        .bind(i64::from(space_by))
+/// What holds the couple's prompts (see `Holds`).
+pub async fn set_holds(exec: impl SqliteExecutor<'_>, id: CoupleId, holds: &Holds) -> Result<()> {
+    sqlx::query("UPDATE couples SET pause_hold = ?, space_a = ?, space_b = ? WHERE id = ?")
+        .bind(holds.pause)
+        .bind(holds.space[0])
+        .bind(holds.space[1])
         .bind(id)
         .execute(exec)
         .await?;

@@ -265,6 +265,9 @@ async fn an_invitation_to_closed_dms_asks_neutrally_in_the_open_channel() {
         assert!(!ask.content.contains(word), "{word:?} in the open channel: {}", ask.content);
     }
     assert!(sam.dms().is_empty());
+    // Alex learns privately what happened and what to do.
+    let told = alex.wait_for_dm(|m| m.content.contains("couldn't reach them"), WAIT).await.unwrap();
+    assert!(told.content.contains("/couple start"), "{}", told.content);
     sam.set_dms_closed(false);
     let invitation = app.invite("alex", "sam").await;
     assert!(find_button(&invitation, "Accept").is_some());

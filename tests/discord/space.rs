@@ -43,12 +43,10 @@ async fn space_after_a_reveal_is_the_takers_alone_to_lift_and_both_are_told() {
     assert_eq!(said_in(&alex, home, "Sam is taking a little space"), 1);
     assert_eq!(said_in(&casey, app.general(), "space"), 0);
 
-    // Alex can neither lift nor replace Sam's space.
-    for (command, options) in [("resume", json!({})), ("pause", json!({}))] {
-        let refused = slash_reply(&alex, home, command, options).await;
-        assert!(refused.ephemeral, "{command}");
-        assert!(refused.content.contains("Only Sam can end it sooner"), "{command}: {}", refused.content);
-    }
+    // Alex cannot lift Sam's space.
+    let refused = slash_reply(&alex, home, "resume", json!({})).await;
+    assert!(refused.ephemeral);
+    assert!(refused.content.contains("Only Sam can end it sooner"), "{}", refused.content);
     let couple = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap().0;
     let c = app.engine.couple(couple).await.unwrap();
     assert!(c.is_paused_at(app.now().timestamp()), "still paused after Alex's /resume");
@@ -116,6 +114,56 @@ async fn space_until_ready_waits_for_its_taker_and_a_pause_either_may_lift() {
     let back = slash_reply(&sam, home, "resume", json!({})).await;
     assert!(back.content.contains("Welcome back"), "{}", back.content);
     app.set_time("2026-01-13T07:30:00Z");
+    alex.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_both_take_space_each_lifts_only_their_own() {
+    let app = TestBot::start().await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let home = app.pair("alex", "sam").await;
+    let until_ready = space_for(&app, "until I'm ready").await;
+    slash_reply(&alex, home, "space", json!({"for": until_ready})).await;
+    slash_reply(&sam, home, "space", json!({"for": until_ready})).await;
+    app.settle().await;
+    // Alex lifts theirs; Sam's still holds prompts, and both are told so.
+    let mine = slash_reply(&alex, home, "resume", json!({})).await;
+    assert!(mine.content.contains("for Sam's space"), "{}", mine.content);
+    app.settle().await;
+    assert_eq!(said_in(&sam, home, "Alex is ready to pick up again"), 1);
+    let couple = app.engine.couple_of(&sam.id().to_string()).await.unwrap().unwrap().0;
+    assert!(app.engine.couple(couple).await.unwrap().is_paused_at(app.now().timestamp()));
+    let again = slash_reply(&alex, home, "resume", json!({})).await;
+    assert!(again.content.contains("Only Sam can end it sooner"), "{}", again.content);
+    // Sam lifts theirs: prompts come back.
+    let back = slash_reply(&sam, home, "resume", json!({})).await;
+    assert!(back.content.contains("Welcome back"), "{}", back.content);
+    assert!(!app.engine.couple(couple).await.unwrap().is_paused_at(app.now().timestamp()));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_space_inside_a_pause_keeps_its_own_end_and_the_pause_stays_liftable() {
+    let app = TestBot::start().await;
+    let (alex, sam) = (app.user("alex"), app.user("sam"));
+    let home = app.pair("alex", "sam").await;
+    slash_reply(&alex, home, "pause", json!({})).await;
+    app.set_time("2026-01-05T06:00:00Z");
+    let mine = slash_reply(&sam, home, "space", json!({"for": space_for(&app, "a day").await})).await;
+    assert!(mine.content.contains("Tuesday 6 January, 07:00"), "{}", mine.content);
+    app.settle().await;
+    // A day on, Sam's space ends and both are told; Alex's pause still holds.
+    app.set_time("2026-01-06T06:00:00Z");
+    app.settle().await;
+    assert_eq!(said_in(&alex, home, "space has come to its end. Prompts stay paused for now"), 1);
+    app.set_time("2026-01-06T07:30:00Z");
+    app.settle().await;
+    assert!(sam.messages_in(home).unwrap().iter().all(|m| m.embeds.is_empty()), "still paused");
+    // Either may lift the pause.
+    let back = slash_reply(&sam, home, "resume", json!({})).await;
+    assert!(back.content.contains("Welcome back"), "{}", back.content);
+    app.set_time("2026-01-07T07:30:00Z");
     alex.wait_for_message(home, |m| !m.embeds.is_empty(), WAIT).await.unwrap();
     app.stop().await;
 }

@@ -96,9 +96,16 @@ pub async fn space(
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
     let (couple, slot) = couple_here(ctx).await?;
-    ctx.data().engine.resume(couple, slot).await?;
+    let engine = &ctx.data().engine;
+    let still_held = engine.resume(couple, slot).await?;
     ctx.data().wake.notify_one();
-    private(ctx, text::RESUMED).await
+    match still_held {
+        None => private(ctx, text::RESUMED).await,
+        Some(holder) => {
+            let name = engine.couple(couple).await?.partner(holder).name.clone();
+            private(ctx, text::resumed_but_held(&name)).await
+        }
+    }
 }
 
 /// Where you are in repair, and, privately, the choice to move on or slow down.
