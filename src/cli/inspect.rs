@@ -1,5 +1,5 @@
-//! The commands that look and report: `mend prompts check|list`, `mend schedule
-//! preview` and `mend status`.
+//! The commands that look and report: `mend prompts check|list|stats`, `mend
+//! schedule preview` and `mend status`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,13 +9,15 @@ use clap::Subcommand;
 
 use super::{InputError, engine, key_from_env, load_library};
 use crate::config::StoreConfig;
+use crate::core::coverage::{self, MIN_FITTING, MIN_LIGHT};
 use crate::core::prompts::{Library, PILLARS};
 use crate::core::schedule::Schedule;
 use crate::engine::Settings;
 
 #[derive(Debug, Subcommand)]
 pub enum PromptsCommand {
-    /// Validate prompt files: every problem is named with its file and prompt.
+    /// Validate prompt files: every problem is named with its file and prompt,
+    /// then every reader and phase with too few prompts (see `stats`).
     Check {
         /// Directories to check (default: `prompts`).
         dirs: Vec<PathBuf>,
@@ -25,6 +27,14 @@ pub enum PromptsCommand {
         /// Only this pillar (its id, e.g. `patience-time`).
         #[arg(long)]
         pillar: Option<String>,
+        /// Read this directory instead of the built-in library.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// For every reader role and phase: how many prompts fit, how many are light,
+    /// and how many days a couple goes before the reader sees a prompt again.
+    /// Exits 1 when a row has too few.
+    Stats {
         /// Read this directory instead of the built-in library.
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -90,13 +100,55 @@ pub(super) fn check_prompts(dirs: Vec<PathBuf>) -> ExitCode {
             count(&c.phases, Phase::Attach),
         );
     }
-    if problems.is_empty() {
+    if !problems.is_empty() {
+        println!(
+            "{} problem(s); whether every reader has enough prompts is checked once every file reads",
+            problems.len()
+        );
+        return ExitCode::from(2);
+    }
+    let shortfalls = coverage::shortfalls(&coverage::rows(&library));
+    for line in &shortfalls {
+        println!("too few prompts: {line}");
+    }
+    if shortfalls.is_empty() {
         println!("ok: {} prompts in {} pillars", library.prompts().len(), library.pillars().len());
         ExitCode::SUCCESS
     } else {
-        println!("{} problem(s)", problems.len());
-        ExitCode::from(2)
+        println!(
+            "{} reader and phase row(s) below the minimums — `mend prompts stats` shows them all",
+            shortfalls.len()
+        );
+        ExitCode::FAILURE
     }
+}
+
+/// Reads `dir`, or the built-in library with the host's extra directories.
+fn library_from(store: &StoreConfig, dir: Option<PathBuf>) -> anyhow::Result<Library> {
+    Ok(match dir {
+        Some(dir) => Library::load(&[dir])
+            .map_err(|p| InputError(format!("{} problem(s) in the prompts, first: {}", p.len(), p[0])))?,
+        None => load_library(store)?,
+    })
+}
+
+pub(super) fn prompt_stats(store: &StoreConfig, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let library = library_from(store, dir)?;
+    let rows = coverage::rows(&library);
+    println!("{:<10} {:<7} {:>7} {:>6}  days until a repeat", "reader", "phase", "fitting", "light");
+    for row in &rows {
+        let (reader, phase) = (row.reader.as_str(), row.phase.as_str());
+        println!("{reader:<10} {phase:<7} {:>7} {:>6}  {}", row.fitting, row.light, row.repeat);
+    }
+    let shortfalls = coverage::shortfalls(&rows);
+    if shortfalls.is_empty() {
+        println!("ok: every reader has at least {MIN_FITTING} prompts in every phase, {MIN_LIGHT} of them light");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in &shortfalls {
+        println!("too few prompts: {line}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 pub(super) fn list_prompts(
@@ -104,11 +156,7 @@ pub(super) fn list_prompts(
     pillar: Option<String>,
     dir: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let library = match dir {
-        Some(dir) => Library::load(&[dir])
-            .map_err(|p| InputError(format!("{} problem(s) in the prompts, first: {}", p.len(), p[0])))?,
-        None => load_library(store)?,
-    };
+    let library = library_from(store, dir)?;
     if let Some(p) = &pillar
         && !PILLARS.iter().any(|(id, ..)| id == p)
     {

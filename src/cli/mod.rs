@@ -44,7 +44,7 @@ pub struct Cli {
 pub enum Command {
     /// Connect to Discord and run mend.
     Run(RunArgs),
-    /// Check or list the prompt library.
+    /// Check, list or measure the prompt library.
     #[command(subcommand)]
     Prompts(PromptsCommand),
     /// Try schedule specs.
@@ -103,6 +103,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Prompts(PromptsCommand::Check { dirs }) => Ok(inspect::check_prompts(dirs)),
         Command::Prompts(PromptsCommand::List { pillar, dir }) => inspect::list_prompts(&cli.store, pillar, dir),
+        Command::Prompts(PromptsCommand::Stats { dir }) => inspect::prompt_stats(&cli.store, dir),
         Command::Schedule(ScheduleCommand::Preview { spec, tz, from, count }) => {
             inspect::preview(&spec.join(" "), &tz, from.as_deref(), count)
         }

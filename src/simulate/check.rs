@@ -1,14 +1,16 @@
 //! The invariants a run must keep, checked against what the database holds:
-//! one delivery per owed occurrence, no early or journal reveals, no repeats
-//! before a pillar runs out, one reflection a week, nothing stuck in the outbox.
+//! one delivery per owed occurrence, no early or journal reveals, no repeat for a
+//! reader before what fits them of that pillar and kind runs out, no prompt worded
+//! for one role read by someone else, one reflection a week, nothing stuck in the
+//! outbox.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{Sim, SimCouple};
-use crate::core::entities::{ResponseStatus, Status};
-use crate::core::model::{Depth, Kind, Slot};
+use super::{COUPLE_TYPES, Sim, SimCouple, TypeOutcome};
+use crate::core::entities::{Chosen, Delivery, ResponseStatus, Status};
+use crate::core::model::{Audience, Depth, Kind, Phase, Slot};
 use crate::core::prompts::Library;
 use crate::core::schedule::Schedule;
 use crate::core::select::{self, fits};
@@ -24,6 +26,8 @@ impl Sim {
     ) -> anyhow::Result<()> {
         let grace = self.engine.settings().grace.num_seconds();
         let mut v = Vec::new();
+        let mut types: Vec<TypeOutcome> =
+            COUPLE_TYPES.iter().map(|t| TypeOutcome { name: t.name, ..TypeOutcome::default() }).collect();
         for c in &self.couples {
             let rows = self.engine.deliveries_of(c.id).await?;
             // Exactly one delivery per scheduled occurrence outside pauses.
@@ -77,32 +81,30 @@ impl Sim {
                     }
                 }
             }
-            // No prompt repeated for a partner before its pillar ran out for them.
-            for slot in Slot::BOTH {
-                let mut round: HashMap<&str, HashSet<&str>> = HashMap::new();
-                for d in &rows {
-                    let Some(ch) = &d.chosen else { continue };
-                    let id = ch.prompts[slot.index()].as_str();
-                    let set = round.entry(ch.pillar.as_str()).or_default();
-                    if set.insert(id) {
-                        continue;
-                    }
-                    let state = select::Couple {
-                        roles: c.roles,
-                        phase: ch.phase,
-                        depth: Depth::ramp((d.occurrence - c.created_at) / 86_400),
-                    };
-                    let unused: Vec<&str> = library
-                        .in_pillar(&ch.pillar)
-                        .filter(|p| fits(p, c.roles[slot.index()], &state) && !set.contains(p.id.as_str()))
-                        .map(|p| p.id.as_str())
-                        .collect();
-                    if !unused.is_empty() {
-                        v.push(format!("couple {}: {id} repeated while {} was unused", c.id, unused.join(", ")));
-                    }
-                    set.clear();
-                    set.insert(id);
+            for d in &rows {
+                if d.status == Status::Sent && d.chosen.is_none() {
+                    v.push(format!("couple {}: delivery {} was sent with no prompt chosen", c.id, d.id));
                 }
+                // Owed, mend up, past its grace window, and still neither sent nor missed.
+                if d.status == Status::Pending && last_tick.timestamp() - d.occurrence > grace {
+                    v.push(format!("couple {}: the prompt due {} was never sent", c.id, instant(d.occurrence)));
+                }
+            }
+            let chosen: Vec<(&Delivery, &Chosen)> =
+                rows.iter().filter_map(|d| d.chosen.as_ref().map(|ch| (d, ch))).collect();
+            v.extend(repeats_before_exhaustion(library, c, &chosen));
+            v.extend(worded_for_someone_else(library, c, &chosen));
+            if !COUPLE_TYPES[c.kind].moves_on {
+                let start = Phase::starting(c.roles);
+                if let Some((d, ch)) = chosen.iter().find(|(_, ch)| ch.phase != start) {
+                    v.push(format!("couple {}: meant to stay in {start}, delivery {} was in {}", c.id, d.id, ch.phase));
+                }
+            }
+            let t = &mut types[c.kind];
+            t.couples += 1;
+            t.deliveries += chosen.len();
+            if let Some(day) = first_repeat(c, &chosen) {
+                t.first_repeat = Some(t.first_repeat.map_or(day, |d| d.min(day)));
             }
             // One reflection per couple per week, for every week owed.
             let refl = self.engine.reflections_of(c.id).await?;
@@ -132,8 +134,97 @@ impl Sim {
             }
         }
         self.outcome.violations.extend(v);
+        self.outcome.types = types;
         Ok(())
     }
+}
+
+/// The couple as selection saw it at a delivery: its phase then, and the depth
+/// its days on mend had reached.
+fn state_at(c: &SimCouple, d: &Delivery, ch: &Chosen) -> select::Couple {
+    select::Couple { roles: c.roles, phase: ch.phase, depth: Depth::ramp((d.occurrence - c.created_at) / 86_400) }
+}
+
+/// No prompt comes back to a reader while a prompt of the same pillar and kind
+/// that fits them (in the couple's phase, at the depth reached) is still new to
+/// them this round. A repeat starts a new round of that pillar and kind.
+fn repeats_before_exhaustion(library: &Library, c: &SimCouple, chosen: &[(&Delivery, &Chosen)]) -> Vec<String> {
+    let mut v = Vec::new();
+    for slot in Slot::BOTH {
+        let role = c.roles[slot.index()];
+        let mut round: HashMap<(&str, Kind), HashSet<&str>> = HashMap::new();
+        for (d, ch) in chosen {
+            let id = ch.prompts[slot.index()].as_str();
+            let Some(kind) = library.prompt(id).map(|p| p.kind) else { continue };
+            let set = round.entry((ch.pillar.as_str(), kind)).or_default();
+            if set.insert(id) {
+                continue;
+            }
+            let state = state_at(c, d, ch);
+            let unused: Vec<&str> = library
+                .in_pillar(&ch.pillar)
+                .filter(|p| p.kind == kind && fits(p, role, &state) && !set.contains(p.id.as_str()))
+                .map(|p| p.id.as_str())
+                .collect();
+            if !unused.is_empty() {
+                v.push(format!(
+                    "couple {}: {id} came back to the {role} reader ({} {kind}, {}, delivery {}) while {} was unused",
+                    c.id,
+                    ch.pillar,
+                    ch.phase,
+                    d.id,
+                    unused.join(", ")
+                ));
+            }
+            set.clear();
+            set.insert(id);
+        }
+    }
+    v
+}
+
+/// A prompt worded for a role goes only to a reader with that role, and a day
+/// with one is each partner's own (so the other never reads it).
+fn worded_for_someone_else(library: &Library, c: &SimCouple, chosen: &[(&Delivery, &Chosen)]) -> Vec<String> {
+    let mut v = Vec::new();
+    for (d, ch) in chosen {
+        let mut worded = false;
+        for slot in Slot::BOTH {
+            let id = &ch.prompts[slot.index()];
+            let Some(p) = library.prompt(id) else {
+                v.push(format!("couple {}: delivery {} chose {id}, which is not in the library", c.id, d.id));
+                continue;
+            };
+            let role = c.roles[slot.index()];
+            if p.audience != Audience::Both {
+                worded = true;
+                if Some(p.audience) != role.audience() {
+                    v.push(format!(
+                        "couple {}: delivery {} gave the {role} reader {id}, worded for the {} reader",
+                        c.id, d.id, p.audience
+                    ));
+                }
+            }
+        }
+        if worded && !select::is_personal(library, &ch.prompts) {
+            v.push(format!("couple {}: delivery {} shows a role-worded prompt to both partners", c.id, d.id));
+        }
+    }
+    v
+}
+
+/// The first day (from the couple's start) either reader got a prompt again.
+fn first_repeat(c: &SimCouple, chosen: &[(&Delivery, &Chosen)]) -> Option<i64> {
+    Slot::BOTH
+        .into_iter()
+        .filter_map(|slot| {
+            let mut seen = HashSet::new();
+            chosen
+                .iter()
+                .find(|(_, ch)| !seen.insert(ch.prompts[slot.index()].as_str()))
+                .map(|(d, _)| (d.occurrence - c.created_at) / 86_400)
+        })
+        .min()
 }
 
 /// Every occurrence of a schedule from the couple's start to the last tick,

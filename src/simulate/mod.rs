@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::clock::ManualClock;
 use crate::core::entities::CoupleId;
-use crate::core::model::{Role, Slot};
+use crate::core::model::{Kind, Role, Slot};
 use crate::core::prompts::Library;
 use crate::core::schedule::Schedule;
 use crate::engine::{Engine, Job, Settings};
@@ -25,6 +25,8 @@ use crate::worker::{Lifecycle, MemoryTransport, Worker};
 
 mod check;
 mod script;
+
+pub use script::{COUPLE_TYPES, CoupleType};
 
 #[derive(Debug, Clone)]
 pub struct SimOptions {
@@ -49,6 +51,21 @@ pub struct Outcome {
     pub violations: Vec<String>,
     /// Every (outbox item, part) posted, to catch a double.
     pub posted_parts: HashSet<(i64, String)>,
+    /// What each kind of couple lived through, one per kind of `COUPLE_TYPES`
+    /// (a kind with no couple in the run is there with none).
+    pub types: Vec<TypeOutcome>,
+}
+
+/// What the couples of one kind lived through.
+#[derive(Debug, Clone, Default)]
+pub struct TypeOutcome {
+    pub name: &'static str,
+    pub couples: usize,
+    /// Deliveries with a prompt chosen.
+    pub deliveries: usize,
+    /// The earliest day (from the couple's start) any reader of this kind got a
+    /// prompt they had had before, if any did.
+    pub first_repeat: Option<i64>,
 }
 
 /// How one scripted partner tends to respond.
@@ -61,10 +78,11 @@ struct Habit {
     meaningful: f64,
 }
 
-/// Something a scripted partner will do at a given instant.
+/// Something a scripted partner will do at a given instant. An answer carries
+/// its delivery's kind and occurrence, as the partner saw it posted.
 #[derive(Debug, Clone, Copy)]
 enum Act {
-    Answer { delivery: i64, slot: Slot, edit: bool },
+    Answer { delivery: i64, kind: Kind, occurrence: i64, slot: Slot, edit: bool },
     Skip { delivery: i64, slot: Slot },
     Space { delivery: i64, slot: Slot },
     Pause { until_days: Option<i64> },
@@ -74,6 +92,8 @@ enum Act {
 
 struct SimCouple {
     id: CoupleId,
+    /// Which of `COUPLE_TYPES` it is.
+    kind: usize,
     names: [String; 2],
     roles: [Role; 2],
     habits: [Habit; 2],
@@ -101,12 +121,20 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     let engine = Engine::new(pool, cipher, library.clone(), clock.clone(), Settings::default());
     let worker = Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default()));
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut sim =
-        Sim { engine, worker, couples: Vec::new(), acts: BTreeMap::new(), outcome: Outcome::default(), seq: 0 };
+    let mut sim = Sim {
+        engine,
+        worker,
+        couples: Vec::new(),
+        acts: BTreeMap::new(),
+        outcome: Outcome::default(),
+        seq: 0,
+        due: None,
+    };
 
     for i in 0..options.couples {
         sim.add_couple(i, &mut rng, start, end).await?;
     }
+    sim.due = sim.engine.next_due().await?;
     let downtime = downtime_windows(&mut rng, start, end);
 
     let mut now = start;
@@ -118,7 +146,7 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
             sim.tick(now, &mut rng, options.transcript.then_some(&mut *out)).await?;
             last_tick = now;
         }
-        now = sim.next_event(now, &downtime).await?.max(now + Duration::minutes(1));
+        now = sim.next_event(now, &downtime).max(now + Duration::minutes(1));
     }
     for c in &mut sim.couples {
         if let Some(from) = c.open_pause.take() {
@@ -132,6 +160,10 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
         "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses",
         options.couples, options.days, options.seed, o.sent, o.missed, o.answers, o.reveals, o.reflections, o.pauses
     )?;
+    for t in &o.types {
+        let repeat = t.first_repeat.map_or("no repeat".to_string(), |d| format!("first repeat on day {d}"));
+        writeln!(out, "  {}: {} couples, {} deliveries, {repeat}", t.name, t.couples, t.deliveries)?;
+    }
     if o.violations.is_empty() {
         writeln!(out, "invariants: all hold")?;
     } else {
@@ -163,6 +195,9 @@ struct Sim {
     acts: BTreeMap<(DateTime<Utc>, u64), (usize, Act)>,
     outcome: Outcome,
     seq: u64,
+    /// When the engine next has something to do, as it said after the last
+    /// step or act; nothing else changes it.
+    due: Option<DateTime<Utc>>,
 }
 
 impl Sim {
@@ -171,22 +206,17 @@ impl Sim {
         self.acts.insert((at, self.seq), (couple, act));
     }
 
-    /// The next instant anything happens: a schedule fires or a partner acts.
-    async fn next_event(
-        &self,
-        now: DateTime<Utc>,
-        downtime: &[(DateTime<Utc>, DateTime<Utc>)],
-    ) -> anyhow::Result<DateTime<Utc>> {
-        let fire = self.engine.next_due().await?;
+    /// The next instant anything happens: something in the engine is due (a
+    /// schedule fires, an outbox item waits) or a partner acts.
+    fn next_event(&self, now: DateTime<Utc>, downtime: &[(DateTime<Utc>, DateTime<Utc>)]) -> DateTime<Utc> {
         let act = self.acts.keys().next().map(|(t, _)| *t);
-        let back_up = downtime.iter().map(|(_, b)| *b).filter(|b| *b > now).min();
-        let candidates = [fire, act].into_iter().flatten().map(|t| t.max(now));
+        let candidates = [self.due, act].into_iter().flatten().map(|t| t.max(now));
         let next = candidates.min().unwrap_or(now + Duration::days(1));
         // While down nothing happens until mend is back.
-        Ok(match downtime.iter().find(|(a, b)| next >= *a && next < *b) {
+        match downtime.iter().find(|(a, b)| next >= *a && next < *b) {
             Some((_, b)) => *b,
-            None => back_up.filter(|b| *b < next).map_or(next, |_| next),
-        })
+            None => next,
+        }
     }
 
     async fn tick(
@@ -195,7 +225,11 @@ impl Sim {
         rng: &mut StdRng,
         mut out: Option<&mut impl Write>,
     ) -> anyhow::Result<()> {
-        self.worker.step().await?;
+        // The worker steps when something is due, as the real loop sleeps until
+        // then: an instant at which only a partner acts needs no step.
+        if self.due.is_some_and(|t| t <= now) {
+            self.due = self.worker.step().await?.next;
+        }
         let mut jobs = Vec::new();
         // The worker posts couples side by side, so the order they finish in
         // varies; the scripted partners react in item order, so a seed always
@@ -209,6 +243,9 @@ impl Sim {
                 }
             }
             jobs.push(p.job);
+        }
+        for job in &jobs {
+            self.own_prompt_only(job);
         }
         let prompts = jobs.iter().filter_map(|j| match j {
             Job::Prompt(p) => Some(p.clone()),
@@ -244,7 +281,13 @@ impl Sim {
                 } else if roll < habit.space + habit.skip {
                     Act::Skip { delivery: delivery.id, slot }
                 } else if roll < habit.space + habit.skip + habit.answer {
-                    Act::Answer { delivery: delivery.id, slot, edit: false }
+                    Act::Answer {
+                        delivery: delivery.id,
+                        kind: prepared.kind,
+                        occurrence: delivery.occurrence,
+                        slot,
+                        edit: false,
+                    }
                 } else {
                     continue;
                 };
@@ -253,15 +296,25 @@ impl Sim {
                     self.plan(
                         at + Duration::minutes(rng.random_range(1..120)),
                         ci,
-                        Act::Answer { delivery: delivery.id, slot, edit: true },
+                        Act::Answer {
+                            delivery: delivery.id,
+                            kind: prepared.kind,
+                            occurrence: delivery.occurrence,
+                            slot,
+                            edit: true,
+                        },
                     );
                 }
             }
         }
         let due: Vec<_> = self.acts.range(..=(now, u64::MAX)).map(|(k, v)| (*k, *v)).collect();
-        for (key, (ci, act)) in due {
+        for &(key, (ci, act)) in &due {
             self.acts.remove(&key);
             self.act(now, ci, act, rng, out.as_deref_mut()).await?;
+        }
+        // What the partners did may be due at once (a reveal, a notice).
+        if !due.is_empty() {
+            self.due = self.engine.next_due().await?;
         }
         let weekly = jobs.iter().filter_map(|j| match j {
             Job::Reflection { couple, reflection } => Some((couple.id, reflection.clone())),
@@ -275,14 +328,11 @@ impl Sim {
                 let c = &self.couples[0];
                 writeln!(
                     out,
-                    "\n== Weekly reflection ({}) ==\n  {} prompts · {} answered {} · {} answered {} · {} seen together · pillars touched: {} · still waiting: {}",
+                    "\n== Weekly reflection ({}) ==\n  {} prompts · {} seen together · {} small actions taken · pillars touched: {} · still waiting: {}",
                     now.with_timezone(&c.tz).format("%a %Y-%m-%d"),
                     reflection.prompts,
-                    c.names[0],
-                    reflection.answered[0],
-                    c.names[1],
-                    reflection.answered[1],
-                    reflection.both_answered,
+                    reflection.shared,
+                    reflection.actions_taken,
                     reflection.pillars_touched.len(),
                     reflection.pillars_missed.len(),
                 )?;
@@ -295,6 +345,32 @@ impl Sim {
             }
         }
         Ok(())
+    }
+
+    /// Each partner is sent, and nudged with, the prompt chosen for them and no
+    /// other: a prompt worded for one partner never reaches the other.
+    fn own_prompt_only(&mut self, job: &Job) {
+        let (delivery, sent): (_, Vec<(Slot, &str)>) = match job {
+            Job::Prompt(p) => {
+                (&p.delivery, Slot::BOTH.iter().map(|s| (*s, p.prompts[s.index()].id.as_str())).collect())
+            }
+            Job::Nudge { delivery, slot, prompt, .. } => (delivery, vec![(*slot, prompt.id.as_str())]),
+            _ => return,
+        };
+        let Some(chosen) = &delivery.chosen else {
+            self.outcome.violations.push(format!("delivery {} was posted with no prompt chosen", delivery.id));
+            return;
+        };
+        for (slot, id) in sent {
+            if chosen.prompts[slot.index()] != id {
+                self.outcome.violations.push(format!(
+                    "delivery {} showed partner {} {id}, chosen for them was {}",
+                    delivery.id,
+                    slot.index(),
+                    chosen.prompts[slot.index()]
+                ));
+            }
+        }
     }
 
     fn index(&self, couple: CoupleId) -> usize {

@@ -32,12 +32,32 @@ const ZONES: [&str; 12] = [
 const NAMES: [&str; 12] =
     ["Alex", "Sam", "Jordan", "Robin", "Maya", "Noor", "Kai", "Lea", "Tomas", "Ines", "Yuki", "Ade"];
 
-const ROLES: [[Role; 2]; 5] = [
-    [Role::Repairing, Role::Hurt],
-    [Role::Hurt, Role::Repairing],
-    [Role::Drifted, Role::Drifted],
-    [Role::Unsaid, Role::Hurt],
-    [Role::Drifted, Role::Unsaid],
+/// A kind of couple the simulator scripts: how each partner comes to mend, and
+/// whether the couple moves on through the phases or stays where it starts all
+/// year.
+#[derive(Debug, Clone, Copy)]
+pub struct CoupleType {
+    pub name: &'static str,
+    pub roles: [Role; 2],
+    pub moves_on: bool,
+}
+
+/// Every kind of couple a run has, in turn (couple `i` is of kind `i % len`), so
+/// a run of at least this many couples has every kind.
+pub const COUPLE_TYPES: [CoupleType; 9] = [
+    CoupleType { name: "betrayal, moving on", roles: [Role::Repairing, Role::Hurt], moves_on: true },
+    CoupleType {
+        name: "betrayal started by the hurt partner, moving on",
+        roles: [Role::Hurt, Role::Repairing],
+        moves_on: true,
+    },
+    CoupleType { name: "drifted, moving on", roles: [Role::Drifted, Role::Drifted], moves_on: true },
+    CoupleType { name: "unsaid and hurt, moving on", roles: [Role::Unsaid, Role::Hurt], moves_on: true },
+    CoupleType { name: "drifted and unsaid, moving on", roles: [Role::Drifted, Role::Unsaid], moves_on: true },
+    CoupleType { name: "betrayal, staying in atone", roles: [Role::Hurt, Role::Repairing], moves_on: false },
+    CoupleType { name: "drifted, staying in attune", roles: [Role::Drifted, Role::Drifted], moves_on: false },
+    CoupleType { name: "unsaid and unsaid, staying in attune", roles: [Role::Unsaid, Role::Unsaid], moves_on: false },
+    CoupleType { name: "unsaid and hurt, staying in atone", roles: [Role::Hurt, Role::Unsaid], moves_on: false },
 ];
 
 impl Sim {
@@ -49,7 +69,8 @@ impl Sim {
         end: DateTime<Utc>,
     ) -> anyhow::Result<()> {
         let tz = *ZONES.choose(rng).expect("zones");
-        let roles = *ROLES.choose(rng).expect("roles");
+        let kind = i % COUPLE_TYPES.len();
+        let roles = COUPLE_TYPES[kind].roles;
         let names = [NAMES[(2 * i) % NAMES.len()].to_string(), NAMES[(2 * i + 1) % NAMES.len()].to_string()];
         let partners = [0, 1].map(|s| Partner { name: names[s].clone(), role: roles[s], external_id: None });
         let id = self.engine.create_couple(crate::engine::NewCouple { tz: tz.into(), partners }).await?;
@@ -72,6 +93,7 @@ impl Sim {
         };
         self.couples.push(SimCouple {
             id,
+            kind,
             names,
             roles,
             habits: [habit(rng), habit(rng)],
@@ -92,8 +114,13 @@ impl Sim {
                 self.plan(at + Duration::days(rng.random_range(1..8)), i, Act::Resume);
             }
         }
-        if roles.contains(&Role::Hurt) || rng.random_bool(0.5) {
+        // Moving on is the hurt partner's call, when they feel ready: into attune
+        // after a few weeks, and for some, later, into attach.
+        if COUPLE_TYPES[kind].moves_on {
             self.plan(start + Duration::days(rng.random_range(14..40)), i, Act::AdvancePhase);
+            if rng.random_bool(0.5) {
+                self.plan(start + Duration::days(rng.random_range(60..150)), i, Act::AdvancePhase);
+            }
         }
         Ok(())
     }
@@ -112,38 +139,39 @@ impl Sim {
         let name = |slot: Slot| names[slot.index()].clone();
         let mut line = None;
         match act {
-            Act::Answer { delivery, slot, edit } => {
-                let d = self.engine.delivery(delivery).await?.expect("delivery exists");
-                let kind = d.chosen.as_ref().map(|c| c.kind);
+            Act::Answer { delivery, kind, occurrence, slot, edit } => {
                 let text =
                     format!("{}'s {}answer to delivery {delivery}", name(slot), if edit { "edited " } else { "" });
                 let answer = match kind {
-                    Some(Kind::Action) => Answer::action(rng.random_bool(0.7), Some(&text))?,
+                    Kind::Action => Answer::action(rng.random_bool(0.7), Some(&text))?,
                     _ => Answer::text(&text)?,
                 };
                 match self.engine.answer(couple, delivery, slot, answer).await {
                     Ok(saved) => {
                         self.outcome.answers += 1;
-                        let day = instant(d.occurrence).with_timezone(&tz).format("%a");
+                        let day = instant(occurrence).with_timezone(&tz).format("%a");
                         let verb = if saved.edited { "edited their answer" } else { "answered" };
                         line = Some(format!("  {} {verb} ({day}'s prompt): {text}", name(slot)));
                         if saved.revealed {
                             self.outcome.reveals += 1;
-                            if kind == Some(Kind::Journal) {
+                            if kind == Kind::Journal {
                                 self.outcome.violations.push(format!("journal delivery {delivery} was revealed"));
                             }
-                            let shown: Vec<String> = self
-                                .engine
-                                .responses(delivery)
-                                .await?
-                                .iter()
-                                .map(|r| format!("{}: {}", name(r.slot), r.body.as_deref().unwrap_or("(no note)")))
-                                .collect();
-                            line = Some(format!(
-                                "{}\n  revealed to both → {}",
-                                line.unwrap_or_default(),
-                                shown.join(" | ")
-                            ));
+                            // Only the first couple's transcript shows what was revealed.
+                            if ci == 0 && out.is_some() {
+                                let shown: Vec<String> = self
+                                    .engine
+                                    .responses(delivery)
+                                    .await?
+                                    .iter()
+                                    .map(|r| format!("{}: {}", name(r.slot), r.body.as_deref().unwrap_or("(no note)")))
+                                    .collect();
+                                line = Some(format!(
+                                    "{}\n  revealed to both → {}",
+                                    line.unwrap_or_default(),
+                                    shown.join(" | ")
+                                ));
+                            }
                             let marker = if rng.random_bool(0.5) { Slot::A } else { Slot::B };
                             if rng.random_bool(self.couples[ci].habits[marker.index()].meaningful) {
                                 self.engine.mark_meaningful(couple, delivery, marker).await?;

@@ -217,3 +217,55 @@ fn keygen_writes_an_owner_only_key_and_mend_refuses_to_start_without_the_right_o
     let perms = std::fs::metadata(dir.path().join("m.db")).unwrap().permissions().mode() & 0o777;
     assert_eq!(perms, 0o600, "the database file is owner-only");
 }
+
+/// A prompt file with `n` light prompts for both partners, in every phase.
+fn thin_library(dir: &std::path::Path, n: usize) {
+    let mut s = String::from("pillar = \"being-present\"\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "[[prompt]]\nid = \"thin.{i}\"\nkind = \"shared\"\naudience = \"both\"\ndepth = \"light\"\nphases = [\"atone\", \"attune\", \"attach\"]\ntext = \"What made you smile today? ({i})\"\n"
+        ));
+    }
+    std::fs::write(dir.join("thin.toml"), s).unwrap();
+}
+
+#[test]
+fn prompt_stats_prints_a_row_per_reader_and_phase() {
+    let o = mend(&["prompts", "stats"]);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("reader") && lines[0].contains("fitting") && lines[0].contains("days until a repeat"));
+    for reader in ["hurt", "repairing", "drifted", "unsaid"] {
+        for phase in ["atone", "attune", "attach"] {
+            let row = lines.iter().find(|l| l.split_whitespace().take(2).eq([reader, phase]));
+            let row = row.unwrap_or_else(|| panic!("no row for {reader} in {phase}:\n{out}"));
+            let numbers: Vec<&str> = row.split_whitespace().skip(2).take(3).collect();
+            assert!(numbers.iter().all(|n| n.parse::<u32>().is_ok()), "{row}");
+        }
+    }
+    // The shipped library meets the minimums: exit 0.
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("ok: every reader has at least 90 prompts"), "{out}");
+}
+
+#[test]
+fn prompt_stats_and_check_fail_on_a_library_below_the_minimums() {
+    let dir = tempfile::tempdir().unwrap();
+    thin_library(dir.path(), 12);
+    let path = dir.path().to_str().unwrap();
+    let o = mend(&["prompts", "stats", "--dir", path]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("hurt       atone        12     12  12")), "{out}");
+    let reasons: Vec<&str> = out.lines().filter(|l| l.starts_with("too few prompts: ")).collect();
+    assert_eq!(reasons.len(), 12, "a line per row:\n{out}");
+    assert!(reasons.contains(
+        &"too few prompts: drifted reader in attach: 12 prompts fit (at least 90 needed); 12 of them light (at least 30 needed)"
+    ));
+
+    let o = mend(&["prompts", "check", path]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("too few prompts: unsaid reader in atone: 12 prompts fit (at least 90 needed)"), "{out}");
+    assert!(!out.contains("ok: "), "{out}");
+}
