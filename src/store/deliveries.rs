@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
 
-use super::{Result, parse_enum};
+use super::{Result, StoreError, parse_enum};
 use crate::core::entities::{Chosen, CoupleId, Delivery, DeliveryId, Status};
 use crate::core::select::Past;
 
@@ -105,16 +105,26 @@ pub async fn latest_sent(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Res
     .transpose()
 }
 
-/// What prompts a couple has had, oldest first, for selection.
+/// What prompts a couple has had, oldest first, for selection. Read as one
+/// row (a year of history is hundreds of rows, each its own trip to SQLite's
+/// thread otherwise); ids and pillars never hold a space or a newline.
 pub async fn history(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<Past>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT pillar, prompt_a, prompt_b FROM deliveries
-         WHERE couple_id = ? AND pillar IS NOT NULL ORDER BY occurrence",
+    let joined: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(pillar || ' ' || prompt_a || ' ' || prompt_b, char(10)) FROM (
+             SELECT pillar, prompt_a, prompt_b FROM deliveries
+             WHERE couple_id = ? AND pillar IS NOT NULL ORDER BY occurrence)",
     )
     .bind(couple)
-    .fetch_all(exec)
+    .fetch_one(exec)
     .await?;
-    Ok(rows.into_iter().map(|(pillar, a, b)| Past { pillar, prompts: [a, b] }).collect())
+    joined
+        .unwrap_or_default()
+        .lines()
+        .map(|line| match line.split(' ').collect::<Vec<_>>().as_slice() {
+            [pillar, a, b] => Ok(Past { pillar: pillar.to_string(), prompts: [a.to_string(), b.to_string()] }),
+            _ => Err(StoreError::Corrupt(format!("a delivery's prompts cannot be read: {line:?}"))),
+        })
+        .collect()
 }
 
 /// Records the chosen prompt unless one was chosen already (a retry after a crash

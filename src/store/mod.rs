@@ -54,7 +54,8 @@ pub async fn connect(url: &str, cipher: &Cipher) -> Result<SqlitePool> {
     if !path.as_os_str().is_empty() && path != std::path::Path::new(":memory:") {
         owner_only(&path)?;
     }
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    // Local files do not go stale: no round trip to test a connection each time.
+    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
     sqlx::migrate!().run(&pool).await?;
     check_key(&pool, cipher).await?;
     Ok(pool)
