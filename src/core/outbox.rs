@@ -49,6 +49,11 @@ pub enum Notice {
     Paused { slot: Slot, until: Option<i64> },
     /// A partner resumed prompts.
     Resumed { slot: Slot },
+    /// To the partner of `slot`, privately: `slot` is having a hard moment
+    /// (nothing more), with a guide and an "I'm here" button for `moment`.
+    HardMoment { slot: Slot, moment: i64 },
+    /// To the one having a hard moment: `slot`, their partner, is here.
+    ImHere { slot: Slot },
     /// `slot` lifted their pause or space, and prompts wait for the rest of
     /// `by`'s space.
     StillHeld { slot: Slot, by: Slot },

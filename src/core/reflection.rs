@@ -54,6 +54,9 @@ pub struct Reflection {
     pub pillars_missed: Vec<String>,
     /// One pillar to talk through, with a short guide.
     pub topic: Option<Topic>,
+    /// Hard moments one partner shared and the other answered "I'm here" to:
+    /// only ever said as met together, never whose.
+    pub met_together: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +75,7 @@ impl Reflection {
             pillars_touched: Vec::new(),
             pillars_missed: Vec::new(),
             topic: None,
+            met_together: 0,
         };
         let mut touched = BTreeSet::new();
         for item in items {
@@ -153,7 +157,11 @@ impl Reflection {
         } else {
             "A quiet week, and that's all right. Rest is part of rebuilding too. Showing up at all counts, and I'm here whenever you're ready."
         };
-        out.push(("What went right", right.to_string()));
+        let mut right = right.to_string();
+        if self.met_together > 0 {
+            right.push_str(" When a moment was hard, you met it together.");
+        }
+        out.push(("What went right", right));
         // Only what happened, never an "out of": a 0 or a tally of skipped days
         // would read as failure.
         let mut numbers = Vec::new();

@@ -34,6 +34,7 @@ pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> 
         Interaction::Modal(m) => match Action::parse(&m.data.custom_id) {
             Some(Action::AnswerSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, false).await,
             Some(Action::DoneSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, true).await,
+            Some(Action::HardNoteSubmit(moment)) => on_hard_note(ctx, m, data, moment).await,
             _ => {}
         },
         _ => {}
@@ -281,9 +282,80 @@ async fn on_component(
                 .ok();
             commands::couple::delete_home(ctx, couple, home).await;
         }
-        Action::AnswerSubmit(_) | Action::DoneSubmit(_) => {}
+        Action::HardShare(m) | Action::HardQuiet(m) => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            let said = if matches!(action, Action::HardShare(_)) {
+                engine.share_hard_moment(couple, slot, m).await?;
+                data.wake.notify_one();
+                text::HARD_MOMENT_SHARED
+            } else {
+                text::HARD_MOMENT_QUIET
+            };
+            c.create_response(
+                &ctx.http,
+                CreateInteractionResponse::UpdateMessage(
+                    CreateInteractionResponseMessage::new().content(said).components(vec![]),
+                ),
+            )
+            .await?;
+        }
+        Action::HardNote(m) => {
+            acting(data, c.user.id).await?;
+            let input = CreateInputText::new(InputTextStyle::Paragraph, "Just for you", "answer")
+                .max_length(MAX_ANSWER_CHARS as u16)
+                .required(false)
+                .placeholder("Whatever you'd like to set down. Your partner will never see it.");
+            let modal = CreateModal::new(Action::HardNoteSubmit(m).custom_id(), "A note just for you")
+                .components(vec![CreateActionRow::InputText(input)]);
+            c.create_response(&ctx.http, CreateInteractionResponse::Modal(modal)).await?;
+        }
+        Action::HardHere(m) => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            engine.here_for_hard_moment(couple, slot, m).await?;
+            data.wake.notify_one();
+            ephemeral(ctx, c, text::IM_HERE_SENT).await?;
+        }
+        Action::AnswerSubmit(_) | Action::DoneSubmit(_) | Action::HardNoteSubmit(_) => {}
     }
     Ok(())
+}
+
+/// A note just for its writer, to their hard moment: kept, or shown back.
+async fn on_hard_note(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, moment: i64) {
+    let written = modal_text(m);
+    let saved = async {
+        let (couple, slot) = acting(data, m.user.id).await?;
+        let note = crate::core::answer::Answer::text(&written).ok();
+        let note = note.as_ref().and_then(|a| a.body());
+        data.engine.note_hard_moment(couple, slot, moment, note).await?;
+        Ok::<_, BotError>(())
+    }
+    .await;
+    let content = match saved {
+        Ok(()) => text::HARD_MOMENT_KEPT.to_string(),
+        Err(BotError::User(reason)) => text::cannot_save(&reason, &written),
+        Err(BotError::Internal(e)) => {
+            tracing::error!(error = %format!("{e:#}"), "saving a hard moment's note failed");
+            text::cannot_save(text::APOLOGY, &written)
+        }
+    };
+    let reply = CreateInteractionResponseMessage::new().content(content).ephemeral(true);
+    if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(reply)).await {
+        tracing::warn!(error = %e, "could not confirm a hard moment's note");
+    }
+}
+
+/// What was typed in a form's "answer" box.
+fn modal_text(m: &ModalInteraction) -> String {
+    m.data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .find_map(|c| match c {
+            serenity::ActionRowComponent::InputText(t) if t.custom_id == "answer" => t.value.clone(),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// The prompt `slot` reads in `delivery` (their own, on a personal day).
@@ -316,16 +388,7 @@ fn answer_form(
 /// A submitted answer. Whatever happens, the writer's words are either saved
 /// or shown back to them.
 async fn on_answer_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, delivery: i64, done: bool) {
-    let written: String = m
-        .data
-        .components
-        .iter()
-        .flat_map(|row| row.components.iter())
-        .find_map(|c| match c {
-            serenity::ActionRowComponent::InputText(t) if t.custom_id == "answer" => t.value.clone(),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let written = modal_text(m);
     // Saving takes milliseconds: answer the submit itself with the outcome (an
     // interaction callback, not rate limited with followups). Should saving be
     // slow, acknowledge within Discord's 3 seconds and follow up when done.

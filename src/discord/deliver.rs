@@ -336,7 +336,15 @@ impl Post<'_> {
         let content = text::notice(notice, couple, &schedule, self.channel().is_some(), when);
         let build = |m: CreateMessage| {
             let m = m.content(&content);
-            if *notice == Notice::Welcome { m.components(super::commands::couple::role_row()) } else { m }
+            match notice {
+                Notice::Welcome => m.components(super::commands::couple::role_row()),
+                Notice::HardMoment { moment, .. } => m.components(vec![CreateActionRow::Buttons(vec![
+                    CreateButton::new(Action::HardHere(*moment).custom_id())
+                        .label("I'm here")
+                        .style(serenity::ButtonStyle::Primary),
+                ])]),
+                _ => m,
+            }
         };
         match (to, couple) {
             (To::Users(users), _) => {

@@ -296,6 +296,41 @@ pub fn resumed_but_held(name: &str) -> String {
     )
 }
 
+/// To whoever runs `/hard-moment`, privately, at once.
+pub fn hard_moment_for_you(referral: Option<&str>) -> String {
+    let mut out = format!(
+        "I'm glad you reached for this. Hard moments are a normal part of healing — not a step back, and not a failure.\n\n\
+         If you can, let your feet rest on the floor and breathe out slowly, a little longer than you breathe in. \
+         Name three things you can see around you. Whatever you feel right now is allowed, and it will pass.\n\n\
+         {CRISIS_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&referral_line(r));
+    }
+    out.push_str(
+        "\n\nWould you like your partner to know? They would see only that you are having a hard moment — never why, \
+         and never anything you write here.",
+    );
+    out
+}
+
+/// To the partner, privately: nothing but that it is a hard moment, and how to
+/// show up well.
+pub fn hard_moment_for_partner(name: &str) -> String {
+    format!(
+        "{name} is having a hard moment, and wanted you to know. You don't need to know why.\n\n\
+         Showing up well: come close if they want you near, and let them set the pace. Reassure, don't defend or \
+         explain; listen more than you speak. \"I'm here\" is often enough. If you'd like to, let them know you saw this:"
+    )
+}
+
+pub const HARD_MOMENT_SHARED: &str =
+    "I've let your partner know, and only that: not why, and nothing you wrote. Be gentle with yourself.";
+pub const HARD_MOMENT_KEPT: &str = "Kept just for you. Your partner will never see it. Be gentle with yourself.";
+pub const HARD_MOMENT_QUIET: &str =
+    "That's all right. I'm here whenever you need `/hard-moment` again. Be gentle with yourself.";
+pub const IM_HERE_SENT: &str = "I've told them you're here. That matters more than any words.";
+
 /// Why a partner's `/resume` (or `/pause`) waits: the space is the other's.
 pub fn space_held(name: &str, until: Option<&str>) -> String {
     let when = until.map_or("until they're ready".to_string(), |u| format!("until {u}"));
@@ -453,6 +488,11 @@ pub fn notice(
             format!("{} paused prompts. {}", name(*slot), paused(until.map(&when).as_deref()))
         }
         Notice::Resumed { slot } => resumed(&name(*slot)),
+        Notice::HardMoment { slot, .. } => hard_moment_for_partner(&name(*slot)),
+        Notice::ImHere { slot } => format!(
+            "{} is here for you. You don't have to explain anything; take the time you need together, or alone.",
+            name(*slot)
+        ),
         Notice::StillHeld { slot, by } => format!(
             "{} is ready to pick up again. Prompts wait a little longer, for the rest of {}'s space.",
             name(*slot),

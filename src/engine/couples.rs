@@ -355,6 +355,7 @@ impl Engine {
             .collect();
         let messages = outbox::take_messages_holding(&mut tx, couple, slot, &reflections).await?;
         responses::delete_for_partner(&mut *tx, couple, slot).await?;
+        store::hard_moments::delete_for_partner(&mut *tx, couple, slot).await?;
         tx.commit().await?;
         store::scrub(&self.pool).await?;
         Ok(Forgotten { answers, reflections: reflections.len(), messages })

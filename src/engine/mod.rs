@@ -8,6 +8,7 @@
 
 mod answers;
 mod couples;
+mod moments;
 mod outbox;
 mod pairing;
 mod reflections;

@@ -36,6 +36,8 @@ impl Engine {
                 })
             })
             .collect();
-        Ok(Reflection::build(&self.library, &items))
+        let mut reflection = Reflection::build(&self.library, &items);
+        reflection.met_together = crate::store::hard_moments::met_together(&self.pool, couple, from, to).await?;
+        Ok(reflection)
     }
 }

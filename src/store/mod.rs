@@ -3,6 +3,7 @@
 
 pub mod couples;
 pub mod deliveries;
+pub mod hard_moments;
 pub mod homes;
 pub mod outbox;
 pub mod pairings;

@@ -7,6 +7,7 @@ mod support;
 
 mod defects;
 mod dm;
+mod moments;
 mod outages;
 mod own_data;
 mod phases;

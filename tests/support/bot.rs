@@ -148,6 +148,11 @@ impl TestBot {
         }
     }
 
+    /// mend's database file (to search its bytes).
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.fixture.db_path()
+    }
+
     /// A pool of the test's own on mend's database, to look at what is stored.
     pub async fn db(&self) -> sqlx::SqlitePool {
         self.fixture.db().await

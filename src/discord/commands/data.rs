@@ -85,12 +85,27 @@ pub async fn send_export(
             })
         })
         .collect();
+    let moments: Vec<serde_json::Value> = engine
+        .hard_moments_of(couple, slot)
+        .await?
+        .into_iter()
+        .map(|m| {
+            serde_json::json!({
+                "at": instant(m.created_at).to_rfc3339(),
+                "partner_told": m.shared_at.is_some(),
+                "partner_was_there": m.met_at.is_some(),
+                "note": m.note,
+            })
+        })
+        .collect();
     let doc = serde_json::json!({
         "you": c.partner(slot).name,
         "partner": c.partner(slot.other()).name,
         "your_role": c.partner(slot).role.as_str(),
         "phase": c.phase.as_str(),
         "prompts": items,
+        // Your own hard moments only: your partner's never reach your export.
+        "hard_moments": moments,
     });
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| BotError::Internal(e.into()))?;
     let Some(user) = c.partner(slot).user_id() else { return Ok(false) };

@@ -19,6 +19,7 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         pause::pause(),
         pause::resume(),
         pause::space(),
+        pause::hard_moment(),
         pause::phase(),
         data::history(),
         data::export(),

@@ -92,6 +92,38 @@ pub async fn space(
     private(ctx, text::space_for_you(when.as_deref(), data.settings.referral.as_deref())).await
 }
 
+/// A hard moment: a few steadying words, help, and the choice to tell your partner.
+#[poise::command(
+    slash_command,
+    rename = "hard-moment",
+    install_context = "Guild|User",
+    interaction_context = "Guild|BotDm|PrivateChannel"
+)]
+pub async fn hard_moment(ctx: Context<'_>) -> Result<(), BotError> {
+    let (couple, slot) = couple_here(ctx).await?;
+    let data = ctx.data();
+    let id = data.engine.hard_moment(couple, slot).await?;
+    let buttons = vec![
+        CreateButton::new(Action::HardShare(id).custom_id())
+            .label("Let my partner know")
+            .style(serenity::ButtonStyle::Primary),
+        CreateButton::new(Action::HardNote(id).custom_id())
+            .label("Just for me")
+            .style(serenity::ButtonStyle::Secondary),
+        CreateButton::new(Action::HardQuiet(id).custom_id())
+            .label("Nothing more")
+            .style(serenity::ButtonStyle::Secondary),
+    ];
+    ctx.send(
+        poise::CreateReply::default()
+            .content(text::hard_moment_for_you(data.settings.referral.as_deref()))
+            .components(vec![CreateActionRow::Buttons(buttons)])
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Start receiving prompts again.
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {

@@ -1,0 +1,130 @@
+//! `hard_moments`: a partner's hard moments, with the note sealed to its row.
+
+use sqlx::{Row, SqliteExecutor};
+
+use super::Result;
+use crate::core::entities::CoupleId;
+use crate::core::model::Slot;
+use crate::crypto::Cipher;
+
+/// One hard moment, as its owner may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HardMoment {
+    pub id: i64,
+    pub couple_id: CoupleId,
+    pub slot: Slot,
+    pub created_at: i64,
+    pub shared_at: Option<i64>,
+    pub met_at: Option<i64>,
+    pub note: Option<String>,
+}
+
+fn context(id: i64) -> Vec<u8> {
+    format!("hard_moment:{id}").into_bytes()
+}
+
+pub async fn insert(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot, at: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("INSERT INTO hard_moments (couple_id, slot, created_at) VALUES (?, ?, ?) RETURNING id")
+        .bind(couple)
+        .bind(slot.index() as i64)
+        .bind(at)
+        .fetch_one(exec)
+        .await?)
+}
+
+pub async fn get(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<HardMoment>> {
+    let row =
+        sqlx::query("SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(exec)
+            .await?;
+    row.map(|r| from_row(&r, cipher)).transpose()
+}
+
+/// A partner's hard moments, oldest first.
+pub async fn of_partner(
+    exec: impl SqliteExecutor<'_>,
+    cipher: &Cipher,
+    couple: CoupleId,
+    slot: Slot,
+) -> Result<Vec<HardMoment>> {
+    let rows = sqlx::query(
+        "SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments
+         WHERE couple_id = ? AND slot = ? ORDER BY created_at, id",
+    )
+    .bind(couple)
+    .bind(slot.index() as i64)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| from_row(r, cipher)).collect()
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<HardMoment> {
+    let id: i64 = r.try_get("id")?;
+    let note: Option<Vec<u8>> = r.try_get("note")?;
+    let note = note
+        .map(|sealed| cipher.open(&sealed, &context(id)).map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .transpose()
+        .map_err(|e| super::StoreError::Corrupt(format!("a hard moment's note cannot be opened: {e}")))?;
+    Ok(HardMoment {
+        id,
+        couple_id: r.try_get("couple_id")?,
+        slot: Slot::from_index(r.try_get("slot")?).unwrap_or(Slot::A),
+        created_at: r.try_get("created_at")?,
+        shared_at: r.try_get("shared_at")?,
+        met_at: r.try_get("met_at")?,
+        note,
+    })
+}
+
+/// Marks it shared with the partner; `false` if it already was.
+pub async fn set_shared(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE hard_moments SET shared_at = ? WHERE id = ? AND shared_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The partner answered "I'm here"; `false` if they already had.
+pub async fn set_met(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE hard_moments SET met_at = ? WHERE id = ? AND met_at IS NULL AND shared_at IS NOT NULL")
+            .bind(at)
+            .bind(id)
+            .execute(exec)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_note(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE hard_moments SET note = ? WHERE id = ?")
+        .bind(note.map(|n| cipher.seal(n.as_bytes(), &context(id))))
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Hard moments of a couple shared and met together in `[from, to)`.
+pub async fn met_together(exec: impl SqliteExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM hard_moments WHERE couple_id = ? AND met_at IS NOT NULL AND created_at >= ? AND created_at < ?",
+    )
+    .bind(couple)
+    .bind(from)
+    .bind(to)
+    .fetch_one(exec)
+    .await?;
+    Ok(n as usize)
+}
+
+pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM hard_moments WHERE couple_id = ? AND slot = ?")
+        .bind(couple)
+        .bind(slot.index() as i64)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected())
+}
