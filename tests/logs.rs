@@ -58,6 +58,14 @@ async fn nothing_anyone_wrote_reaches_a_log_line() {
     }
     let ix = sam.slash(home, "history", json!({})).unwrap();
     sam.wait_for_response(ix, |m| m.content.contains("quokka"), WAIT).await.unwrap();
+    // A hard moment's note, just for its writer, and a small action's note.
+    let ix = alex.slash(home, "hard-moment", json!({})).unwrap();
+    let mine = alex.wait_for_response(ix, |m| m.content.contains("normal part of healing"), WAIT).await.unwrap();
+    let ix = alex.click(mine.id, &support::bot::button(&mine, "Just for me")).unwrap();
+    let note = "marmot-lighthouse-note".to_string();
+    let submit = alex.submit_modal(ix, &[("answer", &note)], WAIT).await.unwrap();
+    alex.wait_for_response(submit, |m| m.content.contains("Kept just for you"), WAIT).await.unwrap();
+    said.push(note);
     let token = app.sim.token().to_string();
     app.stop().await;
 

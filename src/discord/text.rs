@@ -384,7 +384,7 @@ pub const FORGET_ASK: &str = "This deletes, for good, every answer you've writte
 pub fn forgotten(answers: usize, messages: usize, reflections: usize, left: usize) -> String {
     let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
     let mut out = format!(
-        "Done. I deleted {} you wrote on mend (with your skips and private journal entries), and {} in Discord that held your words",
+        "Done. I deleted {} you wrote on mend (with your skips, private journal entries and hard moments), and {} in Discord that held your words",
         plural(answers, "answer", "answers"),
         plural(messages, "message", "messages"),
     );

@@ -87,5 +87,17 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     let doc: serde_json::Value = serde_json::from_slice(&file.attachments[0].data).unwrap();
     assert!(doc["hard_moments"].as_array().unwrap().is_empty(), "{doc}");
     assert!(!String::from_utf8_lossy(&file.attachments[0].data).contains("song"));
+
+    // /forget: Alex's hard moments go with everything else Alex wrote.
+    let ix = alex.slash(home, "forget", json!({})).unwrap();
+    let ask = alex.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
+    let ix = alex.click(ask.id, &button(&ask, "Yes, delete what I wrote")).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("deleted"), WAIT).await.unwrap();
+    let couple = app.engine.couple_of(&alex.id().to_string()).await.unwrap().unwrap().0;
+    let left = app.engine.hard_moments_of(couple, mend::core::model::Slot::A).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    let mut on_disk = std::fs::read(app.db_path()).unwrap();
+    on_disk.extend(std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default());
+    assert!(!on_disk.windows(8).any(|w| w == b"the shop"));
     app.stop().await;
 }
