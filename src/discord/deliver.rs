@@ -364,10 +364,29 @@ impl Post<'_> {
                 self.part("c", channel, None, m).await.map(|_| ())
             }
             (To::HomeOr(slot) | To::Partner(slot), Some(c)) => {
-                let Some(channel) = self.dm_of(c, *slot).await? else { return Ok(()) };
-                self.part(&format!("d{}", slot.index()), channel, Some(*slot), build(CreateMessage::new()))
-                    .await
-                    .map(|_| ())
+                let direct = async {
+                    let Some(channel) = self.dm_of(c, *slot).await? else { return Ok(()) };
+                    self.part(&format!("d{}", slot.index()), channel, Some(*slot), build(CreateMessage::new()))
+                        .await
+                        .map(|_| ())
+                }
+                .await;
+                // A hard moment shared with a partner whose DMs are closed reaches
+                // them in the couple's own channel instead: it says no more there.
+                match (direct, notice, self.channel(), c.partner(*slot).user_id()) {
+                    (
+                        Err(Failure::Unreachable { why: Unreachable::DmClosed, .. }),
+                        Notice::HardMoment { .. },
+                        Some(channel),
+                        Some(user),
+                    ) => {
+                        let m = build(CreateMessage::new())
+                            .content(format!("<@{user}>, {content}"))
+                            .allowed_mentions(CreateAllowedMentions::new().users([UserId::new(user)]));
+                        self.part(&format!("c{}", slot.index()), channel, None, m).await.map(|_| ())
+                    }
+                    (result, ..) => result,
+                }
             }
         }
     }

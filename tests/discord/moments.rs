@@ -101,3 +101,22 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     assert!(!on_disk.windows(8).any(|w| w == b"the shop"));
     app.stop().await;
 }
+
+/// A partner whose DMs are closed still learns of a shared hard moment, in the
+/// couple's own channel (never the open one), with nothing more in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_hard_moment_reaches_a_partner_with_closed_dms_in_the_couples_channel() {
+    let app = TestBot::start().await;
+    let (alex, sam, casey) = (app.user("alex"), app.user("sam"), app.user("casey"));
+    let home = app.pair("alex", "sam").await;
+    sam.set_dms_closed(true);
+    let (_, mine) = hard_moment(&alex, home).await;
+    let ix = alex.click(mine.id, &button(&mine, "Let my partner know")).unwrap();
+    alex.wait_for_ack(ix, WAIT).await.unwrap();
+    app.settle().await;
+    let told = sam.wait_for_message(home, |m| m.content.contains("is having a hard moment"), WAIT).await.unwrap();
+    assert!(told.content.starts_with(&format!("<@{}>", sam.id())), "{}", told.content);
+    assert!(crate::support::bot::find_button(&told, "I'm here").is_some());
+    assert!(casey.messages_in(app.general()).unwrap().is_empty(), "nothing in the open channel");
+    app.stop().await;
+}
