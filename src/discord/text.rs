@@ -37,7 +37,7 @@ Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential
 **Commands**\n\
 `/couple start` invite your partner · `/couple join` pair by code in DMs · `/couple end`\n\
 `/schedule set` when prompts come · `/schedule show` · `/pause` · `/resume` · `/phase`\n\
-`/space` take some space (only you can lift it) · `/history` your answers · `/export` a copy of your data · \
+`/space` take some space (only you can lift it) · `/hard-moment` · `/history` your answers · `/export` a copy of your data · \
 `/forget` delete what you wrote";
 
 pub fn referral(text: &str) -> String {
