@@ -48,6 +48,11 @@ pub struct Outcome {
     pub reveals: usize,
     pub reflections: usize,
     pub pauses: usize,
+    /// Hard moments met, and of those shared with the partner.
+    pub hard_moments: usize,
+    pub hard_moments_shared: usize,
+    /// The private notes written to hard moments: none may ever be posted.
+    pub private_notes: Vec<String>,
     pub violations: Vec<String>,
     /// Every (outbox item, part) posted, to catch a double.
     pub posted_parts: HashSet<(i64, String)>,
@@ -82,12 +87,33 @@ struct Habit {
 /// its delivery's kind and occurrence, as the partner saw it posted.
 #[derive(Debug, Clone, Copy)]
 enum Act {
-    Answer { delivery: i64, kind: Kind, occurrence: i64, slot: Slot, edit: bool },
-    Skip { delivery: i64, slot: Slot },
-    Space { delivery: i64, slot: Slot },
-    Pause { until_days: Option<i64> },
+    Answer {
+        delivery: i64,
+        kind: Kind,
+        occurrence: i64,
+        slot: Slot,
+        edit: bool,
+    },
+    Skip {
+        delivery: i64,
+        slot: Slot,
+    },
+    Space {
+        delivery: i64,
+        slot: Slot,
+    },
+    Pause {
+        until_days: Option<i64>,
+    },
     Resume,
     AdvancePhase,
+    /// `slot` meets a hard moment: perhaps a note just for them, perhaps
+    /// letting their partner know (who answers "I'm here").
+    HardMoment {
+        slot: Slot,
+        note: bool,
+        share: bool,
+    },
 }
 
 struct SimCouple {
@@ -157,8 +183,18 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     let o = &sim.outcome;
     writeln!(
         out,
-        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses",
-        options.couples, options.days, options.seed, o.sent, o.missed, o.answers, o.reveals, o.reflections, o.pauses
+        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses, {} hard moments ({} shared)",
+        options.couples,
+        options.days,
+        options.seed,
+        o.sent,
+        o.missed,
+        o.answers,
+        o.reveals,
+        o.reflections,
+        o.pauses,
+        o.hard_moments,
+        o.hard_moments_shared
     )?;
     for t in &o.types {
         let repeat = t.first_repeat.map_or("no repeat".to_string(), |d| format!("first repeat on day {d}"));
@@ -246,6 +282,7 @@ impl Sim {
         }
         for job in &jobs {
             self.own_prompt_only(job);
+            self.nothing_private_posted(job);
         }
         let prompts = jobs.iter().filter_map(|j| match j {
             Job::Prompt(p) => Some(p.clone()),
@@ -370,6 +407,14 @@ impl Sim {
                     chosen.prompts[slot.index()]
                 ));
             }
+        }
+    }
+
+    /// A note written just for its writer never reaches anything mend posts.
+    fn nothing_private_posted(&mut self, job: &Job) {
+        let posted = format!("{job:?}");
+        if let Some(note) = self.outcome.private_notes.iter().find(|n| posted.contains(n.as_str())) {
+            self.outcome.violations.push(format!("a private note ({note}) reached a post: {posted:.200}"));
         }
     }
 

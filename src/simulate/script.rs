@@ -114,6 +114,12 @@ impl Sim {
                 self.plan(at + Duration::days(rng.random_range(1..8)), i, Act::Resume);
             }
         }
+        // Now and then a hard moment, met privately, sometimes shared.
+        for _ in 0..rng.random_range(0..4) {
+            let at = start + Duration::minutes(rng.random_range(1..span));
+            let slot = if rng.random_bool(0.5) { Slot::A } else { Slot::B };
+            self.plan(at, i, Act::HardMoment { slot, note: rng.random_bool(0.5), share: rng.random_bool(0.6) });
+        }
         // Moving on is the hurt partner's call, when they feel ready: into attune
         // after a few weeks, and for some, later, into attach.
         if COUPLE_TYPES[kind].moves_on {
@@ -212,6 +218,21 @@ impl Sim {
                     }
                     line = Some("  the couple resumed prompts".to_string());
                 }
+            }
+            Act::HardMoment { slot, note, share } => {
+                let id = self.engine.hard_moment(couple, slot).await?;
+                self.outcome.hard_moments += 1;
+                if note {
+                    let text = format!("private-note-{couple}-{id}");
+                    self.engine.note_hard_moment(couple, slot, id, Some(&text)).await?;
+                    self.outcome.private_notes.push(text);
+                }
+                if share {
+                    self.engine.share_hard_moment(couple, slot, id).await?;
+                    self.engine.here_for_hard_moment(couple, slot.other(), id).await?;
+                    self.outcome.hard_moments_shared += 1;
+                }
+                line = Some(format!("  {} had a hard moment{}", name(slot), if share { ", met together" } else { "" }));
             }
             Act::AdvancePhase => {
                 let c = &self.couples[ci];

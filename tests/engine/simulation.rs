@@ -42,6 +42,9 @@ async fn a_year_of_every_kind_of_couple_keeps_every_invariant() {
     // A year is long enough for readers to come round to prompts again, so
     // the no-repeat rule was put to the test.
     assert!(outcome.types.iter().any(|t| t.first_repeat.is_some()), "{summary}");
+    // Hard moments were met, shared, and written about privately: no note was
+    // ever posted (checked on every post).
+    assert!(outcome.hard_moments_shared > 0 && !outcome.private_notes.is_empty(), "{summary}");
 }
 
 /// The same year under another seed.
