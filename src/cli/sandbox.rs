@@ -87,7 +87,7 @@ pub(super) async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::R
     println!("Act as a user through the control API ({control}), for example:");
     println!("  curl -s {control}/users/alex/slash -H 'content-type: application/json' \\");
     println!("       -d '{{\"channel_id\":{general},\"command\":\"couple start\",\"options\":{{\"partner\":{sam}}}}}'");
-    println!("  curl -s {control}/users/alex/channels/{general}/messages      # what alex sees in #general");
+    println!("  curl -s {control}/users/sam/dms                              # the invitation reaches sam privately");
     println!(
         "  curl -s {control}/users/sam/click -H 'content-type: application/json' -d '{{\"message_id\":ID,\"custom_id\":\"mend:accept:1\"}}'"
     );
