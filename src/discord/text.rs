@@ -41,10 +41,6 @@ Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential
 `/forget` delete what you wrote";
 
 pub fn referral(text: &str) -> String {
-    referral_line(text)
-}
-
-fn referral_line(text: &str) -> String {
     format!("\n\nWhen you're ready: {text}")
 }
 
@@ -263,7 +259,7 @@ pub fn space_for_you(until: Option<&str>, referral: Option<&str>) -> String {
          sooner with `/resume`, or make it longer with `/space`. I've let your partner know, without any reason.\n\n{CRISIS_LINES}"
     );
     if let Some(r) = referral {
-        out.push_str(&referral_line(r));
+        out.push_str(&self::referral(r));
     }
     out
 }
@@ -305,7 +301,7 @@ pub fn hard_moment_for_you(referral: Option<&str>) -> String {
          {CRISIS_LINES}"
     );
     if let Some(r) = referral {
-        out.push_str(&referral_line(r));
+        out.push_str(&self::referral(r));
     }
     out.push_str(
         "\n\nWould you like your partner to know? They would see only that you are having a hard moment — never why, \

@@ -69,7 +69,8 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<HardMoment> 
     Ok(HardMoment {
         id,
         couple_id: r.try_get("couple_id")?,
-        slot: Slot::from_index(r.try_get("slot")?).unwrap_or(Slot::A),
+        slot: Slot::from_index(r.try_get("slot")?)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("hard moment {id} has no partner")))?,
         created_at: r.try_get("created_at")?,
         shared_at: r.try_get("shared_at")?,
         met_at: r.try_get("met_at")?,

@@ -2,7 +2,7 @@
 //! choice and only as "a hard moment"; a note just for its writer, sealed and
 //! never shown; met together, said so in the reflection without counting.
 
-use crate::support::bot::{TestBot, WAIT, button};
+use crate::support::bot::{TestBot, WAIT, button, everything_seen};
 use discord_sim::{MessageView, SimUser};
 use serde_json::json;
 
@@ -10,14 +10,6 @@ async fn hard_moment(user: &SimUser, home: u64) -> (u64, MessageView) {
     let ix = user.slash(home, "hard-moment", json!({})).unwrap();
     let reply = user.wait_for_response(ix, |m| m.content.contains("normal part of healing"), WAIT).await.unwrap();
     (ix, reply)
-}
-
-/// Every message `user` can see anywhere: channels, threads, DMs.
-fn all_seen(user: &SimUser) -> Vec<MessageView> {
-    let mut all: Vec<MessageView> =
-        user.visible_channels().iter().flat_map(|c| user.messages_in(c.id).unwrap_or_default()).collect();
-    all.extend(user.dms());
-    all
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,10 +30,9 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     let kept = alex.wait_for_response(submit, |m| m.content.contains("Kept just for you"), WAIT).await.unwrap();
     assert!(kept.ephemeral);
     app.settle().await;
-    assert!(all_seen(&sam).iter().all(|m| !m.content.contains("song")), "the note never reaches Sam");
-    assert!(all_seen(&sam).iter().all(|m| !m.content.contains("hard moment")), "nothing shared unless chosen");
-    let mut on_disk = std::fs::read(app.db_path()).unwrap();
-    on_disk.extend(std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default());
+    assert!(everything_seen(&sam).iter().all(|m| !m.content.contains("song")), "the note never reaches Sam");
+    assert!(everything_seen(&sam).iter().all(|m| !m.content.contains("hard moment")), "nothing shared unless chosen");
+    let on_disk = app.on_disk();
     assert!(!on_disk.windows(8).any(|w| w == b"the shop"), "the note is sealed at rest");
 
     // Another day, Alex lets Sam know: Sam is told only that, privately, with a
@@ -53,7 +44,7 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     let told = sam.wait_for_dm(|m| m.content.contains("is having a hard moment"), WAIT).await.unwrap();
     assert!(told.content.contains("Reassure, don't defend"), "{}", told.content);
     assert!(!told.content.contains("song"), "nothing Alex wrote: {}", told.content);
-    assert!(all_seen(&casey).iter().all(|m| !m.content.contains("hard moment")), "a third member sees nothing");
+    assert!(everything_seen(&casey).iter().all(|m| !m.content.contains("hard moment")), "a third member sees nothing");
     let in_channel =
         |u: &SimUser| u.messages_in(home).unwrap().into_iter().filter(|m| !m.ephemeral).collect::<Vec<_>>();
     assert!(in_channel(&sam).iter().all(|m| !m.content.contains("hard moment")), "not in the channel");
@@ -96,8 +87,7 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     let couple = app.engine.couple_of(&alex.id().to_string()).await.unwrap().unwrap().0;
     let left = app.engine.hard_moments_of(couple, mend::core::model::Slot::A).await.unwrap();
     assert!(left.is_empty(), "{left:?}");
-    let mut on_disk = std::fs::read(app.db_path()).unwrap();
-    on_disk.extend(std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default());
+    let on_disk = app.on_disk();
     assert!(!on_disk.windows(8).any(|w| w == b"the shop"));
     app.stop().await;
 }

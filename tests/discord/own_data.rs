@@ -1,7 +1,7 @@
 //! Own your data on Discord: /history, /export, /forget, /couple end, /help,
 //! /pause and /resume — each visible only to whoever asked.
 
-use crate::support::bot::{TestBot, WAIT, button, find_button};
+use crate::support::bot::{TestBot, WAIT, button, everything_seen, find_button};
 use mend::discord::text::NOT_YOURS;
 use serde_json::json;
 
@@ -52,15 +52,9 @@ async fn history_export_and_help_show_only_what_this_partner_may_see() {
     app.stop().await;
 }
 
-/// How many messages `user` can see anywhere (their channels and threads, and
-/// their DMs) that contain `words`.
-fn everything_seen(user: &discord_sim::SimUser, words: &str) -> usize {
-    let channels: usize = user
-        .visible_channels()
-        .iter()
-        .map(|c| user.messages_in(c.id).unwrap_or_default().iter().filter(|m| m.content.contains(words)).count())
-        .sum();
-    channels + user.dms().iter().filter(|m| m.content.contains(words)).count()
+/// How many messages `user` can see anywhere that contain `words`.
+fn seen_with(user: &discord_sim::SimUser, words: &str) -> usize {
+    everything_seen(user).iter().filter(|m| m.content.contains(words)).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +73,7 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     let nudge = alex.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
 
     // Before: Sam can read Alex's words in the answers' thread.
-    assert_eq!(everything_seen(&sam, "garden"), 1, "the reveal holds Alex's answer");
+    assert_eq!(seen_with(&sam, "garden"), 1, "the reveal holds Alex's answer");
     let ix = alex.slash(home, "forget", json!({})).unwrap();
     let ask = alex.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
     assert!(ask.content.contains("threads"), "the question says what goes: {}", ask.content);
@@ -94,9 +88,9 @@ async fn forget_deletes_what_one_partner_wrote_and_end_deletes_the_couple() {
     assert!(done.content.contains("screenshotted"), "honest about what mend cannot reach: {}", done.content);
     // After: no message anyone can see holds Alex's words; Sam's stay.
     for user in [&alex, &sam] {
-        assert_eq!(everything_seen(user, "garden"), 0, "Alex's words are gone from Discord");
+        assert_eq!(seen_with(user, "garden"), 0, "Alex's words are gone from Discord");
     }
-    assert_eq!(everything_seen(&sam, "rain"), 1, "Sam's own answer stays");
+    assert_eq!(seen_with(&sam, "rain"), 1, "Sam's own answer stays");
     let ix = sam.slash(home, "history", json!({})).unwrap();
     let history = sam.wait_for_response(ix, |m| m.content.contains("rain"), WAIT).await.unwrap();
     assert!(!history.content.contains("garden"), "Alex's words are gone: {}", history.content);

@@ -4,8 +4,8 @@
 //! with the question.
 
 use crate::phases::say_role;
-use crate::support::bot::{TestBot, WAIT, button, find_button};
-use discord_sim::{MessageView, SimUser};
+use crate::support::bot::{TestBot, WAIT, button, everything_seen, find_button};
+use discord_sim::MessageView;
 use mend::core::model::Slot;
 use mend::discord::ids::Action;
 use serde_json::json;
@@ -55,14 +55,6 @@ fn delivery_of(prompt: &MessageView) -> i64 {
         .expect("a prompt button")
 }
 
-/// Every message `user` can see anywhere: channels, threads, DMs.
-fn all_seen(user: &SimUser) -> Vec<MessageView> {
-    let mut all: Vec<MessageView> =
-        user.visible_channels().iter().flat_map(|c| user.messages_in(c.id).unwrap_or_default()).collect();
-    all.extend(user.dms());
-    all
-}
-
 fn shows(m: &MessageView, text: &str) -> bool {
     m.content.contains(text) || m.embeds.iter().any(|e| e.to_string().contains(&text.replace('"', "\\\"")))
 }
@@ -108,16 +100,17 @@ async fn a_prompt_worded_for_a_role_is_read_only_by_its_reader() {
     app.settle().await;
     // Neither question reaches anything the other (or anyone) can see, the
     // reveal included; casey sees none of it.
-    for m in all_seen(&alex).iter().chain(all_seen(&sam).iter()) {
+    for m in everything_seen(&alex).iter().chain(everything_seen(&sam).iter()) {
         if m.ephemeral {
             continue;
         }
         assert!(!shows(m, &for_alex) && !shows(m, &for_sam), "a personal question was shown: {m:?}");
     }
-    let revealed: Vec<MessageView> = all_seen(&sam).into_iter().filter(|m| m.content.contains("of your own")).collect();
+    let revealed: Vec<MessageView> =
+        everything_seen(&sam).into_iter().filter(|m| m.content.contains("of your own")).collect();
     assert_eq!(revealed.len(), 1, "the reveal says each had their own question");
-    assert!(all_seen(&sam).iter().any(|m| m.content.contains("I am learning to listen.")));
-    assert!(all_seen(&casey).iter().all(|m| !m.content.contains("learning to listen")));
+    assert!(everything_seen(&sam).iter().any(|m| m.content.contains("I am learning to listen.")));
+    assert!(everything_seen(&casey).iter().all(|m| !m.content.contains("learning to listen")));
     app.stop().await;
 }
 
@@ -144,7 +137,8 @@ async fn a_small_action_takes_a_note_and_is_revealed_as_done_together_never_as_a
     let theirs = sam.wait_for_response(ix, |m| m.content.contains("no score"), WAIT).await.unwrap();
     assert!(theirs.ephemeral);
     app.settle().await;
-    let revealed: Vec<String> = all_seen(&alex).into_iter().filter(|m| !m.ephemeral).map(|m| m.content).collect();
+    let revealed: Vec<String> =
+        everything_seen(&alex).into_iter().filter(|m| !m.ephemeral).map(|m| m.content).collect();
     assert!(revealed.iter().any(|c| c.contains("We walked to the river.")), "the note is shared: {revealed:?}");
     for c in &revealed {
         for tally in ["Not today", "not today", "Did it", "didn't"] {

@@ -350,13 +350,6 @@ async fn a_bad_schedule_or_zone_is_refused_and_the_old_one_kept() {
     assert_eq!(mend::engine::instant(p.delivery.occurrence), crate::support::at("2026-01-05T07:30:00Z"));
 }
 
-/// Everything SQLite has on disk for the database: the file and its -wal.
-fn on_disk(app: &TestApp) -> Vec<u8> {
-    let mut bytes = std::fs::read(app.db_path()).unwrap();
-    bytes.extend(std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default());
-    bytes
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -373,7 +366,7 @@ async fn answer_text_cannot_be_found_in_the_database_file() {
     app.answer(couple, &p, Slot::A, "the secret we kept about the lighthouse").await;
     app.answer(couple, &p, Slot::B, "a second secret about the orchard").await;
     mend::store::scrub(&app.db().await).await.unwrap();
-    let disk = on_disk(&app);
+    let disk = app.on_disk();
     assert!(!contains(&disk, b"lighthouse") && !contains(&disk, b"orchard"), "answer text is sealed at rest");
     // And it still reads back for the couple.
     let bodies: Vec<_> = app.engine.responses(p.delivery.id).await.unwrap().into_iter().map(|r| r.body).collect();
@@ -399,7 +392,7 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
         sqlx::query_scalar("SELECT body FROM responses WHERE slot = 0").fetch_all(&app.db().await).await.unwrap();
 
     app.engine.forget(couple, Slot::A).await.unwrap();
-    let disk = on_disk(&app);
+    let disk = app.on_disk();
     for sealed in &alex_rows {
         assert!(!contains(&disk, sealed), "a forgotten answer's ciphertext is still in the file");
     }
@@ -407,7 +400,7 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
 
     let sam_rows = sealed_bodies(&app).await;
     app.engine.end_couple(couple, None).await.unwrap();
-    let disk = on_disk(&app);
+    let disk = app.on_disk();
     for sealed in &sam_rows {
         assert!(!contains(&disk, sealed));
     }

@@ -39,6 +39,11 @@ impl TestApp {
         self.fixture.db_path()
     }
 
+    /// Everything SQLite has on disk for the database: the file and its -wal.
+    pub fn on_disk(&self) -> Vec<u8> {
+        self.fixture.on_disk()
+    }
+
     pub fn url(&self) -> String {
         self.fixture.url()
     }

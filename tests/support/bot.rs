@@ -148,9 +148,9 @@ impl TestBot {
         }
     }
 
-    /// mend's database file (to search its bytes).
-    pub fn db_path(&self) -> std::path::PathBuf {
-        self.fixture.db_path()
+    /// Everything SQLite has on disk for mend's database (to search its bytes).
+    pub fn on_disk(&self) -> Vec<u8> {
+        self.fixture.on_disk()
     }
 
     /// A pool of the test's own on mend's database, to look at what is stored.
@@ -206,6 +206,15 @@ pub fn find_button(m: &MessageView, label: &str) -> Option<String> {
         .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
         .find(|c| c["label"].as_str() == Some(label))
         .and_then(|c| c["custom_id"].as_str().map(str::to_string))
+}
+
+/// Every message `user` can see anywhere: their channels and threads, and
+/// their DMs (their own ephemeral replies included).
+pub fn everything_seen(user: &discord_sim::SimUser) -> Vec<MessageView> {
+    let mut all: Vec<MessageView> =
+        user.visible_channels().iter().flat_map(|c| user.messages_in(c.id).unwrap_or_default()).collect();
+    all.extend(user.dms());
+    all
 }
 
 /// The embed description of a message, if any.

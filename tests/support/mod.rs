@@ -52,6 +52,13 @@ impl Fixture {
         self.dir.path().join("mend.db")
     }
 
+    /// Everything SQLite has on disk for the database: the file and its -wal.
+    pub fn on_disk(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(self.db_path()).unwrap();
+        bytes.extend(std::fs::read(self.db_path().with_extension("db-wal")).unwrap_or_default());
+        bytes
+    }
+
     pub fn url(&self) -> String {
         format!("sqlite://{}", self.db_path().display())
     }
