@@ -66,6 +66,14 @@ async fn nothing_anyone_wrote_reaches_a_log_line() {
     let submit = alex.submit_modal(ix, &[("answer", &note)], WAIT).await.unwrap();
     alex.wait_for_response(submit, |m| m.content.contains("Kept just for you"), WAIT).await.unwrap();
     said.push(note);
+    // The safety check, taken again, with an answer that signals danger.
+    let ix = sam.slash(home, "safety", json!({})).unwrap();
+    let menu = sam.wait_for_response(ix, |m| m.content.contains("leave quietly"), WAIT).await.unwrap();
+    sam.click(menu.id, &support::bot::button(&menu, "Answer the questions")).unwrap();
+    let first = support::bot::updated(&sam, menu.id, |m| m.content.contains("1 of 3")).await;
+    let told = support::bot::answer_safety(&sam, first, ["I'm not sure", "", ""]).await;
+    assert!(told.content.contains("88788"));
+    app.settle().await;
     let token = app.sim.token().to_string();
     app.stop().await;
 
@@ -76,4 +84,7 @@ async fn nothing_anyone_wrote_reaches_a_log_line() {
         assert!(!text.contains(word.as_str()), "answer text {word:?} reached a log line");
     }
     assert!(!text.contains(&token), "the bot token reached a log line");
+    // Which button anyone pressed in the safety check (it holds their answer).
+    assert!(!text.contains("mend:safety:"), "a safety answer reached a log line");
+    assert!(!text.contains("not sure"), "a safety answer reached a log line");
 }

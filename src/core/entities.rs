@@ -72,14 +72,18 @@ pub const UNTIL_LIFTED: i64 = i64::MAX;
 pub struct Holds {
     pub pause: Option<i64>,
     pub space: [Option<i64>; 2],
+    /// Each partner who has yet to take the private safety check (a newly
+    /// paired couple): prompts wait for both. Only this is kept, never an answer.
+    pub checking: [bool; 2],
 }
 
 impl Holds {
     /// The combined pause at `now`: `None` if nothing holds; `Some(None)` if a
     /// hold lasts until lifted; `Some(Some(end))` otherwise.
     pub fn combined(&self, now: i64) -> Option<Option<i64>> {
+        let checking = self.checking.contains(&true).then_some(UNTIL_LIFTED);
         let active: Vec<i64> =
-            [self.pause, self.space[0], self.space[1]].into_iter().flatten().filter(|u| *u > now).collect();
+            [self.pause, self.space[0], self.space[1], checking].into_iter().flatten().filter(|u| *u > now).collect();
         let end = active.iter().copied().max()?;
         Some((end != UNTIL_LIFTED).then_some(end))
     }

@@ -60,6 +60,8 @@ pub enum Notice {
     /// The couple moved to `phase` (on, or back when slowing down). It names
     /// no one: who may move on would tell a private role.
     PhaseMoved { phase: crate::core::model::Phase, forward: bool },
+    /// Both partners took the private safety check, and prompts begin.
+    Ready,
     /// The couple was paired: the welcome, with the private question of how each comes to this.
     Welcome,
     /// The couple's channel was deleted: they continue in DMs, paused.

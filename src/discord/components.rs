@@ -11,7 +11,7 @@ use serenity::{
 use super::ids::Action;
 use super::{BotError, Data, commands, text};
 use crate::core::answer::{Answer, MAX_ANSWER_CHARS};
-use crate::core::model::{Kind, Role, Slot};
+use crate::core::model::{Kind, Slot};
 use crate::core::outbox::Unreachable;
 use crate::engine::EngineError;
 
@@ -72,6 +72,21 @@ async fn ephemeral(
     )
     .await?;
     Ok(())
+}
+
+/// Deletes the Discord messages (channel, message) that held someone's words;
+/// returns how many are gone (one already deleted by hand counts). One mend can
+/// no longer reach (access lost) is logged, by id only.
+pub async fn delete_messages(ctx: &SerenityContext, couple: i64, messages: &[(u64, u64)]) -> usize {
+    let mut deleted = 0;
+    for (channel, message) in messages {
+        match serenity::ChannelId::new(*channel).delete_message(&ctx.http, serenity::MessageId::new(*message)).await {
+            Ok(()) => deleted += 1,
+            Err(e) if super::deliver::discord_code(&e) == Some(10008) => deleted += 1,
+            Err(e) => tracing::warn!(couple_id = couple, error = %e, "could not delete a message someone forgot"),
+        }
+    }
+    deleted
 }
 
 /// The couple and slot of whoever clicked; refuses anyone outside a couple.
@@ -172,25 +187,47 @@ async fn on_component(
             commands::couple::answer_invitation(ctx, c, data, p, matches!(action, Action::Accept(_))).await?;
         }
         Action::AskRole => {
+            let (couple, slot) = acting(data, c.user.id).await?;
+            // Before the first prompt: the private safety check, then this.
+            let message = if engine.couple(couple).await?.holds.checking[slot.index()] {
+                super::safety::question(0)
+            } else {
+                CreateInteractionResponseMessage::new()
+                    .content(text::role_question())
+                    .components(super::safety::role_buttons())
+            };
+            c.create_response(&ctx.http, CreateInteractionResponse::Message(message.ephemeral(true))).await?;
+        }
+        Action::SafetyStart => {
             acting(data, c.user.id).await?;
-            let buttons = Role::ALL
-                .iter()
-                .map(|r| {
-                    CreateButton::new(Action::Role(*r).custom_id())
-                        .label(text::role_label(*r))
-                        .style(serenity::ButtonStyle::Secondary)
-                })
-                .collect();
+            c.create_response(&ctx.http, CreateInteractionResponse::UpdateMessage(super::safety::question(0))).await?;
+        }
+        Action::Safety(n, answer) => {
+            let who = acting(data, c.user.id).await?;
+            super::safety::answered(ctx, c, data, who, n, answer).await?;
+        }
+        Action::LeaveQuietly => {
+            acting(data, c.user.id).await?;
+            let confirm = CreateButton::new(Action::LeaveQuietlyConfirm.custom_id())
+                .label("Yes, leave quietly")
+                .style(serenity::ButtonStyle::Danger);
             c.create_response(
                 &ctx.http,
                 CreateInteractionResponse::Message(
                     CreateInteractionResponseMessage::new()
-                        .content(text::role_question())
-                        .components(vec![CreateActionRow::Buttons(buttons)])
+                        .content(text::LEAVE_QUIETLY_ASK)
+                        .components(vec![CreateActionRow::Buttons(vec![confirm])])
                         .ephemeral(true),
                 ),
             )
             .await?;
+        }
+        Action::LeaveQuietlyConfirm => {
+            let who = acting(data, c.user.id).await?;
+            super::safety::leave_quietly(ctx, c, data, who).await?;
+        }
+        Action::Journal => {
+            c.create_response(&ctx.http, CreateInteractionResponse::Message(super::safety::journal())).await?;
         }
         Action::Role(role) => {
             let (couple, slot) = acting(data, c.user.id).await?;
@@ -249,19 +286,7 @@ async fn on_component(
             let (couple, slot) = acting(data, c.user.id).await?;
             c.defer_ephemeral(&ctx.http).await?;
             let forgotten = engine.forget(couple, slot).await?;
-            // The messages that held their words go too; one mend can no longer
-            // reach (access lost, already deleted by hand) is said plainly.
-            let mut deleted = 0;
-            for (channel, message) in &forgotten.messages {
-                match serenity::ChannelId::new(*channel)
-                    .delete_message(&ctx.http, serenity::MessageId::new(*message))
-                    .await
-                {
-                    Ok(()) => deleted += 1,
-                    Err(e) if super::deliver::discord_code(&e) == Some(10008) => deleted += 1,
-                    Err(e) => tracing::warn!(couple_id = couple, error = %e, "could not delete a message on /forget"),
-                }
-            }
+            let deleted = delete_messages(ctx, couple, &forgotten.messages).await;
             let left = forgotten.messages.len() - deleted;
             c.create_followup(
                 &ctx.http,

@@ -331,6 +331,9 @@ impl Post<'_> {
         // The welcome names the couple's own schedule, in their timezone.
         let schedule = match (notice, couple) {
             (Notice::Welcome, Some(c)) => super::commands::schedule::prompt_words(self.engine, c.id).await,
+            (Notice::Ready, Some(c)) => {
+                super::commands::schedule::next_prompt_words(self.engine, c.id).await.unwrap_or_default()
+            }
             _ => String::new(),
         };
         let content = text::notice(notice, couple, &schedule, self.channel().is_some(), when);

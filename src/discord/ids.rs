@@ -41,6 +41,15 @@ pub enum Action {
     PhaseTo(Phase, Phase),
     ForgetConfirm,
     EndConfirm,
+    /// The private safety check: begin it; answer `a` (0..3) to question `q`
+    /// (0..3). The answer lives in the click alone: it is never stored.
+    SafetyStart,
+    Safety(u8, u8),
+    /// Leave quietly: asks first; then confirmed.
+    LeaveQuietly,
+    LeaveQuietlyConfirm,
+    /// A private journal prompt, just for the one who asks.
+    Journal,
 }
 
 const PREFIX: &str = "mend";
@@ -71,6 +80,11 @@ impl Action {
             Action::PhaseTo(from, to) => ("phaseto", format!("{from}-{to}")),
             Action::ForgetConfirm => ("forget", String::new()),
             Action::EndConfirm => ("end", String::new()),
+            Action::SafetyStart => ("safetystart", String::new()),
+            Action::Safety(q, a) => ("safety", format!("{q}-{a}")),
+            Action::LeaveQuietly => ("leave", String::new()),
+            Action::LeaveQuietlyConfirm => ("leaveconfirm", String::new()),
+            Action::Journal => ("journal", String::new()),
         };
         format!("{PREFIX}:{verb}:{arg}")
     }
@@ -111,6 +125,15 @@ impl Action {
             }
             "forget" if arg.is_empty() => Action::ForgetConfirm,
             "end" if arg.is_empty() => Action::EndConfirm,
+            "safetystart" if arg.is_empty() => Action::SafetyStart,
+            "safety" => {
+                let (q, a) = arg.split_once('-')?;
+                let small = |s: &str| matches!(s, "0" | "1" | "2").then(|| s.parse().ok()).flatten();
+                Action::Safety(small(q)?, small(a)?)
+            }
+            "leave" if arg.is_empty() => Action::LeaveQuietly,
+            "leaveconfirm" if arg.is_empty() => Action::LeaveQuietlyConfirm,
+            "journal" if arg.is_empty() => Action::Journal,
             _ => return None,
         })
     }
@@ -157,6 +180,11 @@ mod tests {
                 .prop_map(|(a, b)| Action::PhaseTo(a, b)),
             Just(Action::ForgetConfirm),
             Just(Action::EndConfirm),
+            Just(Action::SafetyStart),
+            (0u8..3, 0u8..3).prop_map(|(q, a)| Action::Safety(q, a)),
+            Just(Action::LeaveQuietly),
+            Just(Action::LeaveQuietlyConfirm),
+            Just(Action::Journal),
         ]
     }
 
@@ -187,6 +215,9 @@ mod tests {
             "mend:role:boss",
             "mend:phase:sideways",
             "mend:answer:1:2",
+            "mend:safety:3-0",
+            "mend:safety:0-01",
+            "mend:safety:0",
         ] {
             assert_eq!(Action::parse(id), None, "{id}");
         }

@@ -6,6 +6,7 @@ pub mod components;
 pub mod deliver;
 pub mod ids;
 pub mod render;
+pub mod safety;
 pub mod text;
 
 use std::net::SocketAddr;

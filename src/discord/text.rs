@@ -104,8 +104,9 @@ pub fn welcome(a: &str, b: &str, schedule: &str, in_server: bool) -> String {
     format!(
         "Welcome, {a} and {b}. {place}\n\n\
          Prompts will come {schedule}. Change that any time with `/schedule set`.\n\n\
-         One thing first, privately: how do you each come to this? Your answer shapes how prompts are worded for you, \
-         never blame, and your partner won't see it."
+         One thing first, for each of you privately: three short questions about feeling safe, and how you come to \
+         this, which shapes how prompts are worded for you (never blame). Your partner won't see your answers. \
+         Prompts begin once you've both answered."
     )
 }
 
@@ -517,6 +518,7 @@ pub fn notice(
         Notice::Invitation { from, .. } => invitation(from),
         Notice::Declined { name } => declined(name),
         Notice::InvitationNotReached => INVITATION_NOT_REACHED.into(),
+        Notice::Ready => ready((!schedule.is_empty()).then_some(schedule)),
     }
 }
 
@@ -548,6 +550,7 @@ pub fn user_error(e: &UserError) -> String {
         UserError::FirstPhase => "You're already at the gentlest pace, the first phase.".into(),
         UserError::AlreadyPaused => "Prompts are already paused.".into(),
         UserError::NotPaused => "Prompts aren't paused.".into(),
+        UserError::NotStarted => NOT_STARTED.into(),
         UserError::SpaceHeld { name, until } => {
             space_held(name, until.map(|u| u.format("%A %-d %B, %H:%M").to_string()).as_deref())
         }
@@ -565,4 +568,150 @@ pub fn user_error(e: &UserError) -> String {
         UserError::CodeOwn => CODE_OWN.into(),
         UserError::CodeExpired => CODE_EXPIRED.into(),
     }
+}
+
+// ---- The private safety check -------------------------------------------------
+
+/// Domestic-violence lines, for whoever says they may not be safe.
+pub const SAFETY_LINES: &str = "If you'd like to talk to someone, free and confidential:\n\
+     • anywhere: **findahelpline.com** lists lines in your country\n\
+     • US: the National Domestic Violence Hotline, **1-800-799-7233**, or text **START** to **88788**\n\
+     • UK: the National Domestic Abuse Helpline, **0808 2000 247**\n\
+     If you are in danger right now, call your local emergency number.";
+
+/// Before the first question: what it is, and who sees it (no one).
+pub const SAFETY_INTRO: &str = "Before anything shared, three questions just for you. Your answers are not saved, \
+     and your partner never sees them or learns what you said. There are no wrong answers.";
+
+/// The three questions, in our own words, each with its three answers; an
+/// answer is `true` where it signals the person may not be safe.
+pub const SAFETY_QUESTIONS: [(&str, [(&str, bool); 3]); 3] = [
+    (
+        "Do you feel safe with your partner, in body and in mind?",
+        [("Yes", false), ("Not always", true), ("I'm not sure", true)],
+    ),
+    (
+        "In the past year, has your partner hurt you, threatened you or frightened you, or tried to control where you \
+         go or whom you see?",
+        [("No", false), ("Yes", true), ("I'm not sure", true)],
+    ),
+    (
+        "Do you feel free to say no to your partner, without being afraid of what happens next?",
+        [("Yes", false), ("No", true), ("I'm not sure", true)],
+    ),
+];
+
+/// Question `n` (0-based), with the intro before the first.
+pub fn safety_question(n: usize) -> String {
+    let (question, _) = SAFETY_QUESTIONS[n];
+    let intro = if n == 0 { format!("{SAFETY_INTRO}\n\n") } else { String::new() };
+    format!("{intro}**{} of 3.** {question}", n + 1)
+}
+
+/// Every answer was safe: thanks, then (at pairing) the role question.
+pub fn safety_clear(partner_pending: Option<&str>) -> String {
+    let wait = match partner_pending {
+        Some(name) => format!(" Prompts begin once {name} has answered their own questions too."),
+        None => String::new(),
+    };
+    format!("Thank you. Nothing you answered was saved.{wait}")
+}
+
+/// An answer signalled danger: to that person only.
+pub fn safety_concern(referral: Option<&str>) -> String {
+    let mut out = format!(
+        "Thank you for telling me. What you said matters, and you deserve to feel safe.\n\n\
+         Couples exercises aren't recommended while someone feels unsafe with their partner, so I've stopped shared \
+         prompts. Your partner sees only that you're taking some space, in the same words any space shows, and nothing \
+         of what you answered. Nothing you answered was saved.\n\n{SAFETY_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&self::referral(r));
+    }
+    out.push_str(
+        "\n\nIf it helps, `/journal` gives you private prompts, just for you. Only you can start shared prompts again \
+         (`/resume`), if and when you choose. `/safety` also lets you leave mend quietly.",
+    );
+    out
+}
+
+/// `/safety`: the check again, or leaving quietly.
+pub fn safety_menu(referral: Option<&str>) -> String {
+    let mut out = format!(
+        "This is just for you; your partner never sees it.\n\n\
+         You can answer the three safety questions again (nothing is saved). Or you can **leave quietly**: mend ends for \
+         you both, your partner gets a plain goodbye that says neither who ended it nor why, and everything you wrote \
+         is deleted.\n\n{SAFETY_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&self::referral(r));
+    }
+    out
+}
+
+pub const LEAVE_QUIETLY_ASK: &str = "Leave quietly? mend ends for you both. Your partner is told only that mend has \
+     ended, not who ended it or why, and gets a copy of their own words. Everything you wrote is deleted, here and in \
+     Discord, and your private channel closes. This can't be undone.";
+
+pub fn left_quietly(referral: Option<&str>) -> String {
+    let mut out = format!(
+        "It's done: mend has ended, and everything you wrote is gone. Take care of yourself.\n\n{SAFETY_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&self::referral(r));
+    }
+    out
+}
+
+/// To the partner who stays, with their copy, when the other left quietly.
+pub const ENDED_QUIETLY_COPY: &str = "mend has ended for the two of you. Before it is deleted, here is a copy of what \
+     you wrote, to keep if you want it.";
+
+/// `/safety` from someone not in a couple.
+pub fn safety_alone(referral: Option<&str>) -> String {
+    let mut out = format!(
+        "You're not paired on mend, so there's nothing to stop or leave. If you don't feel safe:\n\n{SAFETY_LINES}"
+    );
+    if let Some(r) = referral {
+        out.push_str(&self::referral(r));
+    }
+    out
+}
+
+pub const READY: &str = "You've both answered mend's private questions. Thank you.";
+
+pub fn ready(next: Option<&str>) -> String {
+    match next {
+        Some(when) => format!("{READY} Your first prompt comes {when}."),
+        None => format!("{READY} Prompts will come on your schedule."),
+    }
+}
+
+pub const NOT_STARTED: &str = "Prompts haven't started yet: they begin once you've both answered mend's private \
+     questions (the **Tell mend privately** button in the welcome, or `/safety`).";
+
+// ---- Private journal prompts --------------------------------------------------
+
+/// Prompts about oneself, never about the partner or the relationship: for
+/// anyone, and above all for someone who does not feel safe.
+pub const JOURNAL_FOR_YOU: [&str; 12] = [
+    "What helps you feel steady on a hard day? Name one small thing you could do for yourself today.",
+    "Where do you feel most like yourself: a place, a person, an activity? What is it about it?",
+    "Write down three things you did this week that took strength, however small they seem.",
+    "Who in your life makes you feel safe and heard? What would you like to tell them?",
+    "What are you feeling in your body right now? Describe it without judging it.",
+    "What would you say to a close friend who was feeling what you feel today?",
+    "What do you need more of in your days, and what do you need less of?",
+    "Think of a moment recently when you felt calm, even briefly. What was around you?",
+    "What is one boundary you would like to keep for yourself, and what would help you keep it?",
+    "What are you looking forward to, in the next week or the next year?",
+    "Which of your own qualities are you glad to have? Write about one of them.",
+    "If today had a kinder ending, what would it look like? Is any part of it within reach?",
+];
+
+pub fn journal_for_you(prompt: &str) -> String {
+    format!(
+        "**Just for you.** {prompt}\n\n*This is for thinking, or for writing somewhere that feels safe to you. mend \
+         doesn't keep it, and your partner never sees it.*"
+    )
 }

@@ -170,6 +170,7 @@ impl Engine {
         if !active(c.holds.pause) && !active(c.holds.space[slot.index()]) {
             return Err(match theirs {
                 Some(holder) => self.space_held(&c, holder).into(),
+                None if c.holds.checking.contains(&true) => UserError::NotStarted.into(),
                 None => UserError::NotPaused.into(),
             });
         }
@@ -371,7 +372,7 @@ pub fn may_move_on(c: &Couple, slot: Slot) -> bool {
 /// Records what holds a couple's prompts, and follows it: paused until the
 /// last hold ends (its schedules next fire after it, or not at all while one
 /// lasts until lifted), or running again from `now`.
-async fn hold(tx: &mut Tx, couple: CoupleId, holds: Holds, now: i64) -> Result<()> {
+pub(super) async fn hold(tx: &mut Tx, couple: CoupleId, holds: Holds, now: i64) -> Result<()> {
     couples::set_holds(&mut **tx, couple, &holds).await?;
     let combined = holds.combined(now);
     couples::set_paused(&mut **tx, couple, combined.is_some(), combined.flatten()).await?;

@@ -12,6 +12,7 @@ mod moments;
 mod outbox;
 mod pairing;
 mod reflections;
+mod safety;
 mod schedules;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::store::{self, StoreError};
 pub use couples::{Forgotten, NewCouple, may_move_on};
 pub use outbox::{Job, Outcome};
 pub use pairing::{Invitation, Paired, Place};
+pub use safety::Cleared;
 
 /// How the engine behaves; the defaults suit production (`config::defaults`).
 #[derive(Debug, Clone)]
@@ -119,6 +121,9 @@ pub enum UserError {
     AlreadyPaused,
     #[error("not paused")]
     NotPaused,
+    /// Prompts wait for both partners' private safety check.
+    #[error("prompts not started")]
+    NotStarted,
     /// The partner asked for space: only they, or its end, lift it.
     #[error("the partner's space")]
     SpaceHeld { name: String, until: Option<chrono::DateTime<chrono_tz::Tz>> },

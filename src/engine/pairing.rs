@@ -5,7 +5,7 @@
 use rand::Rng;
 
 use super::{Engine, Result, UserError, ts};
-use crate::core::entities::{CoupleId, Home, Pairing, PairingId, PairingStatus, Partner};
+use crate::core::entities::{CoupleId, Holds, Home, Pairing, PairingId, PairingStatus, Partner};
 use crate::core::model::{Phase, Role, ScheduleKind, Slot};
 use crate::core::outbox::{NewItem, Notice, To};
 use crate::core::schedule::Schedule;
@@ -130,7 +130,8 @@ impl Engine {
 
     /// The pairing is made, in one transaction: the invitation settled (once: a
     /// double click pairs once), the couple and both partners, the host's default
-    /// schedules, where they live, and the welcome in the outbox.
+    /// schedules (waiting for both partners' private safety check), where they
+    /// live, and the welcome in the outbox.
     pub async fn accept(
         &self,
         pairing: PairingId,
@@ -170,6 +171,9 @@ impl Engine {
             };
             schedules::upsert(&mut *tx, &stored).await?;
         }
+        // Before any shared prompt, each partner takes the private safety check.
+        let checking = Holds { checking: [true; 2], ..Holds::default() };
+        super::couples::hold(&mut tx, couple, checking, ts(now)).await?;
         let home = Home { couple_id: couple, guild_id: channel.map(|c| c.0), channel_id: channel.map(|c| c.1) };
         homes::set_home(&mut *tx, &home).await?;
         // In a server the welcome goes to the new channel; in DMs the partner who

@@ -38,8 +38,8 @@ pub async fn insert(
 
 pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Option<Couple>> {
     let Some(row) = sqlx::query(
-        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, pause_hold, space_a, space_b, ended_at
-         FROM couples WHERE id = ?",
+        "SELECT id, created_at, tz, phase, phase_changed_at, paused, paused_until, pause_hold, space_a, space_b, checking_a,
+         checking_b, ended_at FROM couples WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -71,7 +71,11 @@ pub async fn get(conn: &mut sqlx::SqliteConnection, id: CoupleId) -> Result<Opti
         phase_changed_at: row.try_get("phase_changed_at")?,
         paused: row.try_get("paused")?,
         paused_until: row.try_get("paused_until")?,
-        holds: Holds { pause: row.try_get("pause_hold")?, space: [row.try_get("space_a")?, row.try_get("space_b")?] },
+        holds: Holds {
+            pause: row.try_get("pause_hold")?,
+            space: [row.try_get("space_a")?, row.try_get("space_b")?],
+            checking: [row.try_get("checking_a")?, row.try_get("checking_b")?],
+        },
         ended_at: row.try_get("ended_at")?,
         partners,
     }))
@@ -113,13 +117,17 @@ pub async fn set_role(exec: impl SqliteExecutor<'_>, id: CoupleId, slot: Slot, r
 
 /// What holds the couple's prompts (see `Holds`).
 pub async fn set_holds(exec: impl SqliteExecutor<'_>, id: CoupleId, holds: &Holds) -> Result<()> {
-    sqlx::query("UPDATE couples SET pause_hold = ?, space_a = ?, space_b = ? WHERE id = ?")
-        .bind(holds.pause)
-        .bind(holds.space[0])
-        .bind(holds.space[1])
-        .bind(id)
-        .execute(exec)
-        .await?;
+    sqlx::query(
+        "UPDATE couples SET pause_hold = ?, space_a = ?, space_b = ?, checking_a = ?, checking_b = ? WHERE id = ?",
+    )
+    .bind(holds.pause)
+    .bind(holds.space[0])
+    .bind(holds.space[1])
+    .bind(holds.checking[0])
+    .bind(holds.checking[1])
+    .bind(id)
+    .execute(exec)
+    .await?;
     Ok(())
 }
 

@@ -3,7 +3,6 @@
 
 use crate::support::bot::{TestBot, WAIT, button, find_button};
 use discord_sim::Fault;
-use serde_json::json;
 
 const NUDGE: &str = "waiting whenever you're ready";
 
@@ -40,12 +39,7 @@ async fn after_space_ends_a_partner_who_has_not_answered_is_nudged_again() {
 async fn a_closed_dm_is_not_retried_and_a_half_sent_reflection_is_not_doubled() {
     let app = TestBot::start_global().await;
     let (alex, sam) = (app.user("alex"), app.user("sam"));
-    let ix = alex.slash_in_dm("couple start", json!({})).unwrap();
-    let reply = alex.wait_for_response(ix, |m| m.content.contains("pairing code"), WAIT).await.unwrap();
-    let start = reply.content.find("**").unwrap() + 2;
-    let code = &reply.content[start..start + 8];
-    let ix = sam.slash_in_dm("couple join", json!({ "code": code })).unwrap();
-    sam.wait_for_response(ix, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
+    app.pair_in_dms("alex", "sam").await;
     // Monday's prompt reaches both.
     app.set_time("2026-01-05T07:30:00Z");
     sam.wait_for_dm(|m| !m.embeds.is_empty(), WAIT).await.unwrap();

@@ -1,7 +1,7 @@
 //! A couple who meet mend only in direct messages: pairing by one-time code,
 //! prompts to each partner, answers, the reveal, a nudge and the reflection.
 
-use crate::support::bot::{TestBot, WAIT, button, find_button};
+use crate::support::bot::{SAFE, TestBot, WAIT, button, find_button, safety_check};
 use serde_json::json;
 
 fn code_in(text: &str) -> String {
@@ -29,7 +29,10 @@ async fn a_week_for_a_couple_in_direct_messages() {
     let ix = sam.slash_in_dm("couple join", json!({"code": code.to_lowercase()})).unwrap();
     let welcome = sam.wait_for_response(ix, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
     assert!(find_button(&welcome, "Tell mend privately").is_some());
-    alex.wait_for_dm(|m| m.content.contains("Welcome"), WAIT).await.unwrap();
+    let alex_welcome = alex.wait_for_dm(|m| m.content.contains("Welcome"), WAIT).await.unwrap();
+    // Each answers the private questions in their own DMs; prompts begin after.
+    safety_check(&sam, &welcome, SAFE).await;
+    safety_check(&alex, &alex_welcome, SAFE).await;
 
     // The code works once.
     let ix = casey.slash_in_dm("couple join", json!({"code": code})).unwrap();

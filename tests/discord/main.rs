@@ -14,5 +14,6 @@ mod phases;
 mod privacy;
 mod prompts;
 mod refusals;
+mod safety;
 mod server;
 mod space;

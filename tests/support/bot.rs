@@ -169,8 +169,22 @@ impl TestBot {
         sam.wait_for_dm(|m| m.content.contains("would like to use mend"), WAIT).await.unwrap()
     }
 
-    /// Alex invites Sam and Sam accepts, in their DMs; returns the private channel.
+    /// Alex invites Sam, Sam accepts, and each takes the private safety check
+    /// (answering safe); returns the private channel.
     pub async fn pair(&self, a: &str, b: &str) -> u64 {
+        let home = self.pair_unchecked(a, b).await;
+        for who in [a, b] {
+            let user = self.user(who);
+            let welcome = user.wait_for_message(home, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
+            safety_check(&user, &welcome, SAFE).await;
+        }
+        self.settle().await;
+        home
+    }
+
+    /// Alex invites Sam and Sam accepts, in their DMs; returns the private
+    /// channel, where the welcome waits for each one's safety check.
+    pub async fn pair_unchecked(&self, a: &str, b: &str) -> u64 {
         let sam = self.user(b);
         let invitation = self.invite(a, b).await;
         let accept = button(&invitation, "Accept");
@@ -179,6 +193,23 @@ impl TestBot {
             wait_until(|| sam.visible_channels().into_iter().find(|c| c.name.starts_with("mend-")).map(|c| c.id)).await;
         sam.wait_for_message(welcome, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
         welcome
+    }
+
+    /// Alex DMs `/couple start`, Sam joins with the code, and each takes the
+    /// private safety check from their welcome (answering safe).
+    pub async fn pair_in_dms(&self, a: &str, b: &str) {
+        let (alex, sam) = (self.user(a), self.user(b));
+        let ix = alex.slash_in_dm("couple start", serde_json::json!({})).unwrap();
+        let reply = alex.wait_for_response(ix, |m| m.content.contains("pairing code"), WAIT).await.unwrap();
+        let start = reply.content.find("**").unwrap() + 2;
+        let code = &reply.content[start..start + 8];
+        let ix = sam.slash_in_dm("couple join", serde_json::json!({ "code": code })).unwrap();
+        let joined = sam.wait_for_response(ix, |m| m.content.contains("Welcome"), WAIT).await.unwrap();
+        self.settle().await;
+        let welcome = alex.wait_for_dm(|m| m.content.contains("Welcome"), WAIT).await.unwrap();
+        safety_check(&sam, &joined, SAFE).await;
+        safety_check(&alex, &welcome, SAFE).await;
+        self.settle().await;
     }
 
     /// Fails the test if serenity could not read anything the local Discord sent.
@@ -193,6 +224,37 @@ impl TestBot {
         self.shards.shutdown_all().await;
         self.sim.shutdown();
     }
+}
+
+/// Answers that tell mend someone feels safe.
+pub const SAFE: [&str; 3] = ["Yes", "No", "Yes"];
+
+/// `user` opens the private questions from the welcome ("Tell mend privately")
+/// and answers them, as far as mend asks; returns the last private reply.
+pub async fn safety_check(user: &SimUser, welcome: &MessageView, answers: [&str; 3]) -> MessageView {
+    let ix = user.click(welcome.id, &button(welcome, "Tell mend privately")).unwrap();
+    let first = user.wait_for_response(ix, |m| m.content.contains("1 of 3"), WAIT).await.unwrap();
+    assert!(first.ephemeral, "only they see the questions");
+    answer_safety(user, first, answers).await
+}
+
+/// Answers the safety questions from `question` on, as far as mend asks.
+pub async fn answer_safety(user: &SimUser, mut question: MessageView, answers: [&str; 3]) -> MessageView {
+    for (n, answer) in answers.iter().enumerate() {
+        let asked = format!("{} of 3", n + 1);
+        user.click(question.id, &button(&question, answer)).unwrap();
+        question = updated(user, question.id, |m| !m.content.contains(&asked)).await;
+        if !question.content.contains(&format!("{} of 3", n + 2)) {
+            break;
+        }
+    }
+    question
+}
+
+/// Waits until the message `id` that `user` sees (a reply only they see, say)
+/// was updated to match `pred`.
+pub async fn updated(user: &SimUser, id: u64, pred: impl Fn(&MessageView) -> bool) -> MessageView {
+    wait_until(|| everything_seen(user).into_iter().find(|m| m.id == id && pred(m))).await
 }
 
 /// The custom id of the button labelled `label` on a message.

@@ -4,6 +4,7 @@ pub mod couple;
 pub mod data;
 pub mod help;
 pub mod pause;
+pub mod safety;
 pub mod schedule;
 
 use poise::serenity_prelude as serenity;
@@ -20,6 +21,8 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         pause::resume(),
         pause::space(),
         pause::hard_moment(),
+        safety::safety(),
+        safety::journal(),
         pause::phase(),
         data::history(),
         data::export(),
