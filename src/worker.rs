@@ -81,6 +81,7 @@ impl<T: Transport> Worker<T> {
     pub async fn step(&self) -> anyhow::Result<StepReport> {
         let engine = &self.engine;
         engine.claim_due().await?;
+        engine.claim_commitments().await?;
         let mut report = StepReport::default();
         while !self.lifecycle.stopping() {
             let items = engine.claim_work(&self.owner, self.batch).await?;

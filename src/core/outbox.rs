@@ -38,30 +38,82 @@ crate::core::model::spelled_enum!(
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notice {
     /// A partner answered today's prompt (never what).
-    Answered { slot: Slot },
+    Answered {
+        slot: Slot,
+    },
     /// A partner took space; prompts pause until `until` (`None`: until they
     /// are ready).
-    SpaceTaken { slot: Slot, until: Option<i64> },
+    SpaceTaken {
+        slot: Slot,
+        until: Option<i64>,
+    },
     /// The space `slot` took came to its end at `until` (posted then, and only
     /// if the space was not lifted or lengthened meanwhile).
-    SpaceEnded { slot: Slot, until: i64 },
+    SpaceEnded {
+        slot: Slot,
+        until: i64,
+    },
     /// A partner paused prompts, until an instant or until resumed.
-    Paused { slot: Slot, until: Option<i64> },
+    Paused {
+        slot: Slot,
+        until: Option<i64>,
+    },
     /// A partner resumed prompts.
-    Resumed { slot: Slot },
+    Resumed {
+        slot: Slot,
+    },
     /// To the partner of `slot`, privately: `slot` is having a hard moment
     /// (nothing more), with a guide and an "I'm here" button for `moment`.
-    HardMoment { slot: Slot, moment: i64 },
+    HardMoment {
+        slot: Slot,
+        moment: i64,
+    },
     /// To the one having a hard moment: `slot`, their partner, is here.
-    ImHere { slot: Slot },
+    ImHere {
+        slot: Slot,
+    },
     /// `slot` lifted their pause or space, and prompts wait for the rest of
     /// `by`'s space.
-    StillHeld { slot: Slot, by: Slot },
+    StillHeld {
+        slot: Slot,
+        by: Slot,
+    },
     /// The couple moved to `phase` (on, or back when slowing down). It names
     /// no one: who may move on would tell a private role.
-    PhaseMoved { phase: crate::core::model::Phase, forward: bool },
+    PhaseMoved {
+        phase: crate::core::model::Phase,
+        forward: bool,
+    },
     /// Both partners took the private safety check, and prompts begin.
     Ready,
+    /// `slot` made a commitment (its words are read, sealed, when posted).
+    Committed {
+        commitment: i64,
+        slot: Slot,
+    },
+    /// To the partner it was made to by `slot`, privately: did it happen this time?
+    CommitmentAsk {
+        commitment: i64,
+        check: i64,
+        slot: Slot,
+    },
+    /// `slot` noticed the commitment kept (told to both; nothing else ever is).
+    Kept {
+        commitment: i64,
+        slot: Slot,
+    },
+    /// The committer revised it, or retired it, with their note.
+    CommitmentRevised {
+        commitment: i64,
+    },
+    CommitmentRetired {
+        commitment: i64,
+    },
+    /// To the committer: `slot` marked it as the one that matters most to them.
+    MattersMost {
+        commitment: i64,
+        slot: Slot,
+    },
     /// The couple was paired: the welcome, with the private question of how each comes to this.
     Welcome,
     /// The couple's channel was deleted: they continue in DMs, paused.
@@ -69,9 +121,13 @@ pub enum Notice {
     /// mend lost access to the couple's channel: paused until fixed.
     ChannelNoAccess,
     /// mend cannot reach `slot` by direct message: paused until fixed.
-    DmClosed { slot: Slot },
+    DmClosed {
+        slot: Slot,
+    },
     /// `slot` left the server the couple's channel is in: paused.
-    PartnerLeft { slot: Slot },
+    PartnerLeft {
+        slot: Slot,
+    },
     /// The couple ended mend; everything it held is deleted. `by`: the name of
     /// the partner who ended it, in the notice to the other.
     Ended {
@@ -81,15 +137,42 @@ pub enum Notice {
     /// An invitation to pair, to the invited partner privately (with Accept /
     /// Not now). Should their DMs be closed, a neutral mention in `channel` (where
     /// it was started) asks them to open DMs, naming nothing of what it is.
-    Invitation { pairing: i64, from: String, channel: u64 },
+    Invitation {
+        pairing: i64,
+        from: String,
+        channel: u64,
+    },
     /// The invitation could not reach the invited partner's DMs (to the one
     /// who invited, privately).
     InvitationNotReached,
     /// The invited partner would rather not (to the one who invited, privately).
-    Declined { name: String },
+    Declined {
+        name: String,
+    },
     /// An invitation was accepted but mend could not open the couple's private
     /// channel: nothing was set up (to the one who invited).
     NoChannel,
+    /// To `slot`, privately, before the weekly reflection `reflection`: an
+    /// appreciation and what would help them feel cared for, both optional.
+    CheckIn {
+        slot: Slot,
+        reflection: i64,
+    },
+}
+
+impl Notice {
+    /// The commitment whose words this notice tells, if any.
+    pub fn commitment(&self) -> Option<i64> {
+        match self {
+            Notice::Committed { commitment, .. }
+            | Notice::CommitmentAsk { commitment, .. }
+            | Notice::Kept { commitment, .. }
+            | Notice::CommitmentRevised { commitment }
+            | Notice::CommitmentRetired { commitment }
+            | Notice::MattersMost { commitment, .. } => Some(*commitment),
+            _ => None,
+        }
+    }
 }
 
 /// Who a notice is for.
@@ -192,7 +275,10 @@ impl Failure {
 /// both partners wrote and is kept trying for a week.
 pub fn lifetime(kind: ItemKind, grace: Duration) -> Duration {
     match kind {
-        ItemKind::Prompt | ItemKind::Reflection => grace,
+        ItemKind::Prompt => grace,
+        // A reflection waits for the partners' check-ins, up to a day after
+        // its slot, and is worth sending within the grace window after that.
+        ItemKind::Reflection => Duration::seconds(super::reflection::CHECK_IN_WINDOW_SECONDS) + grace,
         ItemKind::Nudge => Duration::hours(6),
         ItemKind::Notice => Duration::days(1),
         ItemKind::Reveal => Duration::days(7),

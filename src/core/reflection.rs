@@ -1,16 +1,28 @@
 //! The weekly reflection as data, shaped like a weekly "State of the Union":
 //! appreciations first, what went right, the week in numbers about the couple,
-//! one topic to talk through. Never a streak to break, never a scoreboard.
+//! one topic to talk through as speaker and listener, and what each partner
+//! said would help them feel cared for. Never a streak to break, never a
+//! scoreboard.
 //!
 //! What each partner did comes in (`WeekItem`) but never goes out: a
 //! `Reflection` holds only what the two of you did together, so nothing in it
 //! (or in what it renders) can tell who answered more. Nor does it count what
-//! was skipped: a quiet week is a rest, not a failure.
+//! was skipped: a quiet week is a rest, not a failure. The only words tied to a
+//! name are that partner's own: answers a partner marked as meaningful, and the
+//! private check-in each may write before it (one who doesn't is simply left
+//! out, never named).
 
 use std::collections::BTreeSet;
 
 use super::model::{Kind, Slot};
 use super::prompts::Library;
+
+/// How long after the reflection's slot the partners' check-ins may come in:
+/// it is posted when both have checked in, or when this window closes.
+pub const CHECK_IN_WINDOW_SECONDS: i64 = 24 * 60 * 60;
+
+/// The longest text a check-in answer may hold, in characters.
+pub const MAX_CHECK_IN_CHARS: usize = super::answer::MAX_ANSWER_CHARS;
 
 /// A delivery of the week with what each partner did, as the reflection needs it.
 #[derive(Debug, Clone)]
@@ -38,17 +50,67 @@ pub struct Appreciation {
     pub text: String,
 }
 
+/// One partner's private check-in before the reflection: both answers optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIn {
+    pub writer: Slot,
+    /// One thing they appreciated about their partner this week.
+    pub appreciation: Option<String>,
+    /// One thing that would help them feel cared for next week.
+    pub cared_for: Option<String>,
+}
+
+impl CheckIn {
+    /// A check-in from what was typed: blank answers are no answer.
+    pub fn new(writer: Slot, appreciation: Option<&str>, cared_for: Option<&str>) -> CheckIn {
+        let clean = |t: Option<&str>| t.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        CheckIn { writer, appreciation: clean(appreciation), cared_for: clean(cared_for) }
+    }
+
+    /// Whether it holds any words at all.
+    pub fn has_words(&self) -> bool {
+        self.appreciation.is_some() || self.cared_for.is_some()
+    }
+}
+
+/// A partner's own words, shown under their name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    pub writer: Slot,
+    pub text: String,
+}
+
+/// One week in the picture of the weeks so far: what the couple did together,
+/// never what was missed, never who did what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Week {
+    /// When the week began.
+    pub start: i64,
+    /// Prompts you both answered and saw each other's words on.
+    pub together: usize,
+    /// Commitments noticed kept.
+    pub kept: usize,
+    /// The pillars you touched, by id.
+    pub pillars: Vec<String>,
+}
+
 /// A reflection on one week, about the couple: no count here belongs to one
 /// partner, and none counts what was missed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reflection {
     pub appreciations: Vec<Appreciation>,
+    /// What each partner who checked in appreciated about the other.
+    pub appreciated: Vec<Words>,
+    /// What would help each partner who checked in feel cared for next week.
+    pub cared_for: Vec<Words>,
     /// Prompts that reached the couple (never shown as an "out of").
     pub prompts: usize,
     /// Prompts you both answered and saw each other's words on.
     pub shared: usize,
     /// Small actions taken this week, never said by whom.
     pub actions_taken: usize,
+    /// Commitments noticed kept this week (what was not is never counted).
+    pub kept: usize,
     pub pillars_touched: Vec<String>,
     /// Pillars this week did not reach, waiting for another one.
     pub pillars_missed: Vec<String>,
@@ -57,6 +119,8 @@ pub struct Reflection {
     /// Hard moments one partner shared and the other answered "I'm here" to:
     /// only ever said as met together, never whose.
     pub met_together: usize,
+    /// The weeks so far, oldest first, this one last (the picture).
+    pub weeks: Vec<Week>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,17 +129,26 @@ pub struct Topic {
     pub guide: String,
 }
 
+/// How to talk a topic through: one speaks, one listens, then swap.
+pub const SPEAKER_LISTENER: &str = "One of you speaks, about your own feelings rather than the other's faults: \
+     \"I feel… about… I need…\". The other listens and says back what they heard, without defending or fixing, \
+     until the speaker feels understood. Then swap. Stop while it still feels kind.";
+
 impl Reflection {
     pub fn build(library: &Library, items: &[WeekItem]) -> Reflection {
         let mut r = Reflection {
             appreciations: Vec::new(),
+            appreciated: Vec::new(),
+            cared_for: Vec::new(),
             prompts: items.len(),
             shared: 0,
             actions_taken: 0,
+            kept: 0,
             pillars_touched: Vec::new(),
             pillars_missed: Vec::new(),
             topic: None,
             met_together: 0,
+            weeks: Vec::new(),
         };
         let mut touched = BTreeSet::new();
         for item in items {
@@ -112,14 +185,31 @@ impl Reflection {
         let last_touched = items.iter().rev().find(|i| i.answered.contains(&true)).map(|i| i.pillar.clone());
         r.topic = unanswered.or(last_touched).and_then(|id| {
             library.pillar(&id).map(|p| Topic {
-                guide: format!(
-                    "Take ten unhurried minutes on {}. {} Each of you says one thing you noticed this week, the other says back what they heard, and you stop while it still feels kind.",
-                    p.name, p.blurb
-                ),
+                guide: format!("Take some unhurried time together on {}. {}\n{SPEAKER_LISTENER}", p.name, p.blurb),
                 pillar: id,
             })
         });
         r
+    }
+
+    /// Adds the partners' check-ins: each one's words, under their own name.
+    /// A partner who did not check in adds nothing, and is never mentioned.
+    pub fn add_check_ins(&mut self, check_ins: &[CheckIn]) {
+        let mut check_ins = check_ins.to_vec();
+        check_ins.sort_by_key(|c| c.writer.index());
+        for c in check_ins {
+            if let Some(text) = c.appreciation {
+                self.appreciated.push(Words { writer: c.writer, text });
+            }
+            if let Some(text) = c.cared_for {
+                self.cared_for.push(Words { writer: c.writer, text });
+            }
+        }
+    }
+
+    /// This week as one column of the picture of the weeks.
+    pub fn as_week(&self, start: i64) -> Week {
+        Week { start, together: self.shared, kept: self.kept, pillars: self.pillars_touched.clone() }
     }
 
     /// Whether neither of you answered anything this week.
@@ -128,8 +218,8 @@ impl Reflection {
     }
 
     /// The reflection's words, as (heading, text) in the order they are shown.
-    /// `names` are the partners' names (only ever next to their own words, in
-    /// the appreciations) and `quote` sets a partner's words apart safely.
+    /// `names` are the partners' names (only ever next to their own words) and
+    /// `quote` sets a partner's words apart safely.
     pub fn sections(
         &self,
         library: &Library,
@@ -140,28 +230,20 @@ impl Reflection {
             ids.iter().filter_map(|id| library.pillar(id)).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
         };
         let mut out = Vec::new();
-        if !self.appreciations.is_empty() {
-            let list: Vec<String> = self
-                .appreciations
-                .iter()
-                .map(|a| format!("**{}** wrote:\n{}", names[a.writer.index()], quote(&a.text)))
-                .collect();
-            out.push(("What mattered to you", list.join("\n\n")));
+        // Appreciations first: what each checked in to say, then answers that
+        // meant something to the one who read them.
+        let mut thanks: Vec<String> = self
+            .appreciated
+            .iter()
+            .map(|w| format!("**{}** appreciated:\n{}", names[w.writer.index()], quote(&w.text)))
+            .collect();
+        thanks.extend(
+            self.appreciations.iter().map(|a| format!("**{}** wrote:\n{}", names[a.writer.index()], quote(&a.text))),
+        );
+        if !thanks.is_empty() {
+            out.push(("Appreciations", thanks.join("\n\n")));
         }
-        let right = if self.shared > 0 {
-            "You made room for each other this week: you wrote, and you let each other's words in."
-        } else if self.actions_taken > 0 {
-            "You took small steps toward each other this week. Small steps are how trust comes back."
-        } else if !self.is_quiet() {
-            "You kept showing up this week, and that counts."
-        } else {
-            "A quiet week, and that's all right. Rest is part of rebuilding too. Showing up at all counts, and I'm here whenever you're ready."
-        };
-        let mut right = right.to_string();
-        if self.met_together > 0 {
-            right.push_str(" When a moment was hard, you met it together.");
-        }
-        out.push(("What went right", right));
+        out.push(("What went right", self.went_right()));
         // Only what happened, never an "out of": a 0 or a tally of skipped days
         // would read as failure.
         let mut numbers = Vec::new();
@@ -171,6 +253,9 @@ impl Reflection {
         }
         if self.actions_taken > 0 {
             numbers.push(format!("{} you took this week", plural(self.actions_taken, "small action", "small actions")));
+        }
+        if self.kept > 0 {
+            numbers.push(format!("{} kept, and noticed", plural(self.kept, "commitment", "commitments")));
         }
         if !self.pillars_touched.is_empty() {
             numbers.push(format!(
@@ -189,7 +274,41 @@ impl Reflection {
         if let Some(t) = &self.topic {
             out.push(("One thing to talk through", t.guide.clone()));
         }
+        if !self.cared_for.is_empty() {
+            let asks: Vec<String> = self
+                .cared_for
+                .iter()
+                .map(|w| format!("**What would help {} feel cared for**\n{}", names[w.writer.index()], quote(&w.text)))
+                .collect();
+            out.push(("One thing I can do for you", asks.join("\n\n")));
+        }
         out
+    }
+
+    /// What went right, in words: what you shared, the steps you took, what was
+    /// kept, the hard moments you met together. A quiet week is a rest.
+    fn went_right(&self) -> String {
+        let mut right = Vec::new();
+        if self.shared > 0 {
+            right.push("You made room for each other this week: you wrote, and you let each other's words in.");
+        }
+        if self.actions_taken > 0 {
+            right.push("You took small steps toward each other. Small steps are how trust comes back.");
+        }
+        if self.kept > 0 {
+            right.push("What was promised was done, and it was noticed.");
+        }
+        if right.is_empty() {
+            right.push(if self.is_quiet() {
+                "A quiet week, and that's all right. Rest is part of rebuilding too. Showing up at all counts, and I'm here whenever you're ready."
+            } else {
+                "You kept showing up this week, and that counts."
+            });
+        }
+        if self.met_together > 0 {
+            right.push("When a moment was hard, you met it together.");
+        }
+        right.join(" ")
     }
 }
 
@@ -244,6 +363,13 @@ mod tests {
         r.sections(library, NAMES, |s| format!("> {s}"))
     }
 
+    fn headings(sections: &[(&'static str, String)]) -> Vec<&'static str> {
+        sections.iter().map(|(h, _)| *h).collect()
+    }
+
+    /// The sections holding a partner's own words, under their name.
+    const WORDS: [&str; 2] = ["Appreciations", "One thing I can do for you"];
+
     #[test]
     fn a_lopsided_week_does_not_say_who_answered_more() {
         let library = library();
@@ -256,7 +382,7 @@ mod tests {
         assert_eq!(sections, text(&library, &sam_more));
         let all: String = sections.iter().map(|(h, v)| format!("{h}\n{v}\n")).collect();
         for name in NAMES {
-            assert!(!all.contains(name), "no name without an appreciation: {all}");
+            assert!(!all.contains(name), "no name without their own words: {all}");
         }
         assert!(all.contains("1 time you both answered and saw each other's words"), "{all}");
         assert!(all.contains("1 small action you took this week"), "{all}");
@@ -271,7 +397,9 @@ mod tests {
         let library = library();
         let mut week = lopsided(&library, Slot::A);
         week[0].meaningful = vec![(Slot::B, "When you made tea without asking".into())];
-        let r = Reflection::build(&library, &week);
+        let mut r = Reflection::build(&library, &week);
+        r.kept = 2;
+        r.add_check_ins(&[CheckIn::new(Slot::A, Some("The note in my coat"), Some("A walk, just us"))]);
         assert_eq!(
             r.appreciations,
             [Appreciation {
@@ -281,9 +409,10 @@ mod tests {
             }]
         );
         let sections = text(&library, &r);
-        assert_eq!(sections[0].0, "What mattered to you", "appreciations come first");
-        assert!(sections[0].1.contains("**Sam** wrote:\n> When you made tea"));
-        for (heading, value) in &sections[1..] {
+        assert_eq!(sections[0].0, "Appreciations", "appreciations come first");
+        assert!(sections[0].1.contains("**Alex** appreciated:\n> The note in my coat"), "{}", sections[0].1);
+        assert!(sections[0].1.contains("**Sam** wrote:\n> When you made tea"), "{}", sections[0].1);
+        for (heading, value) in sections.iter().filter(|(h, _)| !WORDS.contains(h)) {
             assert!(NAMES.iter().all(|n| !value.contains(n)), "{heading}: {value}");
         }
         for line in sections.iter().flat_map(|(_, v)| v.lines()) {
@@ -291,6 +420,76 @@ mod tests {
                 assert!(!line.chars().any(|c| c.is_ascii_digit()), "a name next to a count: {line}");
             }
         }
+    }
+
+    #[test]
+    fn the_state_of_the_union_comes_in_its_order() {
+        let library = library();
+        let mut week = lopsided(&library, Slot::B);
+        week[0].meaningful = vec![(Slot::A, "Your laugh at dinner".into())];
+        let mut r = Reflection::build(&library, &week);
+        r.kept = 1;
+        r.met_together = 1;
+        r.add_check_ins(&[
+            CheckIn::new(Slot::B, Some("You listened"), Some("Ask how my day went")),
+            CheckIn::new(Slot::A, Some("The flowers"), Some("Ten minutes, phones away")),
+        ]);
+        let sections = text(&library, &r);
+        assert_eq!(
+            headings(&sections),
+            [
+                "Appreciations",
+                "What went right",
+                "The week in numbers",
+                "Waiting for another week",
+                "One thing to talk through",
+                "One thing I can do for you",
+            ]
+        );
+        // Check-in appreciations first, each under its writer's name, in the
+        // partners' order; then the answers that mattered.
+        let thanks = &sections[0].1;
+        let order = ["**Alex** appreciated:\n> The flowers", "**Sam** appreciated:\n> You listened", "**Alex** wrote:"];
+        let at: Vec<usize> =
+            order.iter().map(|s| thanks.find(s).unwrap_or_else(|| panic!("{s} in {thanks}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{thanks}");
+        // What went right: together, the small steps, what was kept, the hard moment met.
+        let right = &sections[1].1;
+        for words in ["let each other's words in", "small steps", "promised was done", "met it together"] {
+            assert!(right.contains(words), "{words:?} in {right}");
+        }
+        assert!(sections[2].1.contains("1 commitment kept, and noticed"), "{}", sections[2].1);
+        // Speaker and listener, then swap.
+        let talk = &sections[4].1;
+        assert!(talk.contains("\"I feel… about… I need…\"") && talk.contains("without defending"), "{talk}");
+        assert!(talk.contains("Then swap"), "{talk}");
+        // Each one's "one thing I can do for you", under their own name.
+        let care = &sections[5].1;
+        assert!(care.contains("**What would help Alex feel cared for**\n> Ten minutes, phones away"), "{care}");
+        assert!(care.contains("**What would help Sam feel cared for**\n> Ask how my day went"), "{care}");
+        assert!(care.find("Alex").unwrap() < care.find("Sam").unwrap());
+    }
+
+    #[test]
+    fn a_partner_who_did_not_check_in_is_never_named() {
+        let library = library();
+        let week = lopsided(&library, Slot::A);
+        for (writer, other) in [(Slot::A, "Sam"), (Slot::B, "Alex")] {
+            let mut r = Reflection::build(&library, &week);
+            r.add_check_ins(&[CheckIn::new(writer, Some("the morning coffee"), Some("a slow Sunday"))]);
+            let all: String = text(&library, &r).iter().map(|(h, v)| format!("{h}\n{v}\n")).collect();
+            assert!(!all.contains(other), "{other} is not named: {all}");
+            for word in ["check in", "checked in", "didn't", "did not", "missing", "waiting for you"] {
+                assert!(!all.contains(word), "`{word}` in {all}");
+            }
+            assert_eq!(r.appreciated.len(), 1);
+            assert_eq!(r.cared_for.len(), 1);
+        }
+        // Blank answers are no answers: nothing to show, no empty heading.
+        let mut r = Reflection::build(&library, &week);
+        r.add_check_ins(&[CheckIn::new(Slot::A, Some("  "), None)]);
+        let sections = text(&library, &r);
+        assert!(headings(&sections).iter().all(|h| !WORDS.contains(h)), "{sections:?}");
     }
 
     #[test]
@@ -318,5 +517,23 @@ mod tests {
         assert_eq!((r.shared, r.actions_taken, r.pillars_touched.len()), (1, 1, 2));
         let numbers = text(&library, &r).into_iter().find(|(h, _)| *h == "The week in numbers").unwrap().1;
         assert!(numbers.contains("2 pillars you touched: "), "{numbers}");
+    }
+
+    #[test]
+    fn a_week_in_the_picture_holds_what_was_done_together() {
+        let library = library();
+        let mut r = Reflection::build(&library, &lopsided(&library, Slot::A));
+        r.kept = 3;
+        let week = r.as_week(100);
+        assert_eq!((week.start, week.together, week.kept), (100, 1, 3));
+        assert_eq!(week.pillars, r.pillars_touched, "touched pillars only: nothing missed is charted");
+        assert_eq!(week, Reflection::build(&library, &lopsided(&library, Slot::B)).tap_kept(3).as_week(100));
+    }
+
+    impl Reflection {
+        fn tap_kept(mut self, kept: usize) -> Self {
+            self.kept = kept;
+            self
+        }
     }
 }

@@ -35,6 +35,9 @@ pub async fn on_event(ctx: &SerenityContext, event: &FullEvent, data: &Data) -> 
             Some(Action::AnswerSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, false).await,
             Some(Action::DoneSubmit(delivery)) => on_answer_submit(ctx, m, data, delivery, true).await,
             Some(Action::HardNoteSubmit(moment)) => on_hard_note(ctx, m, data, moment).await,
+            Some(Action::CommitReviseSubmit(id)) => super::commitments::on_revise(ctx, m, data, id).await,
+            Some(Action::CommitRetireSubmit(id)) => super::commitments::on_retire(ctx, m, data, id).await,
+            Some(Action::CheckInSubmit(reflection)) => on_check_in_submit(ctx, m, data, reflection).await,
             _ => {}
         },
         _ => {}
@@ -90,7 +93,7 @@ pub async fn delete_messages(ctx: &SerenityContext, couple: i64, messages: &[(u6
 }
 
 /// The couple and slot of whoever clicked; refuses anyone outside a couple.
-async fn acting(data: &Data, user: serenity::UserId) -> Result<(i64, Slot), BotError> {
+pub(super) async fn acting(data: &Data, user: serenity::UserId) -> Result<(i64, Slot), BotError> {
     let (couple, slot) = data.engine.acting(user.get(), None).await.map_err(|e| match e {
         EngineError::User(_) => BotError::user(text::NOT_YOURS),
         e => e.into(),
@@ -226,6 +229,10 @@ async fn on_component(
             let who = acting(data, c.user.id).await?;
             super::safety::leave_quietly(ctx, c, data, who).await?;
         }
+        Action::Noticed(..) | Action::CommitRevise(_) | Action::CommitRetire(_) | Action::CommitMatters(_) => {
+            let who = acting(data, c.user.id).await?;
+            super::commitments::on_component(ctx, c, data, who, action).await?;
+        }
         Action::Journal => {
             c.create_response(&ctx.http, CreateInteractionResponse::Message(super::safety::journal())).await?;
         }
@@ -340,7 +347,13 @@ async fn on_component(
             data.wake.notify_one();
             ephemeral(ctx, c, text::IM_HERE_SENT).await?;
         }
-        Action::AnswerSubmit(_) | Action::DoneSubmit(_) | Action::HardNoteSubmit(_) => {}
+        Action::AnswerSubmit(_)
+        | Action::DoneSubmit(_)
+        | Action::HardNoteSubmit(_)
+        | Action::CommitReviseSubmit(_)
+        | Action::CommitRetireSubmit(_) => {}
+        Action::CheckIn(reflection) => open_check_in(ctx, c, data, reflection).await?,
+        Action::CheckInSubmit(_) => {}
     }
     Ok(())
 }
@@ -372,12 +385,17 @@ async fn on_hard_note(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, 
 
 /// What was typed in a form's "answer" box.
 fn modal_text(m: &ModalInteraction) -> String {
+    modal_input(m, "answer")
+}
+
+/// What was typed in a form's box `custom_id`.
+pub(super) fn modal_input(m: &ModalInteraction, custom_id: &str) -> String {
     m.data
         .components
         .iter()
         .flat_map(|row| row.components.iter())
         .find_map(|c| match c {
-            serenity::ActionRowComponent::InputText(t) if t.custom_id == "answer" => t.value.clone(),
+            serenity::ActionRowComponent::InputText(t) if t.custom_id == custom_id => t.value.clone(),
             _ => None,
         })
         .unwrap_or_default()
@@ -494,4 +512,105 @@ async fn on_member_left(data: &Data, guild: serenity::GuildId, user: serenity::U
     data.engine.partner_left(user.get(), guild.get()).await?;
     data.wake.notify_one();
     Ok(())
+}
+
+/// A partner opens their weekly check-in: the two optional questions, with
+/// what they wrote before (to change it), or a kind word if it has closed.
+async fn open_check_in(
+    ctx: &SerenityContext,
+    c: &ComponentInteraction,
+    data: &Data,
+    reflection: i64,
+) -> Result<(), BotError> {
+    let form = data.engine.check_in_form(c.user.id.get(), reflection).await?;
+    if !form.open {
+        return ephemeral(ctx, c, text::CHECK_IN_CLOSED).await;
+    }
+    let partner = &form.couple.partner(form.slot.other()).name;
+    let [for_appreciation, for_care] = text::check_in_placeholders(partner);
+    let max = crate::core::reflection::MAX_CHECK_IN_CHARS as u16;
+    let input = |label: String, id: &str, placeholder: String, value: Option<&String>| {
+        let input = CreateInputText::new(InputTextStyle::Paragraph, label, id)
+            .max_length(max)
+            .required(false)
+            .placeholder(placeholder);
+        match value {
+            Some(v) => input.value(v),
+            None => input,
+        }
+    };
+    let mine = form.mine.as_ref();
+    let modal = CreateModal::new(Action::CheckInSubmit(reflection).custom_id(), text::CHECK_IN_TITLE).components(vec![
+        CreateActionRow::InputText(input(
+            text::check_in_appreciation_label(partner),
+            "appreciation",
+            for_appreciation,
+            mine.and_then(|m| m.appreciation.as_ref()),
+        )),
+        CreateActionRow::InputText(input(
+            text::CHECK_IN_CARED_LABEL.into(),
+            "cared_for",
+            for_care,
+            mine.and_then(|m| m.cared_for.as_ref()),
+        )),
+    ]);
+    c.create_response(&ctx.http, CreateInteractionResponse::Modal(modal)).await?;
+    Ok(())
+}
+
+/// A submitted check-in. Whatever happens, the writer's words are kept for
+/// the reflection or shown back to them.
+async fn on_check_in_submit(ctx: &SerenityContext, m: &ModalInteraction, data: &Data, reflection: i64) {
+    let appreciation = modal_input(m, "appreciation");
+    let cared_for = modal_input(m, "cared_for");
+    let save = async {
+        let saved = data.engine.check_in(m.user.id.get(), reflection, Some(&appreciation), Some(&cared_for)).await?;
+        let partner = match data.engine.acting(m.user.id.get(), None).await {
+            Ok((couple, slot)) => couple.partner(slot.other()).name.clone(),
+            Err(_) => "your partner".to_string(),
+        };
+        Ok::<_, BotError>((saved, partner))
+    };
+    tokio::pin!(save);
+    // Answer the submit itself when saving is quick; else acknowledge within
+    // Discord's 3 seconds and follow up.
+    let (outcome, deferred) = match tokio::time::timeout(std::time::Duration::from_millis(1500), &mut save).await {
+        Ok(outcome) => (outcome, false),
+        Err(_) => {
+            if let Err(e) = m.defer_ephemeral(&ctx.http).await {
+                tracing::warn!(error = %e, "could not acknowledge a check-in");
+            }
+            (save.await, true)
+        }
+    };
+    let (content, words_back) = match outcome {
+        Ok((crate::engine::CheckedIn::Saved { complete: true }, _)) => {
+            data.wake.notify_one();
+            (text::CHECK_IN_COMPLETE.to_string(), false)
+        }
+        Ok((crate::engine::CheckedIn::Saved { complete: false }, partner)) => (text::check_in_saved(&partner), false),
+        Ok((crate::engine::CheckedIn::Closed, _)) => (text::CHECK_IN_TOO_LATE.to_string(), true),
+        Err(BotError::User(reason)) => (reason, true),
+        Err(BotError::Internal(e)) => {
+            tracing::error!(reflection_id = reflection, error = %format!("{e:#}"), "saving a check-in failed");
+            (text::APOLOGY.to_string(), true)
+        }
+    };
+    let words = super::render::check_in_words(&appreciation, &cared_for).filter(|_| words_back);
+    let confirmed = if deferred {
+        let mut followup = CreateInteractionResponseFollowup::new().content(content).ephemeral(true);
+        if let Some(embed) = words {
+            followup = followup.embed(embed);
+        }
+        m.create_followup(&ctx.http, followup).await.map(|_| ())
+    } else {
+        let mut reply = CreateInteractionResponseMessage::new().content(content).ephemeral(true);
+        if let Some(embed) = words {
+            reply = reply.embed(embed);
+        }
+        m.create_response(&ctx.http, CreateInteractionResponse::Message(reply)).await
+    };
+    if let Err(e) = confirmed {
+        tracing::warn!(reflection_id = reflection, error = %e, "could not confirm a check-in");
+    }
 }

@@ -87,9 +87,11 @@ impl Transport for DiscordTransport {
             Job::Reveal { couple, reveal } => post.reveal(couple, reveal).await,
             Job::Nudge { couple, slot, prompt, delivery } => post.nudge(couple, *slot, &prompt.text, delivery.id).await,
             Job::Reflection { couple, reflection } => {
-                let names = [couple.partners[0].name.as_str(), couple.partners[1].name.as_str()];
-                let embed = render::reflection_embed(engine.library(), reflection, names, self.referral.as_deref());
-                post.to_home(couple, |m| m.embed(embed.clone())).await
+                // The picture of the weeks goes with it, described in words.
+                let (embed, picture) =
+                    render::reflection(engine.library(), reflection, couple, self.referral.as_deref());
+                let file = serenity::CreateAttachment::bytes(picture, render::PICTURE_FILE);
+                post.to_home(couple, |m| m.embed(embed.clone()).add_file(file.clone())).await
             }
             Job::Notice { couple, notice, to } => post.notice(couple.as_ref(), notice, to).await,
         }
@@ -334,6 +336,16 @@ impl Post<'_> {
             (Notice::Ready, Some(c)) => {
                 super::commands::schedule::next_prompt_words(self.engine, c.id).await.unwrap_or_default()
             }
+            // A commitment's words, read (sealed at rest) as it is posted.
+            (n, _) if n.commitment().is_some() => {
+                let id = n.commitment().expect("checked");
+                let m = self.engine.commitment_for_notice(id).await.map_err(|e| Failure::Transient(e.to_string()))?;
+                let Some(m) = m else { return Ok(()) };
+                let note = matches!(n, Notice::CommitmentRevised { .. } | Notice::CommitmentRetired { .. })
+                    .then_some(m.note.as_deref())
+                    .flatten();
+                text::commitment_words(&m.text, m.spec.as_deref(), note)
+            }
             _ => String::new(),
         };
         let content = text::notice(notice, couple, &schedule, self.channel().is_some(), when);
@@ -346,6 +358,8 @@ impl Post<'_> {
                         .label("I'm here")
                         .style(serenity::ButtonStyle::Primary),
                 ])]),
+                Notice::CommitmentAsk { check, .. } => m.components(super::commitments::ask_buttons(*check)),
+                Notice::CheckIn { reflection, .. } => m.components(render::check_in_button(*reflection)),
                 _ => m,
             }
         };

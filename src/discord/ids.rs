@@ -50,6 +50,18 @@ pub enum Action {
     LeaveQuietlyConfirm,
     /// A private journal prompt, just for the one who asks.
     Journal,
+    /// "Did this happen?" answered: check, answer (0 kept, 1 not this time, 2 not sure).
+    Noticed(i64, u8),
+    /// A commitment revised or retired by its maker (the form, and the form
+    /// submitted); marked "this matters most" by the partner it was made to.
+    CommitRevise(i64),
+    CommitReviseSubmit(i64),
+    CommitRetire(i64),
+    CommitRetireSubmit(i64),
+    CommitMatters(i64),
+    /// The weekly check-in before reflection `r`: open its form; the form submitted.
+    CheckIn(i64),
+    CheckInSubmit(i64),
 }
 
 const PREFIX: &str = "mend";
@@ -85,6 +97,14 @@ impl Action {
             Action::LeaveQuietly => ("leave", String::new()),
             Action::LeaveQuietlyConfirm => ("leaveconfirm", String::new()),
             Action::Journal => ("journal", String::new()),
+            Action::Noticed(k, a) => ("noticed", format!("{k}-{a}")),
+            Action::CommitRevise(m) => ("crevise", m.to_string()),
+            Action::CommitReviseSubmit(m) => ("crevisesubmit", m.to_string()),
+            Action::CommitRetire(m) => ("cretire", m.to_string()),
+            Action::CommitRetireSubmit(m) => ("cretiresubmit", m.to_string()),
+            Action::CommitMatters(m) => ("cmatters", m.to_string()),
+            Action::CheckIn(r) => ("checkin", r.to_string()),
+            Action::CheckInSubmit(r) => ("checkinsubmit", r.to_string()),
         };
         format!("{PREFIX}:{verb}:{arg}")
     }
@@ -134,6 +154,18 @@ impl Action {
             "leave" if arg.is_empty() => Action::LeaveQuietly,
             "leaveconfirm" if arg.is_empty() => Action::LeaveQuietlyConfirm,
             "journal" if arg.is_empty() => Action::Journal,
+            "noticed" => {
+                let (k, a) = arg.split_once('-')?;
+                let a = matches!(a, "0" | "1" | "2").then(|| a.parse().ok()).flatten()?;
+                Action::Noticed(canonical_id(k)?, a)
+            }
+            "crevise" => Action::CommitRevise(id()?),
+            "crevisesubmit" => Action::CommitReviseSubmit(id()?),
+            "cretire" => Action::CommitRetire(id()?),
+            "cretiresubmit" => Action::CommitRetireSubmit(id()?),
+            "cmatters" => Action::CommitMatters(id()?),
+            "checkin" => Action::CheckIn(id()?),
+            "checkinsubmit" => Action::CheckInSubmit(id()?),
             _ => return None,
         })
     }
@@ -171,7 +203,7 @@ mod tests {
             id.clone().prop_map(Action::NotToday),
             id.clone().prop_map(Action::Meaningful),
             id.clone().prop_map(Action::Accept),
-            id.prop_map(Action::Decline),
+            id.clone().prop_map(Action::Decline),
             Just(Action::AskRole),
             prop::sample::select(Role::ALL.to_vec()).prop_map(Action::Role),
             Just(Action::PhaseForward),
@@ -185,6 +217,14 @@ mod tests {
             Just(Action::LeaveQuietly),
             Just(Action::LeaveQuietlyConfirm),
             Just(Action::Journal),
+            (id.clone(), 0u8..3).prop_map(|(k, a)| Action::Noticed(k, a)),
+            id.clone().prop_map(Action::CommitRevise),
+            id.clone().prop_map(Action::CommitReviseSubmit),
+            id.clone().prop_map(Action::CommitRetire),
+            id.clone().prop_map(Action::CommitRetireSubmit),
+            id.prop_map(Action::CommitMatters),
+            (1i64..i64::MAX).prop_map(Action::CheckIn),
+            (1i64..i64::MAX).prop_map(Action::CheckInSubmit),
         ]
     }
 
@@ -218,6 +258,8 @@ mod tests {
             "mend:safety:3-0",
             "mend:safety:0-01",
             "mend:safety:0",
+            "mend:noticed:1-3",
+            "mend:noticed:01-0",
         ] {
             assert_eq!(Action::parse(id), None, "{id}");
         }

@@ -2,6 +2,7 @@
 //! and parses; the rules live in `core` and `engine`.
 
 pub mod commands;
+pub mod commitments;
 pub mod components;
 pub mod deliver;
 pub mod ids;

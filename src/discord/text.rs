@@ -38,7 +38,9 @@ Samaritans on **116 123**; elsewhere, findahelpline.com lists free, confidential
 `/couple start` invite your partner · `/couple join` pair by code in DMs · `/couple end`\n\
 `/schedule set` when prompts come · `/schedule show` · `/pause` · `/resume` · `/phase`\n\
 `/space` take some space (only you can lift it) · `/hard-moment` · `/history` your answers · `/export` a copy of your data · \
-`/forget` delete what you wrote";
+`/forget` delete what you wrote\n\
+`/commit` one small thing you'll do · `/commitments` · `/journal` a private prompt just for you · \
+`/safety` a private check, or leave quietly";
 
 pub fn referral(text: &str) -> String {
     format!("\n\nWhen you're ready: {text}")
@@ -462,8 +464,10 @@ pub fn dm_closed(name: &str) -> String {
     )
 }
 
-/// The words of a notice mend posts on its own. `when` formats an instant in
-/// the couple's timezone.
+/// The words of a notice mend posts on its own. `words` is what it needs read
+/// from the store: the schedule for the welcome, the next prompt for "ready",
+/// a commitment's words (quoted) for a commitment notice. `when` formats an
+/// instant in the couple's timezone.
 pub fn notice(
     notice: &Notice,
     couple: Option<&Couple>,
@@ -519,6 +523,15 @@ pub fn notice(
         Notice::Declined { name } => declined(name),
         Notice::InvitationNotReached => INVITATION_NOT_REACHED.into(),
         Notice::Ready => ready((!schedule.is_empty()).then_some(schedule)),
+        Notice::Committed { slot, .. } => committed(&name(*slot), schedule),
+        Notice::CommitmentAsk { slot, .. } => commitment_ask(&name(*slot), schedule),
+        Notice::Kept { slot, .. } => format!("{} noticed you kept this today:\n{schedule}", name(*slot)),
+        Notice::CommitmentRevised { .. } => format!("A commitment was revised. It now reads:\n{schedule}"),
+        Notice::CommitmentRetired { .. } => format!("A commitment was retired, with thanks for it:\n{schedule}"),
+        Notice::MattersMost { slot, .. } => {
+            format!("{} marked this commitment as the one that matters most to them:\n{schedule}", name(*slot))
+        }
+        Notice::CheckIn { slot, .. } => check_in_ask(&name(slot.other())),
     }
 }
 
@@ -551,6 +564,21 @@ pub fn user_error(e: &UserError) -> String {
         UserError::AlreadyPaused => "Prompts are already paused.".into(),
         UserError::NotPaused => "Prompts aren't paused.".into(),
         UserError::NotStarted => NOT_STARTED.into(),
+        UserError::CommitmentEmpty => "A commitment needs a few words: what you'll do, small and concrete.".into(),
+        UserError::CommitmentTooLong { max } => format!(
+            "That's longer than a commitment here can be ({max} characters). Small and concrete works best: \
+             one thing you'll do, like \"I'll text you when I leave work\"."
+        ),
+        UserError::TooManyCommitments { max } => format!(
+            "You already have {max} commitments open. Small and kept beats many: retire or finish one first \
+             (`/commitments`)."
+        ),
+        UserError::NotTheirsToCommit => "Commitments here are for the partner rebuilding trust, to show it in small \
+             steps. What would help you feel cared for can go in the weekly check-in, and you can mark a commitment \
+             of theirs as the one that matters most (`/commitments`)."
+            .into(),
+        UserError::NotYourCommitment => "Only the one who made a commitment can change it.".into(),
+        UserError::CommitmentGone => "That commitment was retired, so there's nothing more to do with it.".into(),
         UserError::SpaceHeld { name, until } => {
             space_held(name, until.map(|u| u.format("%A %-d %B, %H:%M").to_string()).as_deref())
         }
@@ -715,3 +743,132 @@ pub fn journal_for_you(prompt: &str) -> String {
          doesn't keep it, and your partner never sees it.*"
     )
 }
+
+// ---- Commitments --------------------------------------------------------------
+
+/// A commitment's words, quoted safely, with how often it comes.
+pub fn commitment_words(text: &str, spec: Option<&str>, note: Option<&str>) -> String {
+    let when = match spec {
+        Some(spec) => format!("*({spec})*"),
+        None => "*(once)*".to_string(),
+    };
+    let mut out = format!("{}\n{when}", super::render::quote(text));
+    if let Some(note) = note {
+        out.push_str(&format!("\nTheir note:\n{}", super::render::quote(note)));
+    }
+    out
+}
+
+pub fn committed(name: &str, words: &str) -> String {
+    format!(
+        "{name} made a commitment:\n{words}\nAfter each time, their partner will be asked privately whether it \
+         happened. Only what was noticed kept is ever shared; anything else stays with the one who noticed."
+    )
+}
+
+pub fn commitment_ask(name: &str, words: &str) -> String {
+    format!(
+        "{name} made this commitment to you:\n{words}\n**Did this happen?** Only you see this. If you noticed it, \
+         {name} will hear that you did. If not, or you're not sure, that stays with you: it is never posted or counted."
+    )
+}
+
+pub const NOTICED_KEPT: &str = "Thank you for noticing. I've let them know you saw it.";
+pub const NOTICED_OTHERWISE: &str = "Thank you for being honest with yourself. This stays with you: nothing is posted, \
+     counted or shown to your partner. If you'd like to, you could raise it gently, when it feels right; or let it be.";
+pub const ALREADY_NOTICED: &str = "You already answered this one. Thank you.";
+
+pub fn no_commitments(may_commit: bool) -> String {
+    if may_commit {
+        "No commitments open. When you're ready, `/commit` one small, concrete thing you'll do — like \"I'll text you \
+         when I leave work\" — once or on a schedule (`when: daily 18:00`)."
+            .into()
+    } else {
+        "No commitments open yet. When your partner makes one, it shows here, and you can mark the one that matters \
+         most to you."
+            .into()
+    }
+}
+
+/// To the one who committed, privately.
+pub fn committed_for_you(partner: &str, when: &str) -> String {
+    format!(
+        "Committed. {partner} will be asked privately, {when}, whether it happened. Only what they notice kept is \
+         shared with you; anything else stays with them. `/commitments` lets you revise or retire it."
+    )
+}
+
+pub fn matters_most(name: &str, now: bool) -> String {
+    if now {
+        format!("Marked as the one that matters most to you. {name} will know.")
+    } else {
+        "Unmarked. You can mark another any time.".into()
+    }
+}
+
+pub const COMMITMENT_REVISED: &str = "Revised. Your partner will see the new words, and your note if you wrote one.";
+pub const COMMITMENT_RETIRED: &str =
+    "Retired. No one will be asked about it again. Your partner will see it was retired, with your note.";
+
+/// The weekly check-in, to each partner privately before the reflection: who
+/// will read what they write, and when, said before they write it.
+pub fn check_in_ask(partner: &str) -> String {
+    format!(
+        "Before this week's reflection, a gentle check-in, just two questions: **one thing you appreciated about \
+         {partner} this week**, and **one thing that would help you feel cared for next week**. Both are optional; a \
+         few words, or none at all, is fine.\n\n\
+         What you write stays between us until the reflection: {partner} will read it there, under your name, and not \
+         before. The reflection comes once you've both checked in, or within a day either way."
+    )
+}
+
+pub const CHECK_IN_BUTTON: &str = "Check in";
+pub const CHECK_IN_TITLE: &str = "Your check-in for this week";
+pub const CHECK_IN_CARED_LABEL: &str = "One thing that would help you feel cared for";
+
+/// The first question's label (at most 45 characters, as Discord allows).
+pub fn check_in_appreciation_label(partner: &str) -> String {
+    [
+        format!("One thing you appreciated about {partner} this week"),
+        format!("One thing you appreciated about {partner}"),
+    ]
+    .into_iter()
+    .find(|l| l.chars().count() <= 45)
+    .unwrap_or_else(|| "One thing you appreciated this week".into())
+}
+
+/// Placeholders (at most 100 characters) that say who will read it.
+pub fn check_in_placeholders(partner: &str) -> [String; 2] {
+    let fit = |s: String, short: &str| if s.chars().count() <= 100 { s } else { short.to_string() };
+    [
+        fit(
+            format!("Something they did, said or were. {partner} reads it in the reflection."),
+            "Something they did, said or were. Your partner reads it in the reflection.",
+        ),
+        fit(
+            format!("Next week: something small {partner} could do. Shown in the reflection."),
+            "Next week: something small your partner could do. Shown in the reflection.",
+        ),
+    ]
+}
+
+pub fn check_in_saved(partner: &str) -> String {
+    format!(
+        "Thank you. It's kept for this week's reflection, where {partner} will read it under your name, and not \
+         before. You can change it until the reflection goes out."
+    )
+}
+
+pub const CHECK_IN_COMPLETE: &str = "Thank you. This week's reflection is on its way to you both now.";
+
+pub const CHECK_IN_CLOSED: &str =
+    "This week's reflection has already gone out, so this check-in has closed. There will be a new one next week.";
+
+/// A check-in that came after the reflection went out: its words, given back.
+pub const CHECK_IN_TOO_LATE: &str = "This week's reflection had already gone out, so I couldn't add this to it. \
+     I'm sorry. Here is what you wrote, so nothing is lost: you could share it with your partner yourself, or keep \
+     it for next week's check-in.";
+
+/// The reflection's title, and its picture's field.
+pub const REFLECTION_TITLE: &str = "Your week together";
+pub const PICTURE_IN_WORDS: &str = "The picture, in words";

@@ -347,16 +347,30 @@ impl Engine {
             .filter(|r| r.meaningful_at.is_some())
             .filter_map(|r| deliveries.iter().find(|d| d.id == r.delivery_id).map(|d| d.occurrence))
             .collect();
-        let reflections: Vec<i64> = store::reflections::for_couple(&mut *tx, couple)
+        let mut reflections: Vec<i64> = store::reflections::for_couple(&mut *tx, couple)
             .await?
             .into_iter()
             .filter(|r| r.status == crate::core::entities::Status::Sent)
             .filter(|r| quoted.iter().any(|o| (r.week_start..r.occurrence).contains(o)))
             .map(|r| r.id)
             .collect();
+        // And the reflections that quoted their check-in.
+        for r in store::checkins::quoted_reflections(&mut *tx, couple, slot).await? {
+            if !reflections.contains(&r) {
+                reflections.push(r);
+            }
+        }
         let messages = outbox::take_messages_holding(&mut tx, couple, slot, &reflections).await?;
         responses::delete_for_partner(&mut *tx, couple, slot).await?;
         store::hard_moments::delete_for_partner(&mut *tx, couple, slot).await?;
+        store::checkins::delete_for_partner(&mut *tx, couple, slot).await?;
+        // Their commitments, and the messages that quoted them; what they
+        // noticed of their partner's.
+        let made = store::commitments::ids_of_partner(&mut *tx, couple, slot).await?;
+        let mut messages = messages;
+        messages.extend(outbox::take_commitment_messages(&mut tx, couple, &made).await?);
+        store::commitments::delete_for_partner(&mut *tx, couple, slot).await?;
+        store::commitments::delete_noticed_by(&mut *tx, couple, slot).await?;
         tx.commit().await?;
         store::scrub(&self.pool).await?;
         Ok(Forgotten { answers, reflections: reflections.len(), messages })

@@ -7,6 +7,8 @@
 //! someone, leased, retried and recorded), `reflections`.
 
 mod answers;
+mod checkins;
+mod commitments;
 mod couples;
 mod moments;
 mod outbox;
@@ -29,6 +31,8 @@ use crate::core::schedule::ScheduleError;
 use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
+pub use checkins::{CheckInForm, CheckedIn, PostedReflection};
+pub use commitments::{MAX_COMMITMENT_CHARS, MAX_OPEN, may_commit};
 pub use couples::{Forgotten, NewCouple, may_move_on};
 pub use outbox::{Job, Outcome};
 pub use pairing::{Invitation, Paired, Place};
@@ -124,6 +128,18 @@ pub enum UserError {
     /// Prompts wait for both partners' private safety check.
     #[error("prompts not started")]
     NotStarted,
+    #[error("a commitment needs words")]
+    CommitmentEmpty,
+    #[error("a commitment too long")]
+    CommitmentTooLong { max: usize },
+    #[error("already three commitments open")]
+    TooManyCommitments { max: i64 },
+    #[error("commitments are for the partner rebuilding trust")]
+    NotTheirsToCommit,
+    #[error("not this person's commitment")]
+    NotYourCommitment,
+    #[error("the commitment is retired or gone")]
+    CommitmentGone,
     /// The partner asked for space: only they, or its end, lift it.
     #[error("the partner's space")]
     SpaceHeld { name: String, until: Option<chrono::DateTime<chrono_tz::Tz>> },

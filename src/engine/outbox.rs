@@ -209,11 +209,18 @@ impl Engine {
     async fn open_reflection(&self, item: &Item) -> Result<Option<Job>> {
         let Some(id) = item.reflection_id else { return Ok(None) };
         let Some(r) = reflections::get(&self.pool, id).await? else { return Ok(None) };
-        let stale = ts(self.now()) - r.occurrence > self.settings.grace.num_seconds();
+        // It waits for the partners' check-ins until its window closes, and is
+        // worth posting within the grace window after that.
+        let closes = r.occurrence + crate::core::reflection::CHECK_IN_WINDOW_SECONDS;
+        let stale = ts(self.now()) - closes > self.settings.grace.num_seconds();
+        if stale || r.status != Status::Pending {
+            reflections::mark_missed(&self.pool, id).await?;
+            return Ok(None);
+        }
         // A week in which no prompt reached the couple (their first days, or mend
         // was down) has nothing to reflect on.
-        let reflection = self.reflection(r.couple_id, r.week_start, r.occurrence).await?;
-        if stale || reflection.prompts == 0 || r.status != Status::Pending {
+        let reflection = self.weekly_reflection(&r).await?;
+        if reflection.prompts == 0 {
             reflections::mark_missed(&self.pool, id).await?;
             return Ok(None);
         }
@@ -227,6 +234,12 @@ impl Engine {
             Some(c) => Some(self.couple(c).await?),
             None => None,
         };
+        // A check-in only while its reflection waits for it.
+        if let Notice::CheckIn { reflection, .. } = &notice
+            && !self.check_in_owed(*reflection).await?
+        {
+            return Ok(None);
+        }
         // An invitation answered or expired meanwhile is not sent.
         if let Notice::Invitation { pairing, .. } = &notice {
             let open = store::pairings::pairing_by_id(&self.pool, *pairing)
@@ -234,6 +247,18 @@ impl Engine {
                 .is_some_and(|p| p.is_open_at(ts(self.now())));
             if !open {
                 return Ok(None);
+            }
+        }
+        // A commitment forgotten meanwhile is told no more; a "Did this happen?"
+        // only while it is open and not yet answered.
+        if let Some(id) = notice.commitment() {
+            let Some(m) = self.commitment_for_notice(id).await? else { return Ok(None) };
+            if let Notice::CommitmentAsk { check, .. } = &notice {
+                let open =
+                    store::commitments::check(&self.pool, *check).await?.is_some_and(|k| k.answered_at.is_none());
+                if !open || m.retired_at.is_some() {
+                    return Ok(None);
+                }
             }
         }
         // The end of a space is told only if that space ran its course: not

@@ -161,7 +161,8 @@ impl Engine {
             }
             for (id, couple, occurrence, status) in reflections::insert_many(&mut tx, &weekly).await? {
                 if status == Status::Pending {
-                    owed.push(self.scheduled_item(ItemKind::Reflection, couple, None, Some(id), occurrence, ts(now)));
+                    // Each partner's check-in first; the reflection waits for them.
+                    owed.extend(self.reflection_items(couple, id, occurrence, ts(now)));
                 }
             }
             outbox::insert_many(&mut tx, &owed, ts(now)).await?;
@@ -199,7 +200,8 @@ impl Engine {
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         let fire = schedules::earliest(&self.pool).await?;
         let owed = outbox::earliest(&mut *self.pool.acquire().await?).await?;
-        Ok([fire, owed].into_iter().flatten().min().map(instant))
+        let ask = store::commitments::earliest(&self.pool).await?;
+        Ok([fire, owed, ask].into_iter().flatten().min().map(instant))
     }
 }
 

@@ -26,6 +26,16 @@ impl Sim {
     ) -> anyhow::Result<()> {
         let grace = self.engine.settings().grace.num_seconds();
         let mut v = Vec::new();
+        // What was noticed kept is told, once each; a miss never is.
+        for (commitment, posts) in &self.outcome.kept_posts {
+            let kept = self.outcome.kept_answers.get(commitment).copied().unwrap_or(0);
+            if *posts != kept {
+                v.push(format!("commitment {commitment}: {posts} \"kept\" posts for {kept} noticed kept"));
+            }
+        }
+        if self.outcome.commitments > 0 && self.outcome.commitment_asks == 0 {
+            v.push("commitments were made but no one was ever asked about one".into());
+        }
         let mut types: Vec<TypeOutcome> =
             COUPLE_TYPES.iter().map(|t| TypeOutcome { name: t.name, ..TypeOutcome::default() }).collect();
         for c in &self.couples {

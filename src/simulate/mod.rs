@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use crate::clock::ManualClock;
 use crate::core::entities::CoupleId;
 use crate::core::model::{Kind, Role, Slot};
+use crate::core::outbox::{Notice, To};
 use crate::core::prompts::Library;
 use crate::core::schedule::Schedule;
 use crate::engine::{Engine, Job, Settings};
@@ -53,6 +54,15 @@ pub struct Outcome {
     pub hard_moments_shared: usize,
     /// The private notes written to hard moments: none may ever be posted.
     pub private_notes: Vec<String>,
+    /// Commitments made, "Did this happen?" asked, and of those answers, kept.
+    pub commitments: usize,
+    pub commitment_asks: usize,
+    pub kept: usize,
+    /// Each (commitment, occurrence) asked about: never twice.
+    pub asked: HashSet<(i64, i64)>,
+    /// By commitment: answers "Yes, I noticed", and "kept" notices posted.
+    pub kept_answers: std::collections::HashMap<i64, usize>,
+    pub kept_posts: std::collections::HashMap<i64, usize>,
     pub violations: Vec<String>,
     /// Every (outbox item, part) posted, to catch a double.
     pub posted_parts: HashSet<(i64, String)>,
@@ -113,6 +123,16 @@ enum Act {
         slot: Slot,
         note: bool,
         share: bool,
+    },
+    /// `slot` commits to something small, once or on `when`.
+    Commit {
+        slot: Slot,
+        when: Option<&'static str>,
+    },
+    /// The partner asked "Did this happen?" answers it.
+    Notice {
+        check: i64,
+        slot: Slot,
     },
 }
 
@@ -183,7 +203,7 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     let o = &sim.outcome;
     writeln!(
         out,
-        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses, {} hard moments ({} shared)",
+        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses, {} hard moments ({} shared), {} commitments ({} asked about, {} noticed kept)",
         options.couples,
         options.days,
         options.seed,
@@ -194,7 +214,10 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
         o.reflections,
         o.pauses,
         o.hard_moments,
-        o.hard_moments_shared
+        o.hard_moments_shared,
+        o.commitments,
+        o.commitment_asks,
+        o.kept
     )?;
     for t in &o.types {
         let repeat = t.first_repeat.map_or("no repeat".to_string(), |d| format!("first repeat on day {d}"));
@@ -283,6 +306,7 @@ impl Sim {
         for job in &jobs {
             self.own_prompt_only(job);
             self.nothing_private_posted(job);
+            self.commitment_posted(now, job).await?;
         }
         let prompts = jobs.iter().filter_map(|j| match j {
             Job::Prompt(p) => Some(p.clone()),
@@ -416,6 +440,29 @@ impl Sim {
         if let Some(note) = self.outcome.private_notes.iter().find(|n| posted.contains(n.as_str())) {
             self.outcome.violations.push(format!("a private note ({note}) reached a post: {posted:.200}"));
         }
+    }
+
+    /// A "Did this happen?" goes to the partner it was made to, once per
+    /// occurrence, and they answer it in a while; a "kept" is counted posted.
+    async fn commitment_posted(&mut self, now: DateTime<Utc>, job: &Job) -> anyhow::Result<()> {
+        let Job::Notice { couple: Some(c), notice, to } = job else { return Ok(()) };
+        match notice {
+            Notice::CommitmentAsk { commitment, check, slot } => {
+                self.outcome.commitment_asks += 1;
+                if *to != To::Partner(slot.other()) {
+                    self.outcome.violations.push(format!("commitment {commitment} was asked of {to:?}"));
+                }
+                let Some(k) = self.engine.commitment_check(*check).await? else { return Ok(()) };
+                if !self.outcome.asked.insert((*commitment, k.occurrence)) {
+                    self.outcome.violations.push(format!("commitment {commitment} asked twice about {}", k.occurrence));
+                }
+                let ci = self.index(c.id);
+                self.plan(now + Duration::hours(3), ci, Act::Notice { check: *check, slot: slot.other() });
+            }
+            Notice::Kept { commitment, .. } => *self.outcome.kept_posts.entry(*commitment).or_default() += 1,
+            _ => {}
+        }
+        Ok(())
     }
 
     fn index(&self, couple: CoupleId) -> usize {

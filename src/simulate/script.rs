@@ -120,6 +120,15 @@ impl Sim {
             let slot = if rng.random_bool(0.5) { Slot::A } else { Slot::B };
             self.plan(at, i, Act::HardMoment { slot, note: rng.random_bool(0.5), share: rng.random_bool(0.6) });
         }
+        // The partner rebuilding trust (either, where no one said they were
+        // hurt) commits to something small, once or daily.
+        if rng.random_bool(0.6) {
+            let slot = if roles[0] == Role::Hurt { Slot::B } else { Slot::A };
+            let when =
+                [None, Some("daily 18:00"), Some("weekdays 19:30"), Some("sat 10:00")].choose(rng).copied().flatten();
+            let at = start + Duration::minutes(rng.random_range(1..span));
+            self.plan(at, i, Act::Commit { slot, when });
+        }
         // Moving on is the hurt partner's call, when they feel ready: into attune
         // after a few weeks, and for some, later, into attach.
         if COUPLE_TYPES[kind].moves_on {
@@ -233,6 +242,36 @@ impl Sim {
                     self.outcome.hard_moments_shared += 1;
                 }
                 line = Some(format!("  {} had a hard moment{}", name(slot), if share { ", met together" } else { "" }));
+            }
+            Act::Commit { slot, when } => {
+                let text = format!("{} will text when leaving work", name(slot));
+                if self.engine.commit(couple, slot, &text, when).await.or_else(|e| user_ok(e).map(|_| 0))? > 0 {
+                    self.outcome.commitments += 1;
+                    line = Some(format!("  {} committed: {text} ({})", name(slot), when.unwrap_or("once")));
+                }
+            }
+            Act::Notice { check, slot } => {
+                use crate::store::commitments::Noticed;
+                let noticed = *[Noticed::Kept, Noticed::Kept, Noticed::NotThisTime, Noticed::NotSure]
+                    .choose(rng)
+                    .expect("answers");
+                if self
+                    .engine
+                    .notice_commitment(couple, slot, check, noticed)
+                    .await
+                    .or_else(|e| user_ok(e).map(|_| false))?
+                {
+                    if noticed == Noticed::Kept {
+                        self.outcome.kept += 1;
+                        let commitment =
+                            self.engine.commitment_check(check).await?.map(|k| k.commitment_id).unwrap_or_default();
+                        *self.outcome.kept_answers.entry(commitment).or_default() += 1;
+                    }
+                    // Only the first couple's transcript says it, and only a kept one.
+                    if noticed == Noticed::Kept {
+                        line = Some(format!("  {} noticed a commitment kept", name(slot)));
+                    }
+                }
             }
             Act::AdvancePhase => {
                 let c = &self.couples[ci];

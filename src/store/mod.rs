@@ -1,6 +1,8 @@
 //! The only place with SQL. Each submodule owns one table; functions take any
 //! SQLite executor so that one function serves a pool or a transaction.
 
+pub mod checkins;
+pub mod commitments;
 pub mod couples;
 pub mod deliveries;
 pub mod hard_moments;
@@ -131,6 +133,12 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
              WHERE next_fire_at IS NOT NULL AND next_fire_at <= 0 ORDER BY next_fire_at LIMIT 10",
         ),
         ("earliest schedule", "SELECT MIN(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL"),
+        (
+            "claim due commitment asks",
+            "SELECT id, couple_id, next_occurrence FROM commitments
+             WHERE next_ask_at IS NOT NULL AND next_ask_at <= 0 ORDER BY next_ask_at LIMIT 10",
+        ),
+        ("earliest commitment ask", "SELECT MIN(next_ask_at) FROM commitments WHERE next_ask_at IS NOT NULL"),
         (
             "claim due outbox items",
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= 0

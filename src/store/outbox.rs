@@ -294,3 +294,24 @@ pub async fn take_messages_holding(
         .await?;
     Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
 }
+
+/// The messages mend posted that quoted the commitments `ids` (made, kept,
+/// revised, retired, the partner's "Did this happen?"). Their records go with
+/// them: the caller deletes the messages.
+pub async fn take_commitment_messages(
+    exec: &mut sqlx::SqliteConnection,
+    couple: i64,
+    ids: &[i64],
+) -> Result<Vec<(u64, u64)>> {
+    let ids = serde_json::to_string(ids).expect("ids serialise");
+    let filter = "FROM outbox_parts WHERE outbox_id IN (SELECT id FROM outbox WHERE couple_id = ?1 AND kind = 'notice'
+           AND json_extract(payload, '$[0].commitment') IN (SELECT value FROM json_each(?2)))";
+    let rows: Vec<(String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT channel_id, message_id {filter}")))
+            .bind(couple)
+            .bind(&ids)
+            .fetch_all(&mut *exec)
+            .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {filter}"))).bind(couple).bind(&ids).execute(&mut *exec).await?;
+    Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
+}

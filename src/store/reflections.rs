@@ -77,3 +77,47 @@ pub async fn mark_missed(exec: impl SqliteExecutor<'_>, id: i64) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// A couple's reflections that were posted, oldest first, with when.
+pub async fn posted(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<(StoredReflection, i64)>> {
+    sqlx::query(
+        "SELECT id, couple_id, occurrence, week_start, status, sent_at FROM reflections
+         WHERE couple_id = ? AND status = 'sent' ORDER BY occurrence",
+    )
+    .bind(couple)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| Ok((from_row(r)?, r.try_get::<Option<i64>, _>("sent_at")?.unwrap_or_default())))
+    .collect()
+}
+
+/// Whether a reflection still takes check-ins: it waits to be posted, and no
+/// worker is posting it right now (what it read is what goes out).
+pub async fn takes_check_ins(exec: impl SqliteExecutor<'_>, reflection: i64, now: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM reflections r JOIN outbox o ON o.reflection_id = r.id AND o.kind = 'reflection'
+         WHERE r.id = ? AND r.status = 'pending' AND o.status = 'pending'
+           AND (o.lease_until IS NULL OR o.lease_until <= ?)",
+    )
+    .bind(reflection)
+    .bind(now)
+    .fetch_optional(exec)
+    .await?
+    .is_some())
+}
+
+/// Makes a waiting reflection's outbox item due now (both partners checked in:
+/// there is nothing more to wait for).
+pub async fn bring_forward(exec: impl SqliteExecutor<'_>, reflection: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = ?
+         WHERE kind = 'reflection' AND reflection_id = ? AND status = 'pending' AND next_attempt_at > ?",
+    )
+    .bind(now)
+    .bind(reflection)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}

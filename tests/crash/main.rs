@@ -717,10 +717,13 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
             world.engine.remember_dm_channel(u.id(), u.dm_channel().unwrap()).await.unwrap();
         }
     }
-    // The week had a prompt that reached them an hour ago (posted into memory by
-    // a seeding worker on a clock of its own), and the reflection comes next.
+    // The week had a prompt that reached them (posted into memory by a seeding
+    // worker on a clock of its own). Its reflection's slot was a day ago: each
+    // partner was asked then to check in, no one did, and the check-in window
+    // closes at `fire`, when every couple's reflection comes at once.
     let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
-    let earlier = fire - chrono::Duration::hours(1);
+    let slot = fire - chrono::Duration::days(1);
+    let earlier = slot - chrono::Duration::hours(1);
     let clock = std::sync::Arc::new(mend::clock::ManualClock::new(earlier - chrono::Duration::minutes(1)));
     let seeder = world.engine_at(clock.clone()).await;
     for c in &world.couples {
@@ -731,7 +734,22 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
     let memory = mend::worker::Worker::new(seeder.clone(), mend::worker::MemoryTransport::default(), lifecycle);
     memory.step().await.unwrap();
     for c in &world.couples {
-        seeder.set_schedule(c.id, ScheduleKind::Reflection, &daily_at(fire), None).await.unwrap();
+        seeder.set_schedule(c.id, ScheduleKind::Reflection, &daily_at(slot), None).await.unwrap();
+    }
+    clock.set(slot);
+    memory.step().await.unwrap();
+    let asked = memory
+        .transport()
+        .drain()
+        .iter()
+        .filter(|p| matches!(p.notice(), Some(mend::core::outbox::Notice::CheckIn { .. })))
+        .count();
+    assert_eq!(asked, 2 * COUPLES, "each partner was asked to check in");
+    // Nothing else comes while mend runs: the next prompt and reflection are a day off.
+    for c in &world.couples {
+        for kind in [ScheduleKind::Prompt, ScheduleKind::Reflection] {
+            world.engine.set_schedule(c.id, kind, &daily_at(earlier), None).await.unwrap();
+        }
     }
     let users: Vec<SimUser> = world.couples.iter().flat_map(|c| c.users.clone()).collect();
     let got = |users: &[SimUser]| users.iter().filter(|u| reflections_of(u) > 0).count();

@@ -56,17 +56,23 @@ async fn a_closed_dm_is_not_retried_and_a_half_sent_reflection_is_not_doubled() 
             .count()
     };
     let before = to_sam(&app);
+    // First each partner's check-in: Sam's cannot reach them, and is tried once.
     app.set_time("2026-01-11T18:00:00Z");
+    app.settle().await;
+    alex.wait_for_dm(|m| m.content.contains("gentle check-in"), WAIT).await.unwrap();
+    assert_eq!(to_sam(&app) - before, 1, "the check-in to a closed DM is tried once");
+    // The reflection comes when the check-in window closes, a day later.
+    app.set_time("2026-01-12T18:00:00Z");
     alex.wait_for_dm(|m| m.embeds.iter().any(|e| e["title"] == "Your week together"), WAIT).await.unwrap();
     app.settle().await;
     // An hour of passes, a minute apart.
     for minute in 1..=60 {
-        app.set_time(&format!("2026-01-11T18:{minute:02}:00Z").replace("18:60", "19:00"));
+        app.set_time(&format!("2026-01-12T18:{minute:02}:00Z").replace("18:60", "19:00"));
         app.settle().await;
     }
     let reflections = alex.dms().iter().filter(|m| m.embeds.iter().any(|e| e["title"] == "Your week together")).count();
     assert_eq!(reflections, 1, "the partner who had it is not sent it again");
-    assert_eq!(to_sam(&app) - before, 1, "a closed DM is tried once, not every pass");
+    assert_eq!(to_sam(&app) - before, 2, "a closed DM is tried once for each message, not every pass");
     // Prompts pause, and the partner mend can still reach is told what Sam can do, once.
     let told = alex.dms().iter().filter(|m| m.content.contains("can't reach Sam")).count();
     assert_eq!(told, 1);

@@ -79,10 +79,29 @@ async fn a_week_for_a_couple_in_direct_messages() {
     app.set_time("2026-01-06T13:31:00Z");
     sam.wait_for_dm(|m| m.content.contains("waiting whenever you're ready"), WAIT).await.unwrap();
 
-    // Sunday: the reflection reaches both.
+    // Sunday: each checks in privately, in their own DMs, and then the
+    // reflection reaches both, with each one's words and nothing early.
     app.set_time("2026-01-11T18:00:00Z");
+    app.settle().await;
+    let is_reflection =
+        |m: &discord_sim::MessageView| m.embeds.first().is_some_and(|e| e["title"] == "Your week together");
+    for (user, appreciated, partner) in [(&alex, "The tea on Thursday.", "Sam"), (&sam, "Your patience.", "Alex")] {
+        let ask = user.wait_for_dm(|m| m.content.contains("gentle check-in"), WAIT).await.unwrap();
+        assert!(ask.content.contains(&format!("{partner} will read it")), "{}", ask.content);
+        let ix = user.click(ask.id, &button(&ask, "Check in")).unwrap();
+        let submit = user.submit_modal(ix, &[("appreciation", appreciated)], WAIT).await.unwrap();
+        user.wait_for_response(submit, |m| m.content.contains("Thank you"), WAIT).await.unwrap();
+        if user.id() == alex.id() {
+            app.settle().await;
+            assert!(sam.dms().iter().all(|m| !is_reflection(m) && !m.content.contains("tea on Thursday")));
+        }
+    }
     for user in [&alex, &sam] {
-        user.wait_for_dm(|m| m.embeds.first().is_some_and(|e| e["title"] == "Your week together"), WAIT).await.unwrap();
+        let reflection = user.wait_for_dm(is_reflection, WAIT).await.unwrap();
+        let text = reflection.embeds[0]["fields"].to_string();
+        assert!(text.contains("**Alex** appreciated:\\n> The tea on Thursday."), "{text}");
+        assert!(text.contains("**Sam** appreciated:\\n> Your patience."), "{text}");
+        assert_eq!(reflection.attachments.len(), 1, "each copy has the picture");
     }
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod commitments;
 mod defects;
 mod dm;
 mod moments;
@@ -13,6 +14,7 @@ mod own_data;
 mod phases;
 mod privacy;
 mod prompts;
+mod reflection;
 mod refusals;
 mod safety;
 mod server;

@@ -53,10 +53,13 @@ async fn a_hard_moment_is_private_shared_only_by_choice_and_met_together() {
     app.settle().await;
     alex.wait_for_dm(|m| m.content.contains("Sam is here for you"), WAIT).await.unwrap();
 
-    // Sunday's reflection says it was met together, naming no one.
+    // Sunday's reflection says it was met together, naming no one (neither
+    // checks in first, so it comes when the check-in window closes, a day on).
     app.set_time("2026-01-05T07:30:00Z");
     app.settle().await;
     app.set_time("2026-01-11T18:00:00Z");
+    app.settle().await;
+    app.set_time("2026-01-12T18:00:00Z");
     app.settle().await;
     let reflection = alex
         .wait_for_message(home, |m| m.embeds.iter().any(|e| e["title"] == "Your week together"), WAIT)

@@ -140,8 +140,22 @@ async fn a_week_for_a_couple_in_a_server() {
     let nudges = sam.dms().iter().filter(|m| m.content.contains("waiting whenever")).count();
     assert_eq!(nudges, 1, "only one nudge");
 
-    // Sunday 19:00: the weekly reflection.
+    // Sunday 19:00: each is asked privately to check in first; neither does,
+    // so the weekly reflection comes when the day's window closes.
     app.set_time("2026-01-11T18:00:00Z");
+    app.settle().await;
+    for user in [&alex, &sam] {
+        user.wait_for_dm(|m| m.content.contains("gentle check-in"), WAIT).await.unwrap();
+    }
+    let reflections = |u: &SimUser| {
+        u.messages_in(home)
+            .unwrap()
+            .iter()
+            .filter(|m| m.embeds.iter().any(|e| e["title"] == "Your week together"))
+            .count()
+    };
+    assert_eq!(reflections(&alex), 0, "the reflection waits for the check-ins");
+    app.set_time("2026-01-12T18:00:00Z");
     let reflection = alex
         .wait_for_message(home, |m| m.embeds.first().is_some_and(|e| e["title"] == "Your week together"), WAIT)
         .await

@@ -110,11 +110,15 @@ async fn one_unreachable_couple_holds_up_no_other_and_a_partial_send_is_not_repe
     }
     let gone = couples[1];
     let half = couples[3];
+    // Sunday 19:00 Paris: each partner's check-in; none checks in, so the
+    // reflections come when the window closes, a day later.
+    app.set_time("2026-01-11T18:00:00Z");
+    app.step_posts().await;
     // Sam's DMs are closed to mend: only the part for Sam cannot be posted.
     let closed = Failure::Unreachable { why: Unreachable::DmClosed, slot: Some(Slot::B), detail: "50007".into() };
     app.transport().fail_part(gone, "d1", closed);
     app.transport().fail_part(half, "d1", Failure::Transient("502".into()));
-    app.set_time("2026-01-11T18:00:00Z");
+    app.set_time("2026-01-12T18:00:00Z");
     let posts = app.step_posts().await;
     let reached: Vec<i64> = posts
         .iter()

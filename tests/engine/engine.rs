@@ -284,7 +284,14 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
     app.engine.mark_meaningful(couple, revealed, Slot::B).await.unwrap();
     let week: Vec<String> =
         app.engine.deliveries_of(couple).await.unwrap().iter().filter_map(|d| Some(d.chosen.clone()?.pillar)).collect();
+    // Sunday 19:00 Paris: each partner's check-in first; neither checks in,
+    // so the reflection comes when the window closes, a day later.
     app.set_time("2026-01-11T18:00:00Z");
+    let asked = app.step_posts().await;
+    assert!(asked.iter().all(|p| !matches!(p.job, Job::Reflection { .. })), "it waits for the check-ins");
+    let check_ins = asked.iter().filter(|p| matches!(p.notice(), Some(Notice::CheckIn { .. }))).count();
+    assert_eq!(check_ins, 2, "one check-in for each partner");
+    app.set_time("2026-01-12T18:00:00Z");
     let posted = app.step_posts().await;
     let reflections: Vec<_> = posted
         .iter()
@@ -293,7 +300,7 @@ async fn the_weekly_reflection_counts_without_shame_and_leads_with_appreciation(
             _ => None,
         })
         .collect();
-    assert_eq!(reflections.len(), 1, "Sunday 19:00 Paris");
+    assert_eq!(reflections.len(), 1, "a day after Sunday 19:00 Paris");
     let r = &reflections[0];
     assert_eq!(r.prompts, 6);
     // Alex answered all six, Sam three: the reflection only knows what they

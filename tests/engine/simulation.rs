@@ -45,6 +45,12 @@ async fn a_year_of_every_kind_of_couple_keeps_every_invariant() {
     // Hard moments were met, shared, and written about privately: no note was
     // ever posted (checked on every post).
     assert!(outcome.hard_moments_shared > 0 && !outcome.private_notes.is_empty(), "{summary}");
+    // Commitments were made and asked about, some noticed kept and some not:
+    // every ask was checked once per occurrence, every "kept" told once, and
+    // no other answer ever posted.
+    assert!(outcome.commitments > 0 && outcome.kept > 0, "{summary}");
+    assert!(outcome.commitment_asks > outcome.kept, "some asks were answered otherwise\n{summary}");
+    assert_eq!(outcome.asked.len(), outcome.commitment_asks, "{summary}");
 }
 
 /// The same year under another seed.

@@ -98,6 +98,39 @@ pub async fn send_export(
             })
         })
         .collect();
+    // Every commitment of the couple, as both may see it; what this partner
+    // noticed of their partner's, theirs alone (a "not this time" never reaches
+    // the one who made it).
+    let noticed = engine.noticed_by(couple, slot).await?;
+    let commitments: Vec<serde_json::Value> = engine
+        .commitments(couple)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let mine = m.slot == slot;
+            let answers: Vec<serde_json::Value> = noticed
+                .iter()
+                .filter(|(n, k)| n.id == m.id && k.answer.is_some())
+                .map(|(_, k)| {
+                    serde_json::json!({"occurrence": instant(k.occurrence).to_rfc3339(),
+                        "you_answered": k.answer.map(|a| a.as_str())})
+                })
+                .collect();
+            serde_json::json!({
+                "made_by": if mine { "you" } else { "your partner" },
+                "text": m.text,
+                "when": m.spec.as_deref().unwrap_or("once"),
+                "made_at": instant(m.created_at).to_rfc3339(),
+                "note": m.note,
+                "retired_at": m.retired_at.map(|t| instant(t).to_rfc3339()),
+                "matters_most": m.matters_at.is_some(),
+                "you_noticed": answers,
+            })
+        })
+        .collect();
+    // Your own check-ins, and every weekly reflection posted to the two of you.
+    let check_ins = render::check_ins_json(&engine.check_ins_of(couple, slot).await?);
+    let reflections = render::reflections_json(engine.library(), &engine.posted_reflections(couple).await?, &c);
     let doc = serde_json::json!({
         "you": c.partner(slot).name,
         "partner": c.partner(slot.other()).name,
@@ -106,6 +139,9 @@ pub async fn send_export(
         "prompts": items,
         // Your own hard moments only: your partner's never reach your export.
         "hard_moments": moments,
+        "commitments": commitments,
+        "check_ins": check_ins,
+        "reflections": reflections,
     });
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| BotError::Internal(e.into()))?;
     let Some(user) = c.partner(slot).user_id() else { return Ok(false) };

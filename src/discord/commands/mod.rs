@@ -1,5 +1,6 @@
 //! mend's slash commands: one module per group, one list of them all.
 
+pub mod commit;
 pub mod couple;
 pub mod data;
 pub mod help;
@@ -21,6 +22,8 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         pause::resume(),
         pause::space(),
         pause::hard_moment(),
+        commit::commit(),
+        commit::commitments(),
         safety::safety(),
         safety::journal(),
         pause::phase(),

@@ -1,0 +1,138 @@
+//! `checkins`: each partner's weekly check-in before a reflection, its two
+//! texts sealed to their row and field.
+
+use sqlx::{Row, SqliteExecutor};
+
+use super::{Result, StoreError};
+use crate::core::entities::CoupleId;
+use crate::core::model::Slot;
+use crate::core::reflection::CheckIn;
+use crate::crypto::Cipher;
+
+/// A check-in as stored: for which reflection, and when it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckIn {
+    pub reflection_id: i64,
+    pub written_at: i64,
+    pub check_in: CheckIn,
+}
+
+const COLUMNS: &str = "reflection_id, slot, appreciation, cared_for, written_at";
+
+/// What each text is sealed to: its reflection, its writer and which text it
+/// is, so a sealed text moved to another row or field does not open.
+fn context(reflection: i64, slot: Slot, field: &str) -> Vec<u8> {
+    format!("checkin:{reflection}:{}:{field}", slot.index()).into_bytes()
+}
+
+/// Saves `slot`'s check-in for `reflection`, replacing one they wrote before.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert(
+    exec: impl SqliteExecutor<'_>,
+    cipher: &Cipher,
+    reflection: i64,
+    couple: CoupleId,
+    slot: Slot,
+    appreciation: Option<&str>,
+    cared_for: Option<&str>,
+    at: i64,
+) -> Result<()> {
+    let seal = |text: Option<&str>, field| text.map(|t| cipher.seal(t.as_bytes(), &context(reflection, slot, field)));
+    sqlx::query(
+        "INSERT INTO checkins (reflection_id, couple_id, slot, appreciation, cared_for, written_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (reflection_id, slot) DO UPDATE SET
+             appreciation = excluded.appreciation, cared_for = excluded.cared_for, written_at = excluded.written_at",
+    )
+    .bind(reflection)
+    .bind(couple)
+    .bind(slot.index() as i64)
+    .bind(seal(appreciation, "appreciation"))
+    .bind(seal(cared_for, "cared_for"))
+    .bind(at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<StoredCheckIn> {
+    let reflection: i64 = r.try_get("reflection_id")?;
+    let slot = Slot::from_index(r.try_get("slot")?)
+        .ok_or_else(|| StoreError::Corrupt(format!("a check-in of reflection {reflection} has no partner")))?;
+    let open = |field: &str| -> Result<Option<String>> {
+        let sealed: Option<Vec<u8>> = r.try_get(field)?;
+        sealed
+            .map(|s| {
+                cipher
+                    .open(&s, &context(reflection, slot, field))
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .map_err(|e| StoreError::Corrupt(format!("a check-in cannot be opened: {e}")))
+            })
+            .transpose()
+    };
+    Ok(StoredCheckIn {
+        reflection_id: reflection,
+        written_at: r.try_get("written_at")?,
+        check_in: CheckIn { writer: slot, appreciation: open("appreciation")?, cared_for: open("cared_for")? },
+    })
+}
+
+/// The check-ins written for one reflection, the first partner's first.
+pub async fn for_reflection(exec: impl SqliteExecutor<'_>, cipher: &Cipher, reflection: i64) -> Result<Vec<CheckIn>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM checkins WHERE reflection_id = ? ORDER BY slot"
+    )))
+    .bind(reflection)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| from_row(r, cipher).map(|c| c.check_in)).collect()
+}
+
+/// How many partners have checked in for a reflection (0, 1 or 2).
+pub async fn count(exec: impl SqliteExecutor<'_>, reflection: i64) -> Result<usize> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE reflection_id = ?")
+        .bind(reflection)
+        .fetch_one(exec)
+        .await?;
+    Ok(n as usize)
+}
+
+/// `slot`'s own check-ins, oldest first (their export).
+pub async fn of_partner(
+    exec: impl SqliteExecutor<'_>,
+    cipher: &Cipher,
+    couple: CoupleId,
+    slot: Slot,
+) -> Result<Vec<StoredCheckIn>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM checkins WHERE couple_id = ? AND slot = ? ORDER BY reflection_id"
+    )))
+    .bind(couple)
+    .bind(slot.index() as i64)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| from_row(r, cipher)).collect()
+}
+
+/// The reflections posted with words of `slot`'s check-in in them.
+pub async fn quoted_reflections(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.reflection_id FROM checkins c JOIN reflections r ON r.id = c.reflection_id
+         WHERE c.couple_id = ? AND c.slot = ? AND r.status = 'sent'
+           AND (c.appreciation IS NOT NULL OR c.cared_for IS NOT NULL)
+         ORDER BY c.reflection_id",
+    )
+    .bind(couple)
+    .bind(slot.index() as i64)
+    .fetch_all(exec)
+    .await?)
+}
+
+pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM checkins WHERE couple_id = ? AND slot = ?")
+        .bind(couple)
+        .bind(slot.index() as i64)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected())
+}
