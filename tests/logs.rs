@@ -66,6 +66,12 @@ async fn nothing_anyone_wrote_reaches_a_log_line() {
     let submit = alex.submit_modal(ix, &[("answer", &note)], WAIT).await.unwrap();
     alex.wait_for_response(submit, |m| m.content.contains("Kept just for you"), WAIT).await.unwrap();
     said.push(note);
+    // A commitment, sealed like an answer, and its revision note.
+    let promise = "walrus-promise-lantern".to_string();
+    let ix = alex.slash(home, "commit", json!({"what": promise, "when": "daily 18:00"})).unwrap();
+    alex.wait_for_response(ix, |m| m.content.contains("Committed"), WAIT).await.unwrap();
+    app.settle().await;
+    said.push(promise);
     // The safety check, taken again, with an answer that signals danger.
     let ix = sam.slash(home, "safety", json!({})).unwrap();
     let menu = sam.wait_for_response(ix, |m| m.content.contains("leave quietly"), WAIT).await.unwrap();

@@ -104,21 +104,33 @@ impl Engine {
             for (id, couple, occurrence) in &due {
                 let Some(c) = couples::get(&mut tx, *couple).await? else { continue };
                 let Some(m) = commitments::get(&mut *tx, &self.cipher, *id).await? else { continue };
-                if !c.is_paused_at(now)
-                    && let Some(check) = commitments::insert_check(&mut *tx, *id, *couple, *occurrence, now).await?
+                let schedule = m.spec.as_deref().and_then(|spec| Schedule::parse_stored(spec, &c.tz).ok());
+                // The newest occurrence whose ask is due: one missed while mend
+                // was down is passed over for it, never asked late in a burst.
+                let mut occ = *occurrence;
+                if let Some(s) = &schedule {
+                    for _ in 0..1_000 {
+                        match s.next_after(instant(occ)).map(ts) {
+                            Some(n) if ask_at(self, &c, n) <= now => occ = n,
+                            _ => break,
+                        }
+                    }
+                }
+                let held = c.is_paused_at(now);
+                let next = match &schedule {
+                    Some(s) => s.next_after(instant(occ)).map(|o| (ts(o), ask_at(self, &c, ts(o)))),
+                    // Once, while held: asked a day later instead of never.
+                    None if held => Some((occ, now + ONCE_WITHIN)),
+                    None => None,
+                };
+                if !held
+                    && let Some(check) = commitments::insert_check(&mut *tx, *id, *couple, occ, now).await?
                 {
                     let notice = Notice::CommitmentAsk { commitment: *id, check, slot: m.slot };
                     let item = NewItem::notice(Some(*couple), notice, To::Partner(m.slot.other()), now);
                     outbox::insert(&mut tx, item, now).await?;
                     asked += 1;
                 }
-                // The next occurrence after now: one missed while mend was down is not asked late.
-                let next = m
-                    .spec
-                    .as_deref()
-                    .and_then(|spec| Schedule::parse_stored(spec, &c.tz).ok())
-                    .and_then(|s| s.next_after(instant(now.max(*occurrence))))
-                    .map(|o| (ts(o), ask_at(self, &c, ts(o))));
                 commitments::set_next(&mut *tx, *id, next).await?;
             }
             tx.commit().await?;

@@ -6,6 +6,7 @@
 mod support;
 
 mod cli;
+mod commitments;
 mod defects;
 mod engine;
 mod fuzz;
