@@ -156,6 +156,10 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
     sam.wait_for_message(home, |m| m.content.contains("when I arrive") && m.content.contains("Both ends"), WAIT)
         .await
         .unwrap();
+    let on_disk = app.on_disk();
+    for words in ["when I arrive", "Both ends"] {
+        assert!(!on_disk.windows(words.len()).any(|w| w == words.as_bytes()), "{words:?} is sealed at rest");
+    }
     let ix = alex.click(list.id, &button(&list, "Retire 2")).unwrap();
     let submit = alex.submit_modal(ix, &[("answer", "New job, new times.")], WAIT).await.unwrap();
     alex.wait_for_response(submit, |m| m.content == text::COMMITMENT_RETIRED, WAIT).await.unwrap();
@@ -179,5 +183,8 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
         assert!(left.iter().all(|m| m.ephemeral), "gone from Discord: {left:?}");
     }
     assert!(everything_seen(&sam).iter().any(|m| m.content.contains("how your day was")), "Sam's stays");
+    let db = app.db().await;
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT slot, COUNT(*) FROM commitments GROUP BY slot").fetch_all(&db).await.unwrap();
+    assert_eq!(rows, [(1, 1)], "Alex's commitment row is gone; Sam's stays");
     app.stop().await;
 }
