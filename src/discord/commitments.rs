@@ -21,13 +21,11 @@ const ANSWERS: [(Noticed, &str); 3] =
 pub fn ask_buttons(check: i64) -> Vec<CreateActionRow> {
     let buttons = (0u8..)
         .zip(ANSWERS)
-        .map(|(a, (noticed, label))| {
-            let style = if noticed == Noticed::Kept {
-                serenity::ButtonStyle::Primary
-            } else {
-                serenity::ButtonStyle::Secondary
-            };
-            CreateButton::new(Action::Noticed(check, a).custom_id()).label(label).style(style)
+        // All alike: nothing nudges towards one answer.
+        .map(|(a, (_, label))| {
+            CreateButton::new(Action::Noticed(check, a).custom_id())
+                .label(label)
+                .style(serenity::ButtonStyle::Secondary)
         })
         .collect();
     vec![CreateActionRow::Buttons(buttons)]
@@ -42,7 +40,7 @@ pub async fn list(engine: &Engine, couple: i64, slot: Slot) -> Result<(String, V
     if open.is_empty() {
         return Ok((text::no_commitments(crate::engine::may_commit(&c, slot)), Vec::new()));
     }
-    let mut out = String::from("**Your commitments**\n");
+    let mut out = String::from("**Open commitments**\n");
     let mut rows = Vec::new();
     for (n, m) in open.iter().enumerate() {
         let maker = if m.slot == slot { "You".to_string() } else { c.partner(m.slot).name.clone() };
@@ -63,7 +61,7 @@ pub async fn list(engine: &Engine, couple: i64, slot: Slot) -> Result<(String, V
                     .style(serenity::ButtonStyle::Secondary),
             ]
         } else {
-            let label = if m.matters_at.is_some() { "No longer matters most" } else { "This matters most" };
+            let label = if m.matters_at.is_some() { "Unmark" } else { "This matters most" };
             vec![
                 CreateButton::new(Action::CommitMatters(m.id).custom_id())
                     .label(format!("{label} ({})", n + 1))

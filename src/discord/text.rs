@@ -106,9 +106,10 @@ pub fn welcome(a: &str, b: &str, schedule: &str, in_server: bool) -> String {
     format!(
         "Welcome, {a} and {b}. {place}\n\n\
          Prompts will come {schedule}. Change that any time with `/schedule set`.\n\n\
-         One thing first, for each of you privately: three short questions about feeling safe, and how you come to \
-         this, which shapes how prompts are worded for you (never blame). Your partner won't see your answers. \
-         Prompts begin once you've both answered."
+         One thing first, for each of you on your own: a few private questions about how things are for you, and how \
+         you come to mend (that one shapes how prompts are worded for you, never to blame). Press **Tell mend \
+         privately** when you're on your own, each on your own device. Your partner won't see your answers. Prompts \
+         begin once you've both answered."
     )
 }
 
@@ -525,9 +526,13 @@ pub fn notice(
         Notice::Ready => ready((!schedule.is_empty()).then_some(schedule)),
         Notice::Committed { slot, .. } => committed(&name(*slot), schedule),
         Notice::CommitmentAsk { slot, .. } => commitment_ask(&name(*slot), schedule),
-        Notice::Kept { slot, .. } => format!("{} noticed you kept this today:\n{schedule}", name(*slot)),
+        Notice::Kept { slot, .. } => {
+            format!("{} noticed {} keeping this commitment:\n{schedule}", name(*slot), name(slot.other()))
+        }
         Notice::CommitmentRevised { .. } => format!("A commitment was revised. It now reads:\n{schedule}"),
-        Notice::CommitmentRetired { .. } => format!("A commitment was retired, with thanks for it:\n{schedule}"),
+        Notice::CommitmentRetired { .. } => {
+            format!("A commitment has been retired, so no one will be asked about it again:\n{schedule}")
+        }
         Notice::MattersMost { slot, .. } => {
             format!("{} marked this commitment as the one that matters most to them:\n{schedule}", name(*slot))
         }
@@ -567,15 +572,18 @@ pub fn user_error(e: &UserError) -> String {
         UserError::CommitmentEmpty => "A commitment needs a few words: what you'll do, small and concrete.".into(),
         UserError::CommitmentTooLong { max } => format!(
             "That's longer than a commitment here can be ({max} characters). Small and concrete works best: \
-             one thing you'll do, like \"I'll text you when I leave work\"."
+             one thing you'll do, like \"I'll put my phone away at dinner and ask about your day\"."
         ),
         UserError::TooManyCommitments { max } => format!(
-            "You already have {max} commitments open. Small and kept beats many: retire or finish one first \
-             (`/commitments`)."
+            "You already have {max} commitments open, and a few, done with care, mean more than many. To make room, \
+             retire one in `/commitments`; one-off ones stay open until you do."
         ),
-        UserError::NotTheirsToCommit => "Commitments here are for the partner rebuilding trust, to show it in small \
-             steps. What would help you feel cared for can go in the weekly check-in, and you can mark a commitment \
-             of theirs as the one that matters most (`/commitments`)."
+        UserError::NotTheirsToCommit => "Commitments here are made by the partner rebuilding trust, so nothing is \
+             asked of you. If you'd like to say what would help you feel cared for, the weekly check-in is the place, \
+             and in `/commitments` you can mark one of theirs as the one that matters most."
+            .into(),
+        UserError::CommitmentsHeld => "While one of you is taking space or prompts are paused, commitments rest too: \
+             nothing new is made or marked, and no one is asked about them. They wait for when you pick up again."
             .into(),
         UserError::NotYourCommitment => "Only the one who made a commitment can change it.".into(),
         UserError::CommitmentGone => "That commitment was retired, so there's nothing more to do with it.".into(),
@@ -604,23 +612,22 @@ pub fn user_error(e: &UserError) -> String {
 pub const SAFETY_LINES: &str = "If you'd like to talk to someone, free and confidential:\n\
      • anywhere: **findahelpline.com** lists lines in your country\n\
      • US: the National Domestic Violence Hotline, **1-800-799-7233**, or text **START** to **88788**\n\
-     • UK: the National Domestic Abuse Helpline, **0808 2000 247**\n\
-     If you are in danger right now, call your local emergency number.";
+     • UK: the National Domestic Abuse Helpline, **0808 2000 247** (for women); the Men's Advice Line, \
+     **0808 801 0327**; Galop (LGBT+), **0800 999 5428**; in Scotland, **0800 027 1234**\n\
+     If you are in danger right now, call your local emergency number. Calls and texts can show in your phone's history.";
 
 /// Before the first question: what it is, and who sees it (no one).
 pub const SAFETY_INTRO: &str = "Before anything shared, three questions just for you. Your answers are not saved, \
-     and your partner never sees them or learns what you said. There are no wrong answers.";
+     and your partner never sees them. If someone could be looking at your screen, you can close this and come back \
+     any time with `/safety`. There are no wrong answers.";
 
 /// The three questions, in our own words, each with its three answers; an
 /// answer is `true` where it signals the person may not be safe.
 pub const SAFETY_QUESTIONS: [(&str, [(&str, bool); 3]); 3] = [
+    ("Are you ever afraid of your partner?", [("No", false), ("Sometimes", true), ("I'm not sure", true)]),
     (
-        "Do you feel safe with your partner, in body and in mind?",
-        [("Yes", false), ("Not always", true), ("I'm not sure", true)],
-    ),
-    (
-        "In the past year, has your partner hurt you, threatened you or frightened you, or tried to control where you \
-         go or whom you see?",
+        "In the past year, has your partner hurt you, threatened or frightened you, pressured you into anything sexual, \
+         or tried to control where you go or whom you see?",
         [("No", false), ("Yes", true), ("I'm not sure", true)],
     ),
     (
@@ -639,26 +646,32 @@ pub fn safety_question(n: usize) -> String {
 /// Every answer was safe: thanks, then (at pairing) the role question.
 pub fn safety_clear(partner_pending: Option<&str>) -> String {
     let wait = match partner_pending {
-        Some(name) => format!(" Prompts begin once {name} has answered their own questions too."),
+        Some(name) => format!(
+            " Prompts begin once {name} has answered their own questions too, in their own time; there's no need to \
+             remind them."
+        ),
         None => String::new(),
     };
-    format!("Thank you. Nothing you answered was saved.{wait}")
+    format!("Thank you. Nothing you answered was saved, and `/safety` is here any time.{wait}")
 }
 
 /// An answer signalled danger: to that person only.
 pub fn safety_concern(referral: Option<&str>) -> String {
     let mut out = format!(
         "Thank you for telling me. What you said matters, and you deserve to feel safe.\n\n\
-         Couples exercises aren't recommended while someone feels unsafe with their partner, so I've stopped shared \
-         prompts. Your partner sees only that you're taking some space, in the same words any space shows, and nothing \
-         of what you answered. Nothing you answered was saved.\n\n{SAFETY_LINES}"
+         Couples exercises aren't recommended while someone isn't sure they're safe with their partner, so I've stopped \
+         shared prompts. Your partner is told only that you're taking some space, in the words any space uses, and \
+         nothing of what you answered, which was not saved. Because this comes just after the questions, they may \
+         still guess: if that could make things less safe, the lines below can help you plan. Only you can see this \
+         message; **Dismiss message** removes it.\n\n{SAFETY_LINES}"
     );
     if let Some(r) = referral {
         out.push_str(&self::referral(r));
     }
     out.push_str(
         "\n\nIf it helps, `/journal` gives you private prompts, just for you. Only you can start shared prompts again \
-         (`/resume`), if and when you choose. `/safety` also lets you leave mend quietly.",
+         (`/resume`), if and when you choose; if anyone presses you to, you don't have to, and you never owe a reason. \
+         `/safety` also lets you leave mend quietly.",
     );
     out
 }
@@ -668,8 +681,8 @@ pub fn safety_menu(referral: Option<&str>) -> String {
     let mut out = format!(
         "This is just for you; your partner never sees it.\n\n\
          You can answer the three safety questions again (nothing is saved). Or you can **leave quietly**: mend ends for \
-         you both, your partner gets a plain goodbye that says neither who ended it nor why, and everything you wrote \
-         is deleted.\n\n{SAFETY_LINES}"
+         you both, your partner gets a plain goodbye that doesn't say why (though they'll know it wasn't them), and \
+         everything you wrote is deleted.\n\n{SAFETY_LINES}"
     );
     if let Some(r) = referral {
         out.push_str(&self::referral(r));
@@ -678,12 +691,14 @@ pub fn safety_menu(referral: Option<&str>) -> String {
 }
 
 pub const LEAVE_QUIETLY_ASK: &str = "Leave quietly? mend ends for you both. Your partner is told only that mend has \
-     ended, not who ended it or why, and gets a copy of their own words. Everything you wrote is deleted, here and in \
+     ended, never why, and gets a copy of their own words, though they will know they didn't end it. If leaving could \
+     make things less safe, a helpline (above) can help you plan first. Everything you wrote is deleted, here and in \
      Discord, and your private channel closes. This can't be undone.";
 
 pub fn left_quietly(referral: Option<&str>) -> String {
     let mut out = format!(
-        "It's done: mend has ended, and everything you wrote is gone. Take care of yourself.\n\n{SAFETY_LINES}"
+        "It's done: mend has ended, and everything you wrote is gone from mend. If it's safe to, you can also close \
+         this DM or leave the server, so mend no longer shows. Take care of yourself.\n\n{SAFETY_LINES}"
     );
     if let Some(r) = referral {
         out.push_str(&self::referral(r));
@@ -731,7 +746,7 @@ pub const JOURNAL_FOR_YOU: [&str; 12] = [
     "What would you say to a close friend who was feeling what you feel today?",
     "What do you need more of in your days, and what do you need less of?",
     "Think of a moment recently when you felt calm, even briefly. What was around you?",
-    "What is one boundary you would like to keep for yourself, and what would help you keep it?",
+    "What is one boundary you would like to keep for yourself, and who or what could help you keep it safely?",
     "What are you looking forward to, in the next week or the next year?",
     "Which of your own qualities are you glad to have? Write about one of them.",
     "If today had a kinder ending, what would it look like? Is any part of it within reach?",
@@ -761,27 +776,30 @@ pub fn commitment_words(text: &str, spec: Option<&str>, note: Option<&str>) -> S
 
 pub fn committed(name: &str, words: &str) -> String {
     format!(
-        "{name} made a commitment:\n{words}\nAfter each time, their partner will be asked privately whether it \
-         happened. Only what was noticed kept is ever shared; anything else stays with the one who noticed."
+        "{name} made a commitment:\n{words}\nAfter each time, the partner it's made to will be asked privately whether \
+         they noticed it. Only a \"yes\" is ever shared here; any other answer, or none, stays with them, and isn't \
+         something to ask about."
     )
 }
 
 pub fn commitment_ask(name: &str, words: &str) -> String {
     format!(
-        "{name} made this commitment to you:\n{words}\n**Did this happen?** Only you see this. If you noticed it, \
-         {name} will hear that you did. If not, or you're not sure, that stays with you: it is never posted or counted."
+        "{name} made this commitment to you:\n{words}\n**Did you notice it?** Only you see this question, and you don't \
+         have to answer. If you noticed it, {name} will hear that you did. If not, or you're not sure, that stays with \
+         you: it is never posted or counted."
     )
 }
 
-pub const NOTICED_KEPT: &str = "Thank you for noticing. I've let them know you saw it.";
-pub const NOTICED_OTHERWISE: &str = "Thank you for being honest with yourself. This stays with you: nothing is posted, \
-     counted or shown to your partner. If you'd like to, you could raise it gently, when it feels right; or let it be.";
+pub const NOTICED_KEPT: &str = "Thank you for noticing. I've shared that you saw it, where you both can read it.";
+pub const NOTICED_OTHERWISE: &str = "Thank you. This stays with you: nothing is posted, counted or shown to your \
+     partner. You don't owe anyone a reason. If it's on your mind, you can talk about it when and if it feels right to \
+     you, or let it be.";
 pub const ALREADY_NOTICED: &str = "You already answered this one. Thank you.";
 
 pub fn no_commitments(may_commit: bool) -> String {
     if may_commit {
-        "No commitments open. When you're ready, `/commit` one small, concrete thing you'll do — like \"I'll text you \
-         when I leave work\" — once or on a schedule (`when: daily 18:00`)."
+        "No commitments open. When you're ready, `/commit` one small, concrete thing you'll do — like \"I'll put my \
+         phone away at dinner and ask about your day\" — once or on a schedule (`when: daily 18:00`)."
             .into()
     } else {
         "No commitments open yet. When your partner makes one, it shows here, and you can mark the one that matters \
@@ -793,22 +811,22 @@ pub fn no_commitments(may_commit: bool) -> String {
 /// To the one who committed, privately.
 pub fn committed_for_you(partner: &str, when: &str) -> String {
     format!(
-        "Committed. {partner} will be asked privately, {when}, whether it happened. Only what they notice kept is \
-         shared with you; anything else stays with them. `/commitments` lets you revise or retire it."
+        "Committed. {partner} will be asked privately, {when}, whether they noticed it. Only a \"yes\" is shared with \
+         you; anything else stays with them. If you hear nothing, please don't ask: what counts is the doing, not the \
+         mark. `/commitments` lets you revise or retire it."
     )
 }
 
 pub fn matters_most(name: &str, now: bool) -> String {
     if now {
-        format!("Marked as the one that matters most to you. {name} will know.")
+        format!("Marked as the one that matters most to you. {name} will be told, privately.")
     } else {
         "Unmarked. You can mark another any time.".into()
     }
 }
 
 pub const COMMITMENT_REVISED: &str = "Revised. Your partner will see the new words, and your note if you wrote one.";
-pub const COMMITMENT_RETIRED: &str =
-    "Retired. No one will be asked about it again. Your partner will see it was retired, with your note.";
+pub const COMMITMENT_RETIRED: &str = "Retired. No one will be asked about it again. Your partner will see it was retired, and your note if you wrote one.";
 
 /// The weekly check-in, to each partner privately before the reflection: who
 /// will read what they write, and when, said before they write it.

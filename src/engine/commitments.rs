@@ -67,6 +67,9 @@ impl Engine {
         if !may_commit(&c, slot) {
             return Err(UserError::NotTheirsToCommit.into());
         }
+        if c.is_paused_at(ts(now)) {
+            return Err(UserError::CommitmentsHeld.into());
+        }
         if commitments::open_count(&mut *tx, couple, slot).await? >= MAX_OPEN {
             return Err(UserError::TooManyCommitments { max: MAX_OPEN }.into());
         }
@@ -123,9 +126,7 @@ impl Engine {
                     None if held => Some((occ, now + ONCE_WITHIN)),
                     None => None,
                 };
-                if !held
-                    && let Some(check) = commitments::insert_check(&mut *tx, *id, *couple, occ, now).await?
-                {
+                if !held && let Some(check) = commitments::insert_check(&mut *tx, *id, *couple, occ, now).await? {
                     let notice = Notice::CommitmentAsk { commitment: *id, check, slot: m.slot };
                     let item = NewItem::notice(Some(*couple), notice, To::Partner(m.slot.other()), now);
                     outbox::insert(&mut tx, item, now).await?;
@@ -181,7 +182,9 @@ impl Engine {
             return Err(UserError::NotYours.into());
         }
         let recorded = commitments::answer(&mut *tx, check, noticed, now).await?;
-        if recorded && noticed == Noticed::Kept {
+        let held = couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now));
+        // While someone has space, nothing is posted about it (it still counts).
+        if recorded && noticed == Noticed::Kept && !held {
             let notice = Notice::Kept { commitment: m.id, slot };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         }
@@ -220,6 +223,9 @@ impl Engine {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
         self.own_open(&mut tx, couple, slot, id).await?;
+        if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
+            return Err(UserError::CommitmentsHeld.into());
+        }
         commitments::revise(&mut *tx, &self.cipher, id, &text, clean_note(note).as_deref(), now).await?;
         let notice = Notice::CommitmentRevised { commitment: id };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
@@ -246,6 +252,9 @@ impl Engine {
     pub async fn matters_most(&self, couple: CoupleId, slot: Slot, id: i64) -> Result<bool> {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
+        if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
+            return Err(UserError::CommitmentsHeld.into());
+        }
         let all = commitments::of_couple(&mut *tx, &self.cipher, couple).await?;
         let m = all.iter().find(|m| m.id == id).ok_or(UserError::NotYours)?;
         if m.slot == slot {

@@ -140,6 +140,9 @@ pub enum UserError {
     NotYourCommitment,
     #[error("the commitment is retired or gone")]
     CommitmentGone,
+    /// While a space or pause holds the couple, commitments rest too.
+    #[error("commitments rest while held")]
+    CommitmentsHeld,
     /// The partner asked for space: only they, or its end, lift it.
     #[error("the partner's space")]
     SpaceHeld { name: String, until: Option<chrono::DateTime<chrono_tz::Tz>> },

@@ -170,6 +170,13 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
             "a couple's history",
             "SELECT pillar, prompt_a, prompt_b FROM deliveries WHERE couple_id = 1 AND pillar IS NOT NULL ORDER BY occurrence",
         ),
+        ("a reflection's check-ins", "SELECT * FROM checkins WHERE reflection_id = 1 ORDER BY slot"),
+        (
+            "whether a reflection takes check-ins",
+            "SELECT 1 FROM reflections r JOIN outbox o ON o.reflection_id = r.id AND o.kind = 'reflection'
+             WHERE r.id = 1 AND r.status = 'pending' AND o.status = 'pending'
+               AND (o.lease_until IS NULL OR o.lease_until <= 0)",
+        ),
     ];
     let mut plans = Vec::new();
     for (name, sql) in queries {

@@ -13,7 +13,7 @@ use serde_json::json;
 const PROMISE: &str = "I'll text you when I leave work.";
 
 fn asks(user: &SimUser) -> Vec<MessageView> {
-    user.dms().into_iter().filter(|m| m.content.contains("Did this happen?")).collect()
+    user.dms().into_iter().filter(|m| m.content.contains("Did you notice it?")).collect()
 }
 
 fn new_for(user: &SimUser, before: &[MessageView]) -> Vec<MessageView> {
@@ -73,7 +73,7 @@ async fn a_commitment_kept_is_told_to_both_and_a_miss_stays_with_who_noticed() {
     app.set_time("2026-01-05T19:00:00Z");
     app.settle().await;
     app.step().await;
-    let ask = sam.wait_for_dm(|m| m.content.contains("Did this happen?") && m.content.contains(PROMISE), WAIT).await;
+    let ask = sam.wait_for_dm(|m| m.content.contains("Did you notice it?") && m.content.contains(PROMISE), WAIT).await;
     let ask = ask.unwrap();
     let about = |u: &SimUser| asks(u).into_iter().filter(|m| m.content.contains(PROMISE)).count();
     assert_eq!(about(&sam), 1, "asked once per occurrence");
@@ -103,7 +103,8 @@ async fn a_commitment_kept_is_told_to_both_and_a_miss_stays_with_who_noticed() {
     sam.click(ask.id, &button(&ask, "Yes, I noticed")).unwrap();
     updated(&sam, ask.id, |m| m.content.contains(text::NOTICED_KEPT)).await;
     app.settle().await;
-    let kept = alex.wait_for_message(home, |m| m.content.contains("Sam noticed you kept this today"), WAIT).await;
+    let kept =
+        alex.wait_for_message(home, |m| m.content.contains("Sam noticed Alex keeping this commitment"), WAIT).await;
     assert!(kept.unwrap().content.contains(PROMISE));
     for m in everything_seen(&alex) {
         assert!(!m.content.contains("Not this time") && !m.content.contains("not_this_time"), "{}", m.content);
@@ -132,7 +133,7 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
 
     // Sam marks Alex's as the one that matters most; Alex is told.
     let ix = sam.slash(home, "commitments", json!({})).unwrap();
-    let list = sam.wait_for_response(ix, |m| m.content.contains("Your commitments"), WAIT).await.unwrap();
+    let list = sam.wait_for_response(ix, |m| m.content.contains("Open commitments"), WAIT).await.unwrap();
     assert!(list.ephemeral && list.content.contains(PROMISE));
     let ix = sam.click(list.id, &button(&list, "This matters most (2)")).unwrap();
     sam.wait_for_response(ix, |m| m.content.contains("matters most to you"), WAIT).await.unwrap();
@@ -145,7 +146,7 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
 
     // Alex revises it with a note, then retires it: both told, no ask after.
     let ix = alex.slash(home, "commitments", json!({})).unwrap();
-    let list = alex.wait_for_response(ix, |m| m.content.contains("Your commitments"), WAIT).await.unwrap();
+    let list = alex.wait_for_response(ix, |m| m.content.contains("Open commitments"), WAIT).await.unwrap();
     let ix = alex.click(list.id, &button(&list, "Revise 2")).unwrap();
     let submit = alex
         .submit_modal(ix, &[("text", "I'll text you when I leave, and when I arrive."), ("answer", "Both ends.")], WAIT)
@@ -169,7 +170,7 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
     // Sam's own commitment is asked of Alex at 21:00.
     app.set_time("2026-01-05T20:00:00Z");
     app.settle().await;
-    alex.wait_for_dm(|m| m.content.contains("Did this happen?") && m.content.contains("how your day was"), WAIT)
+    alex.wait_for_dm(|m| m.content.contains("Did you notice it?") && m.content.contains("how your day was"), WAIT)
         .await
         .unwrap();
 
@@ -184,7 +185,8 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
     }
     assert!(everything_seen(&sam).iter().any(|m| m.content.contains("how your day was")), "Sam's stays");
     let db = app.db().await;
-    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT slot, COUNT(*) FROM commitments GROUP BY slot").fetch_all(&db).await.unwrap();
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT slot, COUNT(*) FROM commitments GROUP BY slot").fetch_all(&db).await.unwrap();
     assert_eq!(rows, [(1, 1)], "Alex's commitment row is gone; Sam's stays");
     app.stop().await;
 }

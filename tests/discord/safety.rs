@@ -23,8 +23,16 @@ fn prompts_in(user: &SimUser, home: u64) -> usize {
 
 /// Words of the safety check, its answers and its resources: none of them may
 /// ever reach the partner.
-const NEVER_FOR_THE_PARTNER: [&str; 8] =
-    ["1 of 3", "frightened", "hurt you", "1-800-799-7233", "88788", "0808 2000 247", "Not always", "unsafe"];
+const NEVER_FOR_THE_PARTNER: [&str; 8] = [
+    "1 of 3",
+    "frightened",
+    "hurt you",
+    "1-800-799-7233",
+    "88788",
+    "0808 2000 247",
+    "afraid of your partner",
+    "safe with",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prompts_wait_for_both_checks_and_a_concern_reaches_only_its_owner() {
@@ -49,23 +57,24 @@ async fn prompts_wait_for_both_checks_and_a_concern_reaches_only_its_owner() {
     let refused = alex.wait_for_response(ix, |m| !m.loading, WAIT).await.unwrap();
     assert_eq!(refused.content, text::NOT_STARTED);
 
-    // Sam says they do not always feel safe: only Sam is told, kindly, with
+    // Sam is sometimes afraid of their partner: only Sam is told, kindly, with
     // resources; nothing more is asked.
     let before_alex = everything_seen(&alex);
     let before_casey = everything_seen(&casey);
     let ix = sam.click(welcome.id, &button(&welcome, "Tell mend privately")).unwrap();
     let first = sam.wait_for_response(ix, |m| m.content.contains("1 of 3"), WAIT).await.unwrap();
-    let told = answer_safety(&sam, first, ["Not always", "", ""]).await;
+    let told = answer_safety(&sam, first, ["Sometimes", "", ""]).await;
     assert!(told.ephemeral, "only Sam sees it");
     for words in [
-        "aren't recommended while someone feels unsafe",
+        "aren't recommended while someone isn't sure they're safe",
         "findahelpline.com",
         "1-800-799-7233",
         "START",
         "88788",
         "0808 2000 247",
         "Dr. Rivera",
-        "Nothing you answered was saved",
+        "which was not saved",
+        "they may still guess",
         "/journal",
     ] {
         assert!(told.content.contains(words), "{words:?} missing: {}", told.content);
@@ -93,7 +102,7 @@ async fn prompts_wait_for_both_checks_and_a_concern_reaches_only_its_owner() {
 
     // Nothing of the answers is stored: no trace in the database file.
     let on_disk = app.on_disk();
-    for words in ["mend:safety:", "Not always"] {
+    for words in ["mend:safety:", "Sometimes"] {
         assert!(!on_disk.windows(words.len()).any(|w| w == words.as_bytes()), "{words:?} is on disk");
     }
     app.stop().await;
@@ -120,7 +129,7 @@ async fn prompts_begin_when_both_answered_and_safety_can_be_taken_again() {
     assert!(menu.ephemeral && menu.content.contains("1-800-799-7233"), "{}", menu.content);
     alex.click(menu.id, &button(&menu, "Answer the questions")).unwrap();
     let first = updated(&alex, menu.id, |m| m.content.contains("1 of 3")).await;
-    let told = answer_safety(&alex, first, ["Yes", "Yes", ""]).await;
+    let told = answer_safety(&alex, first, ["No", "Yes", ""]).await;
     assert!(told.content.contains("0808 2000 247"), "{}", told.content);
     app.settle().await;
     sam.wait_for_message(home, |m| m.content == text::space_taken("Alex", None), WAIT).await.unwrap();

@@ -65,6 +65,9 @@ async fn no_ask_while_held_and_no_burst_after_an_outage() {
     app.engine.need_space(couple, Slot::B, None, Some(chrono::Duration::hours(12))).await.unwrap();
     app.set_time("2026-01-05T19:00:00Z");
     assert!(asks(&app).await.is_empty(), "not while Sam has space");
+    // Nor is anything new made or marked while Sam has space: no pressure through it.
+    let made = app.engine.commit(couple, Slot::A, "Another thing.", None).await;
+    assert!(matches!(made, Err(EngineError::User(UserError::CommitmentsHeld))), "{made:?}");
     // mend is down from Tuesday to Friday evening: one ask, about Friday only.
     app.set_time("2026-01-09T19:00:00Z");
     let asked = asks(&app).await;

@@ -227,7 +227,7 @@ impl TestBot {
 }
 
 /// Answers that tell mend someone feels safe.
-pub const SAFE: [&str; 3] = ["Yes", "No", "Yes"];
+pub const SAFE: [&str; 3] = ["No", "No", "Yes"];
 
 /// `user` opens the private questions from the welcome ("Tell mend privately")
 /// and answers them, as far as mend asks; returns the last private reply.

@@ -7,7 +7,7 @@ use super::{couple_here, private};
 #[poise::command(slash_command, install_context = "Guild|User", interaction_context = "Guild|BotDm|PrivateChannel")]
 pub async fn commit(
     ctx: Context<'_>,
-    #[description = "What you'll do, small and concrete: \"I'll text you when I leave work\""]
+    #[description = "What you'll do, small and concrete: \"I'll put my phone away at dinner\""]
     #[max_length = 300]
     what: String,
     #[description = "When: once (the default), or a schedule like \"daily 18:00\" or \"weekdays 18:00\""] when: Option<
