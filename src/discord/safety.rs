@@ -117,6 +117,8 @@ pub async fn leave_quietly(
     let forgotten = engine.forget(couple, slot).await?;
     super::components::delete_messages(ctx, couple, &forgotten.messages).await;
     commands::data::send_export(&ctx.http, engine, couple, slot.other(), text::ENDED_QUIETLY_COPY).await?;
+    let quoted = engine.take_commitment_messages(couple).await?;
+    super::components::delete_messages(ctx, couple, &quoted).await;
     let home = engine.end_couple(couple, None).await?;
     data.wake.notify_one();
     tracing::info!(couple_id = couple, "a couple ended quietly");

@@ -284,6 +284,17 @@ impl Engine {
             .collect())
     }
 
+    /// The Discord messages that quoted any of the couple's commitments (their
+    /// records go with them), for the adapter to delete as the couple ends.
+    pub async fn take_commitment_messages(&self, couple: CoupleId) -> Result<Vec<(u64, u64)>> {
+        let mut tx = store::begin_write(&self.pool).await?;
+        let ids: Vec<i64> =
+            commitments::of_couple(&mut *tx, &self.cipher, couple).await?.iter().map(|m| m.id).collect();
+        let messages = outbox::take_commitment_messages(&mut tx, couple, &ids).await?;
+        tx.commit().await?;
+        Ok(messages)
+    }
+
     /// Commitments noticed kept in `[from, to)`, for the reflection and its picture.
     pub async fn kept_between(&self, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
         Ok(commitments::kept_between(&self.pool, couple, from, to).await?)

@@ -188,5 +188,17 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
     let rows: Vec<(i64, i64)> =
         sqlx::query_as("SELECT slot, COUNT(*) FROM commitments GROUP BY slot").fetch_all(&db).await.unwrap();
     assert_eq!(rows, [(1, 1)], "Alex's commitment row is gone; Sam's stays");
+
+    // Sam ends the couple: what quoted Sam's commitment goes too, DMs included.
+    let ix = sam.slash(home, "couple end", json!({})).unwrap();
+    let ask = sam.wait_for_response(ix, |m| m.content.contains("end"), WAIT).await.unwrap();
+    let ix = sam.click(ask.id, &button(&ask, "Yes, send our copies and end")).unwrap();
+    sam.wait_for_ack(ix, WAIT).await.unwrap();
+    app.settle().await;
+    crate::support::bot::wait_until(|| app.engine_couple_gone(&sam)).await;
+    for user in [&alex, &sam] {
+        let left: Vec<_> = user.dms().into_iter().filter(|m| m.content.contains("how your day was")).collect();
+        assert!(left.is_empty(), "gone from DMs: {left:?}");
+    }
     app.stop().await;
 }

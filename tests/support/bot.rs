@@ -212,6 +212,12 @@ impl TestBot {
         self.settle().await;
     }
 
+    /// `Some` once `user` is in no couple (it ended).
+    pub fn engine_couple_gone(&self, user: &SimUser) -> Option<()> {
+        let found = futures::executor::block_on(self.engine.couple_of(&user.id().to_string())).ok()?;
+        found.is_none().then_some(())
+    }
+
     /// Fails the test if serenity could not read anything the local Discord sent.
     pub fn assert_every_event_was_readable(&self) {
         assert_eq!(self.unreadable.load(Ordering::SeqCst), 0, "serenity dropped events it could not parse");

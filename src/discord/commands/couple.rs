@@ -133,6 +133,9 @@ pub async fn end_couple(
         };
         sent[slot.index()] = super::data::send_export(&ctx.http, &data.engine, couple, slot, &note).await?;
     }
+    // What quoted their commitments, in DMs as well as in their channel.
+    let quoted = data.engine.take_commitment_messages(couple).await?;
+    super::super::components::delete_messages(ctx, couple, &quoted).await;
     let home = data.engine.end_couple(couple, Some(by)).await?;
     data.wake.notify_one();
     Ok((sent, home))
