@@ -91,12 +91,13 @@ pub async fn on_component(
     match action {
         Action::Noticed(check, a) => {
             let (noticed, _) = ANSWERS[a as usize];
-            let recorded = engine.notice_commitment(couple, slot, check, noticed).await?;
+            let answered = engine.notice_commitment(couple, slot, check, noticed).await?;
             data.wake.notify_one();
-            let said = match (recorded, noticed) {
-                (false, _) => text::ALREADY_NOTICED,
-                (true, Noticed::Kept) => text::NOTICED_KEPT,
-                (true, _) => text::NOTICED_OTHERWISE,
+            let said = match (answered, noticed) {
+                (crate::engine::Answered::Already, _) => text::ALREADY_NOTICED,
+                (crate::engine::Answered::Told, _) => text::NOTICED_KEPT,
+                (_, Noticed::Kept) => text::NOTICED_KEPT_QUIETLY,
+                _ => text::NOTICED_OTHERWISE,
             };
             // The question stays, its buttons go, the answer is said under it.
             let content = format!("{}\n\n{said}", c.message.content);

@@ -232,7 +232,7 @@ fn reflection_fields(library: &Library, r: &Reflection, names: [&str; 2], max_qu
 /// The picture's data: each pillar's short name, in the library's order, and
 /// one column per week, labelled with the day it began in the couple's
 /// timezone. Only what was done together is charted: never a miss.
-fn chart_data(library: &Library, r: &Reflection, zone: chrono_tz::Tz) -> (Vec<String>, Vec<mend_chart::Week>) {
+pub fn chart_data(library: &Library, r: &Reflection, zone: chrono_tz::Tz) -> (Vec<String>, Vec<mend_chart::Week>) {
     let pillars = library.pillars();
     let names = pillars.iter().map(short_pillar_name).collect();
     let weeks = r
@@ -323,7 +323,7 @@ pub fn reflections_json(
         .map(|p| {
             let sections: Vec<serde_json::Value> = p
                 .reflection
-                .sections(library, names, |words| quote(words))
+                .sections(library, names, quote)
                 .into_iter()
                 .map(|(heading, text)| serde_json::json!({"heading": heading, "text": text}))
                 .collect();

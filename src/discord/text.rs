@@ -790,6 +790,8 @@ pub fn commitment_ask(name: &str, words: &str) -> String {
     )
 }
 
+pub const NOTICED_KEPT_QUIETLY: &str = "Thank you for noticing. While one of you is taking space, nothing is posted \
+     about it; it stays here, and still counts in your week together.";
 pub const NOTICED_KEPT: &str = "Thank you for noticing. I've shared that you saw it, where you both can read it.";
 pub const NOTICED_OTHERWISE: &str = "Thank you. This stays with you: nothing is posted, counted or shown to your \
      partner. You don't owe anyone a reason. If it's on your mind, you can talk about it when and if it feels right to \

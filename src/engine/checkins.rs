@@ -84,7 +84,10 @@ impl Engine {
 
     /// The reflection `user` checks in for, if it is their couple's; refused otherwise.
     async fn own_reflection(&self, user: u64, reflection: i64) -> Result<(Couple, Slot, StoredReflection)> {
-        let (couple, slot) = self.acting(user, None).await.map_err(|_| UserError::NotYours)?;
+        let (couple, slot) = self.acting(user, None).await.map_err(|e| match e {
+            super::EngineError::User(_) => UserError::NotYours.into(),
+            e => e,
+        })?;
         match reflections::get(&self.pool, reflection).await? {
             Some(r) if r.couple_id == couple.id => Ok((couple, slot, r)),
             _ => Err(UserError::NotYours.into()),
@@ -113,6 +116,23 @@ impl Engine {
         cared_for: Option<&str>,
     ) -> Result<CheckedIn> {
         let (couple, slot, _) = self.own_reflection(user, reflection).await?;
+        self.check_in_as(couple.id, slot, reflection, appreciation, cared_for).await
+    }
+
+    /// `slot` of `couple` checks in for `reflection` (the simulator, which has
+    /// no chat ids; `check_in` for a person).
+    pub async fn check_in_as(
+        &self,
+        couple: CoupleId,
+        slot: Slot,
+        reflection: i64,
+        appreciation: Option<&str>,
+        cared_for: Option<&str>,
+    ) -> Result<CheckedIn> {
+        match reflections::get(&self.pool, reflection).await? {
+            Some(r) if r.couple_id == couple => {}
+            _ => return Err(UserError::NotYours.into()),
+        }
         let check_in = CheckIn::new(slot, appreciation, cared_for);
         for text in [&check_in.appreciation, &check_in.cared_for].into_iter().flatten() {
             let chars = text.chars().count();
@@ -129,7 +149,7 @@ impl Engine {
             &mut *tx,
             &self.cipher,
             reflection,
-            couple.id,
+            couple,
             slot,
             check_in.appreciation.as_deref(),
             check_in.cared_for.as_deref(),

@@ -56,6 +56,18 @@ fn parse_when(when: Option<&str>, tz: &str) -> Result<Option<Schedule>> {
     }
 }
 
+/// What answering "Did you notice it?" came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// It was answered before: nothing changed.
+    Already,
+    /// A "yes", told to both.
+    Told,
+    /// Recorded and kept with the one who noticed: any other answer, or a
+    /// "yes" while someone has space.
+    KeptQuiet,
+}
+
 impl Engine {
     /// `slot` commits to `text`, once (within a day) or on the schedule `when`.
     /// Both are told; the partner it was made to will be asked, privately.
@@ -169,10 +181,16 @@ impl Engine {
         Ok(commitments::of_couple(&self.pool, &self.cipher, couple).await?)
     }
 
-    /// The partner it was made to answers "Did this happen?". Only "Yes, I
-    /// noticed" is told, to both; anything else stays with them. Answering again
-    /// changes nothing. Returns whether this answer was the one recorded.
-    pub async fn notice_commitment(&self, couple: CoupleId, slot: Slot, check: i64, noticed: Noticed) -> Result<bool> {
+    /// The partner it was made to answers "Did you notice it?". Only "Yes, I
+    /// noticed" is told, to both (not while someone has space: it still
+    /// counts); anything else stays with them. Answering again changes nothing.
+    pub async fn notice_commitment(
+        &self,
+        couple: CoupleId,
+        slot: Slot,
+        check: i64,
+        noticed: Noticed,
+    ) -> Result<Answered> {
         let now = ts(self.now());
         let mut tx = store::begin_write(&self.pool).await?;
         let k =
@@ -183,13 +201,17 @@ impl Engine {
         }
         let recorded = commitments::answer(&mut *tx, check, noticed, now).await?;
         let held = couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now));
-        // While someone has space, nothing is posted about it (it still counts).
-        if recorded && noticed == Noticed::Kept && !held {
+        let told = recorded && noticed == Noticed::Kept && !held;
+        if told {
             let notice = Notice::Kept { commitment: m.id, slot };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         }
         tx.commit().await?;
-        Ok(recorded)
+        Ok(match (recorded, told) {
+            (false, _) => Answered::Already,
+            (true, true) => Answered::Told,
+            (true, false) => Answered::KeptQuiet,
+        })
     }
 
     async fn own_open(

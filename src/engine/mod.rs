@@ -32,7 +32,7 @@ use crate::crypto::Cipher;
 use crate::store::{self, StoreError};
 
 pub use checkins::{CheckInForm, CheckedIn, PostedReflection};
-pub use commitments::{MAX_COMMITMENT_CHARS, MAX_OPEN, may_commit};
+pub use commitments::{Answered, MAX_COMMITMENT_CHARS, MAX_OPEN, may_commit};
 pub use couples::{Forgotten, NewCouple, may_move_on};
 pub use outbox::{Job, Outcome};
 pub use pairing::{Invitation, Paired, Place};

@@ -63,6 +63,12 @@ pub struct Outcome {
     /// By commitment: answers "Yes, I noticed", and "kept" notices posted.
     pub kept_answers: std::collections::HashMap<i64, usize>,
     pub kept_posts: std::collections::HashMap<i64, usize>,
+    /// Check-ins asked for and written; each (couple, week) reflected on; the
+    /// pictures drawn.
+    pub check_in_asks: usize,
+    pub check_ins: usize,
+    pub reflection_weeks: HashSet<(CoupleId, i64)>,
+    pub pictures: usize,
     pub violations: Vec<String>,
     /// Every (outbox item, part) posted, to catch a double.
     pub posted_parts: HashSet<(i64, String)>,
@@ -134,6 +140,11 @@ enum Act {
         check: i64,
         slot: Slot,
     },
+    /// `slot` checks in before the weekly reflection.
+    CheckIn {
+        reflection: i64,
+        slot: Slot,
+    },
 }
 
 struct SimCouple {
@@ -203,7 +214,7 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     let o = &sim.outcome;
     writeln!(
         out,
-        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses, {} hard moments ({} shared), {} commitments ({} asked about, {} noticed kept)",
+        "\nsummary: {} couples × {} days (seed {}): {} prompts sent, {} missed while down, {} answers, {} reveals, {} reflections, {} pauses, {} hard moments ({} shared), {} commitments ({} asked about, {} noticed kept), {} check-ins of {} asked, {} pictures drawn",
         options.couples,
         options.days,
         options.seed,
@@ -217,7 +228,10 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
         o.hard_moments_shared,
         o.commitments,
         o.commitment_asks,
-        o.kept
+        o.kept,
+        o.check_ins,
+        o.check_in_asks,
+        o.pictures
     )?;
     for t in &o.types {
         let repeat = t.first_repeat.map_or("no repeat".to_string(), |d| format!("first repeat on day {d}"));
@@ -383,6 +397,7 @@ impl Sim {
         });
         for (couple_id, reflection) in weekly.collect::<Vec<_>>() {
             self.outcome.reflections += 1;
+            self.reflection_posted(couple_id, &reflection);
             if self.index(couple_id) == 0
                 && let Some(out) = out.as_deref_mut()
             {
@@ -434,11 +449,39 @@ impl Sim {
         }
     }
 
-    /// A note written just for its writer never reaches anything mend posts.
+    /// A note written just for its writer never reaches anything mend posts;
+    /// a check-in's words reach only the reflection.
     fn nothing_private_posted(&mut self, job: &Job) {
         let posted = format!("{job:?}");
+        if !matches!(job, Job::Reflection { .. }) && posted.contains("check-in-words-") {
+            self.outcome
+                .violations
+                .push(format!("a check-in's words reached a post other than a reflection: {posted:.200}"));
+        }
         if let Some(note) = self.outcome.private_notes.iter().find(|n| posted.contains(n.as_str())) {
             self.outcome.violations.push(format!("a private note ({note}) reached a post: {posted:.200}"));
+        }
+    }
+
+    /// A reflection goes out once a week per couple, with its picture: the
+    /// weeks so far, this one last, drawn as a PNG.
+    fn reflection_posted(&mut self, couple: CoupleId, r: &crate::core::reflection::Reflection) {
+        let Some(week) = r.weeks.last() else {
+            self.outcome.violations.push(format!("couple {couple}: a reflection with no picture of its weeks"));
+            return;
+        };
+        if !self.outcome.reflection_weeks.insert((couple, week.start)) {
+            self.outcome.violations.push(format!("couple {couple}: two reflections for the week of {}", week.start));
+        }
+        // The picture itself, drawn as the adapter draws it (for the first couple: it takes a while).
+        if self.index(couple) == 0 {
+            let (names, weeks) = crate::discord::render::chart_data(self.engine.library(), r, chrono_tz::UTC);
+            let pillars: Vec<&str> = names.iter().map(String::as_str).collect();
+            let png = mend_chart::render(&mend_chart::Chart { pillars: &pillars, weeks: &weeks });
+            if !png.starts_with(b"\x89PNG") {
+                self.outcome.violations.push(format!("couple {couple}: the picture of the weeks is not a PNG"));
+            }
+            self.outcome.pictures += 1;
         }
     }
 
@@ -460,6 +503,18 @@ impl Sim {
                 self.plan(now + Duration::hours(3), ci, Act::Notice { check: *check, slot: slot.other() });
             }
             Notice::Kept { commitment, .. } => *self.outcome.kept_posts.entry(*commitment).or_default() += 1,
+            Notice::CheckIn { slot, reflection } => {
+                self.outcome.check_in_asks += 1;
+                if *to != To::Partner(*slot) {
+                    self.outcome.violations.push(format!("a check-in for partner {} went to {to:?}", slot.index()));
+                }
+                // Most check in, within the day; some don't.
+                let ci = self.index(c.id);
+                let later = Duration::minutes(self.seq as i64 % 1200 + 10);
+                if self.seq % 4 != 0 {
+                    self.plan(now + later, ci, Act::CheckIn { reflection: *reflection, slot: *slot });
+                }
+            }
             _ => {}
         }
         Ok(())

@@ -255,14 +255,21 @@ impl Sim {
                 let noticed = *[Noticed::Kept, Noticed::Kept, Noticed::NotThisTime, Noticed::NotSure]
                     .choose(rng)
                     .expect("answers");
-                if self
-                    .engine
-                    .notice_commitment(couple, slot, check, noticed)
-                    .await
-                    .or_else(|e| user_ok(e).map(|_| false))?
-                {
+                use crate::engine::Answered;
+                let answered = match self.engine.notice_commitment(couple, slot, check, noticed).await {
+                    Ok(a) => a,
+                    Err(crate::engine::EngineError::User(_)) => Answered::Already,
+                    Err(e) => return Err(e.into()),
+                };
+                if answered != Answered::Already {
                     if noticed == Noticed::Kept {
                         self.outcome.kept += 1;
+                    }
+                    // Told once each "yes" told, and never for anything else.
+                    if answered == Answered::Told {
+                        if noticed != Noticed::Kept {
+                            self.outcome.violations.push(format!("a {noticed} answer was told (check {check})"));
+                        }
                         let commitment =
                             self.engine.commitment_check(check).await?.map(|k| k.commitment_id).unwrap_or_default();
                         *self.outcome.kept_answers.entry(commitment).or_default() += 1;
@@ -271,6 +278,15 @@ impl Sim {
                     if noticed == Noticed::Kept {
                         line = Some(format!("  {} noticed a commitment kept", name(slot)));
                     }
+                }
+            }
+            Act::CheckIn { reflection, slot } => {
+                let appreciated = format!("check-in-words-{couple}-{reflection}-{}: you listened", slot.index());
+                let cared = format!("check-in-words-{couple}-{reflection}-{}: a walk", slot.index());
+                let saved = self.engine.check_in_as(couple, slot, reflection, Some(&appreciated), Some(&cared)).await?;
+                if matches!(saved, crate::engine::CheckedIn::Saved { .. }) {
+                    self.outcome.check_ins += 1;
+                    line = Some(format!("  {} checked in before the reflection", name(slot)));
                 }
             }
             Act::AdvancePhase => {

@@ -252,6 +252,16 @@ async fn with_one_check_in_the_reflection_waits_for_the_day_and_blames_no_one() 
     let ix = sam.click(for_sam.id, &button(&for_sam, "Check in")).unwrap();
     let closed = sam.wait_for_response(ix, |m| m.content.contains("already gone out"), WAIT).await.unwrap();
     assert!(closed.ephemeral);
+
+    // `/couple end`: the check-ins go with everything else.
+    let ix = sam.slash(home, "couple end", serde_json::json!({})).unwrap();
+    let ask = sam.wait_for_response(ix, |m| m.content.contains("Are you sure"), WAIT).await.unwrap();
+    let ix = sam.click(ask.id, &button(&ask, "Yes, send our copies and end")).unwrap();
+    sam.wait_for_response(ix, |m| m.content.contains("Done"), WAIT).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins").fetch_one(&app.db().await).await.unwrap();
+    assert_eq!(left, 0, "no check-in outlives the couple");
+    let disk = app.on_disk();
+    assert!(!disk.windows(10).any(|w| w == b"the balcon"), "nor its words");
     app.stop().await;
 }
 

@@ -47,8 +47,10 @@ async fn asked_once_per_occurrence_in_waking_hours_and_only_of_the_partner() {
     let own = app.engine.notice_commitment(couple, Slot::A, check, Noticed::Kept).await;
     assert!(matches!(own, Err(EngineError::User(UserError::NotYours))), "{own:?}");
     // A miss posts nothing; answering again changes nothing.
-    assert!(app.engine.notice_commitment(couple, Slot::B, check, Noticed::NotThisTime).await.unwrap());
-    assert!(!app.engine.notice_commitment(couple, Slot::B, check, Noticed::Kept).await.unwrap());
+    let answered = app.engine.notice_commitment(couple, Slot::B, check, Noticed::NotThisTime).await.unwrap();
+    assert_eq!(answered, mend::engine::Answered::KeptQuiet);
+    let again = app.engine.notice_commitment(couple, Slot::B, check, Noticed::Kept).await.unwrap();
+    assert_eq!(again, mend::engine::Answered::Already);
     let posted = app.step_posts().await;
     assert!(posted.iter().all(|p| !matches!(p.job, Job::Notice { notice: Notice::Kept { .. }, .. })), "{posted:?}");
     assert_eq!(app.engine.kept_between(couple, 0, i64::MAX).await.unwrap(), 0, "a miss is never counted");

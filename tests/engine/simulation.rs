@@ -51,6 +51,12 @@ async fn a_year_of_every_kind_of_couple_keeps_every_invariant() {
     assert!(outcome.commitments > 0 && outcome.kept > 0, "{summary}");
     assert!(outcome.commitment_asks > outcome.kept, "some asks were answered otherwise\n{summary}");
     assert_eq!(outcome.asked.len(), outcome.commitment_asks, "{summary}");
+    // Each reflection came after a check-in to each partner, once a week per
+    // couple (checked on every post), with its picture drawn.
+    assert!(outcome.check_in_asks >= outcome.reflections * 2, "{summary}");
+    assert!(outcome.check_ins > 0 && outcome.check_ins < outcome.check_in_asks, "{summary}");
+    assert_eq!(outcome.reflection_weeks.len(), outcome.reflections, "{summary}");
+    assert!(outcome.pictures >= 45, "{summary}");
 }
 
 /// The same year under another seed.
