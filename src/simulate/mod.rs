@@ -511,7 +511,7 @@ impl Sim {
                 // Most check in, within the day; some don't.
                 let ci = self.index(c.id);
                 let later = Duration::minutes(self.seq as i64 % 1200 + 10);
-                if self.seq % 4 != 0 {
+                if !self.seq.is_multiple_of(4) {
                     self.plan(now + later, ci, Act::CheckIn { reflection: *reflection, slot: *slot });
                 }
             }
