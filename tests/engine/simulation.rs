@@ -59,10 +59,11 @@ async fn a_year_of_every_kind_of_couple_keeps_every_invariant() {
     assert!(outcome.pictures >= 45, "{summary}");
 }
 
-/// The same year under another seed.
+/// Another seed, for five months (the suite's time is bounded; the README's
+/// release run of forty couples for a year is the longer proof).
 #[tokio::test]
-async fn a_year_keeps_every_invariant_under_another_seed() {
-    let (outcome, summary) = run_for(COUPLE_TYPES.len(), 365, 2026).await;
+async fn five_months_keep_every_invariant_under_another_seed() {
+    let (outcome, summary) = run_for(COUPLE_TYPES.len(), 150, 2026).await;
     holds(&outcome, &summary);
 }
 
