@@ -66,6 +66,18 @@ async fn nothing_anyone_wrote_reaches_a_log_line() {
     let submit = alex.submit_modal(ix, &[("answer", &note)], WAIT).await.unwrap();
     alex.wait_for_response(submit, |m| m.content.contains("Kept just for you"), WAIT).await.unwrap();
     said.push(note);
+    // A weekly check-in, read by the partner only in the reflection.
+    app.set_time("2026-01-25T07:30:00Z");
+    app.settle().await;
+    app.set_time("2026-01-25T18:00:00Z");
+    app.settle().await;
+    let ask = alex.wait_for_dm(|m| support::bot::find_button(m, "Check in").is_some(), WAIT).await.unwrap();
+    let ix = alex.click(ask.id, &support::bot::button(&ask, "Check in")).unwrap();
+    let (appreciated, cared) = ("heron-appreciation-lamp".to_string(), "otter-caredfor-kettle".to_string());
+    let submit = alex.submit_modal(ix, &[("appreciation", &appreciated), ("cared_for", &cared)], WAIT).await.unwrap();
+    alex.wait_for_response(submit, |m| m.content.contains("Thank you"), WAIT).await.unwrap();
+    app.settle().await;
+    said.extend([appreciated, cared]);
     // A commitment, sealed like an answer, and its revision note.
     let promise = "walrus-promise-lantern".to_string();
     let ix = alex.slash(home, "commit", json!({"what": promise, "when": "daily 18:00"})).unwrap();
