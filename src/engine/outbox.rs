@@ -225,6 +225,12 @@ impl Engine {
             return Ok(None);
         }
         let couple = self.couple(r.couple_id).await?;
+        // Nothing shared goes into a space or a pause that began while it
+        // waited: that week is let go (each check-in stays its writer's).
+        if couple.is_paused_at(ts(self.now())) {
+            reflections::mark_missed(&self.pool, id).await?;
+            return Ok(None);
+        }
         Ok(Some(Job::Reflection { couple, reflection }))
     }
 

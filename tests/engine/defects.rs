@@ -332,3 +332,28 @@ async fn a_reveal_that_cannot_reach_a_partner_is_kept_until_it_can() {
     assert_eq!(later[0].parts, ["d1"], "Sam gets it, Alex not again");
     assert_eq!(app.engine.waiting(ItemKind::Reveal).await.unwrap(), 0);
 }
+
+/// A reflection waiting out its check-in window when one partner takes space
+/// (or says in the safety check they may not be safe) is not posted into that
+/// space: nothing shared reaches them while it holds.
+#[tokio::test]
+async fn a_reflection_waiting_for_check_ins_is_not_posted_into_a_space() {
+    let app = TestApp::new().await;
+    let couple = app.couple(DRIFTED).await;
+    for _ in 0..3 {
+        app.next_prompt().await;
+    }
+    app.set_time("2026-01-11T18:00:00Z");
+    let asked = app.step_posts().await;
+    assert!(asked.iter().any(|p| matches!(p.notice(), Some(Notice::CheckIn { .. }))), "the check-ins went out");
+    // Monday morning Sam's safety check signals danger: a space of Sam's own.
+    app.set_time("2026-01-12T07:00:00Z");
+    app.engine.safety_concern(couple, Slot::B).await.unwrap();
+    app.step_posts().await;
+    app.set_time("2026-01-12T18:00:00Z");
+    let posted = app.step_posts().await;
+    assert!(
+        posted.iter().all(|p| !matches!(p.job, Job::Reflection { .. })),
+        "no reflection into the space: {posted:?}"
+    );
+}
