@@ -545,7 +545,11 @@ async fn weekly(b: &Bench) -> Weekly {
     for _ in 0..WEEKLY_REPETITIONS {
         exec(pool, format!("DELETE FROM outbox WHERE id > {max_outbox}")).await;
         exec(pool, format!("DELETE FROM reflections WHERE id > {max_reflection}")).await;
-        exec(pool, format!("UPDATE couples SET paused = 0, paused_until = NULL WHERE id = {UNREACHABLE}")).await;
+        exec(
+            pool,
+            format!("UPDATE couples SET paused = 0, paused_until = NULL, pause_hold = NULL WHERE id = {UNREACHABLE}"),
+        )
+        .await;
         exec(
             pool,
             format!("UPDATE discord_couples SET channel_id = CAST(1000000 + couple_id AS TEXT) WHERE couple_id = {UNREACHABLE}"),
@@ -562,11 +566,18 @@ async fn weekly(b: &Bench) -> Weekly {
             format!("UPDATE schedules SET next_fire_at = {when} WHERE kind = 'reflection' AND couple_id BETWEEN {from} AND {to}"),
         )
         .await;
-        // The slot: each partner's check-in. A day later the window closes and
-        // the reflections go out: that step is the one measured.
-        b.clock.set(mend::engine::instant(when));
+        // The slot: each partner's check-in. Then every couple has checked in,
+        // which brings each reflection forward to now: that fan-out is the
+        // step measured (at the same minute, so no other schedule is due).
         b.worker.step().await.unwrap();
-        b.clock.set(mend::engine::instant(when + mend::core::reflection::CHECK_IN_WINDOW_SECONDS));
+        exec(
+            pool,
+            format!(
+                "UPDATE outbox SET next_attempt_at = {when} WHERE kind = 'reflection' AND status = 'pending'
+                 AND couple_id BETWEEN {from} AND {to} AND id > {max_outbox}"
+            ),
+        )
+        .await;
         b.worker.transport().drain();
         let t = Instant::now();
         let report = b.worker.step().await.unwrap();
