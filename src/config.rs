@@ -50,3 +50,14 @@ impl StoreConfig {
 pub fn database_url(value: &str) -> String {
     if value.starts_with("sqlite:") { value.to_string() } else { format!("sqlite://{value}") }
 }
+
+/// Reads `.env` from the working directory, if there is one, into the
+/// environment; what is already set there wins. Returns a one-line problem to
+/// tell the host (a line that does not parse), or `None`.
+pub fn load_dotenv() -> Option<String> {
+    match dotenvy::dotenv() {
+        Ok(_) => None,
+        Err(e) if e.not_found() => None,
+        Err(e) => Some(format!("mend: .env was not read: {e} — fix the line, or remove .env")),
+    }
+}

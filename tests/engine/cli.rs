@@ -269,3 +269,24 @@ fn prompt_stats_and_check_fail_on_a_library_below_the_minimums() {
     assert!(out.contains("too few prompts: unsaid reader in atone: 12 prompts fit (at least 90 needed)"), "{out}");
     assert!(!out.contains("ok: "), "{out}");
 }
+
+/// A `.env` in the working directory is read (what `.env.example` says), and a
+/// variable already set in the environment wins over it.
+#[test]
+fn a_dotenv_file_in_the_working_directory_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "MEND_EXTRA_PROMPTS=/nowhere-from-dotenv\n").unwrap();
+    let run = |extra: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+        c.args(["prompts", "list"]).current_dir(dir.path()).env_remove("DATABASE_URL").env_remove("MEND_EXTRA_PROMPTS");
+        if let Some(e) = extra {
+            c.env("MEND_EXTRA_PROMPTS", e);
+        }
+        c.output().expect("mend runs")
+    };
+    let o = run(None);
+    assert!(stderr(&o).contains("/nowhere-from-dotenv"), "the .env was read: {}", stderr(&o));
+    let o = run(Some("/nowhere-from-the-environment"));
+    assert!(stderr(&o).contains("/nowhere-from-the-environment"), "the environment wins: {}", stderr(&o));
+    assert!(!stderr(&o).contains("dotenv"), "{}", stderr(&o));
+}
