@@ -73,6 +73,25 @@ pub(super) async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub(super) async fn backup(store: &StoreConfig, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    if file.exists() {
+        return Err(super::InputError(format!(
+            "{} already exists: give `mend backup` a new file (it never overwrites one)",
+            file.display()
+        ))
+        .into());
+    }
+    let engine = engine(store, load_library(store)?, &key_from_env()?, Settings::default()).await?;
+    let st = engine.backup(file).await?;
+    println!(
+        "backed up {} to {} ({} couples; owner-only; answers stay sealed, and this key opens it)",
+        store.database_url,
+        file.display(),
+        st.couples
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
     m.get(&k).copied().unwrap_or(0)
 }

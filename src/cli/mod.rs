@@ -59,6 +59,10 @@ pub enum Command {
     Keygen { file: PathBuf },
     /// Open the database (creating and migrating it if needed) and say what it holds.
     Status,
+    /// Write a consistent copy of the database to FILE while mend runs
+    /// (owner-only, never over an existing file; answers stay sealed), and
+    /// check that the key opens it.
+    Backup { file: PathBuf },
     /// Run the whole engine on a simulated clock with scripted couples, print the
     /// first couple's transcript and a summary, and check the invariants.
     Simulate {
@@ -120,6 +124,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => inspect::status(&cli.store).await,
+        Command::Backup { file } => inspect::backup(&cli.store, &file).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
             let options = SimOptions { couples, days, seed, db, transcript: !quiet };

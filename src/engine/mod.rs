@@ -295,6 +295,27 @@ impl Engine {
         })
     }
 
+    /// Writes a consistent copy of the database to `to` while mend runs (see
+    /// `store::backup`), then opens the copy with this engine's key to check
+    /// it: a copy the key cannot open is removed and refused.
+    pub async fn backup(&self, to: &std::path::Path) -> Result<Status> {
+        store::backup(&self.pool, to).await?;
+        let url = format!("sqlite://{}", to.display());
+        let opened = store::connect(&url, &self.cipher).await;
+        let pool = match opened {
+            Ok(pool) => pool,
+            Err(e) => {
+                let _ = std::fs::remove_file(to);
+                return Err(e.into());
+            }
+        };
+        let copy =
+            Engine::new(pool, self.cipher.clone(), self.library.clone(), self.clock.clone(), self.settings.clone());
+        let status = copy.status().await;
+        copy.close().await;
+        status
+    }
+
     /// The query plan of each query a worker step runs, for tests that check
     /// a step's cost follows what is due.
     pub async fn step_query_plans(&self) -> Result<Vec<(String, String)>> {

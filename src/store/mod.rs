@@ -187,3 +187,25 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
     }
     Ok(plans)
 }
+
+/// A consistent copy of the whole database into `to`, while mend keeps
+/// writing (SQLite's `VACUUM INTO`: one read transaction, a snapshot of
+/// everything committed when it began). The copy is created owner-only and
+/// never over an existing file; sealed texts stay sealed in it.
+pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<()> {
+    let io = |e: std::io::Error| StoreError::Sqlx(sqlx::Error::Io(e));
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        create.mode(0o600);
+    }
+    create.open(to).map_err(io)?;
+    let done = sqlx::query("VACUUM INTO ?").bind(to.to_string_lossy().into_owned()).execute(pool).await;
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(to);
+        return Err(e.into());
+    }
+    Ok(())
+}

@@ -290,3 +290,27 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
     assert!(stderr(&o).contains("/nowhere-from-the-environment"), "the environment wins: {}", stderr(&o));
     assert!(!stderr(&o).contains("dotenv"), "{}", stderr(&o));
 }
+
+/// `mend backup` writes an owner-only copy the key opens, and never over a file.
+#[test]
+fn backup_writes_a_copy_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    assert!(mend(&["keygen", key.to_str().unwrap()]).status.success());
+    let run = |file: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mend"))
+            .args(["backup", file])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "sqlite://m.db")
+            .env("MEND_KEY_FILE", &key)
+            .env_remove("MEND_KEY")
+            .output()
+            .expect("mend runs")
+    };
+    let o = run("copy.db");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("this key opens it"), "{}", stdout(&o));
+    let o = run("copy.db");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("never overwrites"), "{}", stderr(&o));
+}
