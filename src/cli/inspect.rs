@@ -92,6 +92,54 @@ pub(super) async fn backup(store: &StoreConfig, file: &std::path::Path) -> anyho
     Ok(ExitCode::SUCCESS)
 }
 
+pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let input = |m: String| anyhow::Error::from(super::InputError(m));
+    if !file.is_file() {
+        return Err(input(format!(
+            "{} is not a file: give `mend restore` a backup `mend backup` wrote",
+            file.display()
+        )));
+    }
+    let url = store.url();
+    let target = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(&url).to_string();
+    if target.is_empty() || target.contains(":memory:") {
+        return Err(input("DATABASE_URL names no file to restore into".into()));
+    }
+    let target = std::path::PathBuf::from(target);
+    // The key must open the backup before anything is touched.
+    let key = key_from_env()?;
+    let backup = StoreConfig { database_url: format!("sqlite://{}", file.display()), ..store.clone() };
+    let from = engine(&backup, load_library(store)?, &key, Settings::default()).await?;
+    let mut kept = None;
+    if target.exists() {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let aside = target.with_file_name(format!(
+            "{}.before-restore-{stamp}",
+            target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let (a, b) = (format!("{}{suffix}", target.display()), format!("{}{suffix}", aside.display()));
+            if std::path::Path::new(&a).exists() {
+                std::fs::rename(&a, &b)?;
+            }
+        }
+        kept = Some(aside);
+    }
+    let st = from.backup(&target).await?;
+    from.close().await;
+    match kept {
+        Some(aside) => println!(
+            "restored {} into {} ({} couples); the database it replaced is kept as {}",
+            file.display(),
+            target.display(),
+            st.couples,
+            aside.display()
+        ),
+        None => println!("restored {} into {} ({} couples)", file.display(), target.display(), st.couples),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn count<K: Ord>(m: &std::collections::BTreeMap<K, usize>, k: K) -> usize {
     m.get(&k).copied().unwrap_or(0)
 }

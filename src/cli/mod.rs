@@ -63,6 +63,9 @@ pub enum Command {
     /// (owner-only, never over an existing file; answers stay sealed), and
     /// check that the key opens it.
     Backup { file: PathBuf },
+    /// Put a backup back as the database, after checking the key opens it.
+    /// Stop mend first. The database it replaces is kept beside it, renamed.
+    Restore { file: PathBuf },
     /// Run the whole engine on a simulated clock with scripted couples, print the
     /// first couple's transcript and a summary, and check the invariants.
     Simulate {
@@ -125,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status => inspect::status(&cli.store).await,
         Command::Backup { file } => inspect::backup(&cli.store, &file).await,
+        Command::Restore { file } => inspect::restore(&cli.store, &file).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
             let options = SimOptions { couples, days, seed, db, transcript: !quiet };

@@ -293,7 +293,7 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
 
 /// `mend backup` writes an owner-only copy the key opens, and never over a file.
 #[test]
-fn backup_writes_a_copy_and_never_overwrites() {
+fn backup_writes_a_copy_never_over_a_file_and_restore_puts_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k.key");
     assert!(mend(&["keygen", key.to_str().unwrap()]).status.success());
@@ -313,4 +313,40 @@ fn backup_writes_a_copy_and_never_overwrites() {
     let o = run("copy.db");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("never overwrites"), "{}", stderr(&o));
+
+    // Restore: another key is refused before anything is touched; the key
+    // puts it back, keeping the database it replaces beside it.
+    let other = dir.path().join("other.key");
+    assert!(mend(&["keygen", other.to_str().unwrap()]).status.success());
+    let restore = |key: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_mend"))
+            .args(["restore", "copy.db"])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "sqlite://m.db")
+            .env("MEND_KEY_FILE", key)
+            .env_remove("MEND_KEY")
+            .output()
+            .expect("mend runs")
+    };
+    let o = restore(&other);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let aside = |d: &std::path::Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("before-restore"))
+            .count()
+    };
+    assert_eq!(aside(dir.path()), 0, "nothing was touched");
+    let o = restore(&key);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("is kept as"), "{}", stdout(&o));
+    assert!(aside(dir.path()) >= 1);
+    let o = Command::new(env!("CARGO_BIN_EXE_mend"))
+        .arg("status")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://m.db")
+        .env("MEND_KEY_FILE", &key)
+        .output()
+        .unwrap();
+    assert!(o.status.success() && stdout(&o).contains("couples: 0"), "the restored database opens: {}", stderr(&o));
 }
