@@ -100,15 +100,12 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
             file.display()
         )));
     }
-    let url = store.url();
-    let target = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(&url).to_string();
-    if target.is_empty() || target.contains(":memory:") {
+    let Some(target) = crate::store::file_of(&store.url()) else {
         return Err(input("DATABASE_URL names no file to restore into".into()));
-    }
-    let target = std::path::PathBuf::from(target);
+    };
     // The key must open the backup before anything is touched.
     let key = key_from_env()?;
-    let backup = StoreConfig { database_url: format!("sqlite://{}", file.display()), ..store.clone() };
+    let backup = StoreConfig { database_url: file.display().to_string(), ..store.clone() };
     let from = engine(&backup, load_library(store)?, &key, Settings::default()).await?;
     let mut kept = None;
     if target.exists() {

@@ -300,7 +300,7 @@ impl Engine {
     /// it: a copy the key cannot open is removed and refused.
     pub async fn backup(&self, to: &std::path::Path) -> Result<Status> {
         store::backup(&self.pool, to).await?;
-        let url = format!("sqlite://{}", to.display());
+        let url = crate::config::database_url(&to.to_string_lossy());
         let opened = store::connect(&url, &self.cipher).await;
         let pool = match opened {
             Ok(pool) => pool,

@@ -53,8 +53,7 @@ pub async fn connect(url: &str, cipher: &Cipher) -> Result<SqlitePool> {
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
         .pragma("secure_delete", "ON");
-    let path = options.get_filename().to_path_buf();
-    if !path.as_os_str().is_empty() && path != std::path::Path::new(":memory:") {
+    if let Some(path) = file_of(url) {
         owner_only(&path)?;
     }
     // Local files do not go stale: no round trip to test a connection each time.
@@ -186,6 +185,14 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
         plans.push((name.to_string(), plan));
     }
     Ok(plans)
+}
+
+/// The file a database URL names (`None`: in memory, or no file), read as
+/// `connect` reads it.
+pub fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    (!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:")).then(|| path.to_path_buf())
 }
 
 /// A consistent copy of the whole database into `to`, while mend keeps
