@@ -119,6 +119,8 @@ pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Resul
         )
     })?;
     let (settings, bot) = args.bot.settings()?;
+    // Held while mend serves: `mend restore` and `mend rekey` wait for a stop.
+    let _serving = crate::store::hold(&store.url(), false).map_err(|e| InputError(e.to_string()))?;
     let library = load_library(store)?;
     let engine = engine(store, library, &key_from_env()?, settings).await?;
     let config = crate::discord::BotConfig {

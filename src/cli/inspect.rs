@@ -103,6 +103,8 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
     let Some(target) = crate::store::file_of(&store.url()) else {
         return Err(input("DATABASE_URL names no file to restore into".into()));
     };
+    // A database mend is serving is never replaced under it.
+    let _alone = hold_alone(store)?;
     // The key must open the backup before anything is touched.
     let key = key_from_env()?;
     let backup = StoreConfig { database_url: file.display().to_string(), ..store.clone() };
@@ -134,6 +136,48 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
         ),
         None => println!("restored {} into {} ({} couples)", file.display(), target.display(), st.couples),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The only hold on the configured database (`mend run` keeps a shared one).
+fn hold_alone(store: &StoreConfig) -> anyhow::Result<Option<crate::store::Hold>> {
+    crate::store::hold(&store.url(), true).map_err(|e| super::InputError(e.to_string()).into())
+}
+
+/// `mend rekey NEWKEY`: every sealed text resealed under the key in the file
+/// NEWKEY, in one transaction, with mend stopped; after it only the new key
+/// opens the database.
+pub(super) async fn rekey(store: &StoreConfig, new_key: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let input = |m: String| anyhow::Error::from(super::InputError(m));
+    let new = crate::crypto::Key::from_file(new_key)
+        .map_err(|e| input(format!("{e} — write a new key with `mend keygen {}` first", new_key.display())))?;
+    let old = key_from_env()?;
+    if old.to_hex() == new.to_hex() {
+        return Err(input(format!(
+            "{} holds the key the database is already sealed with — write a new one with `mend keygen FILE`",
+            new_key.display()
+        )));
+    }
+    let _alone = hold_alone(store)?;
+    let engine = engine(store, load_library(store)?, &old, Settings::default()).await?;
+    // Nothing is changed until the end: stopped before it, the old key still
+    // opens everything.
+    let mut last = None::<std::time::Instant>;
+    let progress = |n: u64| {
+        if last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1)) {
+            eprintln!("resealing… {n} texts so far (nothing changes until all are done)");
+            last = Some(std::time::Instant::now());
+        }
+    };
+    let resealed = engine.rekey(&crate::crypto::Cipher::new(&new), progress).await?;
+    println!(
+        "resealed {resealed} texts under the key in {}; the old key no longer opens this database.",
+        new_key.display()
+    );
+    println!(
+        "then: export MEND_KEY_FILE={} (or MEND_KEY) and start mend again. Backups written before now still need the old key: keep it with them, or take a new backup.",
+        new_key.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

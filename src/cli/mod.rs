@@ -66,6 +66,13 @@ pub enum Command {
     /// Put a backup back as the database, after checking the key opens it.
     /// Stop mend first. The database it replaces is kept beside it, renamed.
     Restore { file: PathBuf },
+    /// Reseal every answer and note under the key in NEWKEY (from `mend keygen`),
+    /// in one transaction; after it the old key no longer opens the database.
+    /// Stop mend first.
+    Rekey {
+        #[arg(value_name = "NEWKEY")]
+        new_key: PathBuf,
+    },
     /// Run the whole engine on a simulated clock with scripted couples, print the
     /// first couple's transcript and a summary, and check the invariants.
     Simulate {
@@ -129,6 +136,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status => inspect::status(&cli.store).await,
         Command::Backup { file } => inspect::backup(&cli.store, &file).await,
         Command::Restore { file } => inspect::restore(&cli.store, &file).await,
+        Command::Rekey { new_key } => inspect::rekey(&cli.store, &new_key).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
             let options = SimOptions { couples, days, seed, db, transcript: !quiet };

@@ -316,6 +316,18 @@ impl Engine {
         status
     }
 
+    /// Reseals every sealed text under `new` in one transaction (see
+    /// `store::rekey`), then folds the write-ahead log into the database so no
+    /// page sealed under the old key is left in it. The engine is consumed: its
+    /// key is the old one, which no longer opens the database. Returns how many
+    /// texts were resealed; `progress` hears the count as it goes.
+    pub async fn rekey(self, new: &Cipher, progress: impl FnMut(u64)) -> Result<u64> {
+        let resealed = store::rekey::rekey(&self.pool, &self.cipher, new, progress).await?;
+        store::scrub(&self.pool).await?;
+        self.close().await;
+        Ok(resealed)
+    }
+
     /// The query plan of each query a worker step runs, for tests that check
     /// a step's cost follows what is due.
     pub async fn step_query_plans(&self) -> Result<Vec<(String, String)>> {

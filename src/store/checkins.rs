@@ -22,7 +22,12 @@ const COLUMNS: &str = "reflection_id, slot, appreciation, cared_for, written_at"
 /// What each text is sealed to: its reflection, its writer and which text it
 /// is, so a sealed text moved to another row or field does not open.
 fn context(reflection: i64, slot: Slot, field: &str) -> Vec<u8> {
-    format!("checkin:{reflection}:{}:{field}", slot.index()).into_bytes()
+    context_at(reflection, slot.index() as i64, field)
+}
+
+/// What a check-in's `field` is sealed to, from the row's own columns.
+pub(super) fn context_at(reflection: i64, slot: i64, field: &str) -> Vec<u8> {
+    format!("checkin:{reflection}:{slot}:{field}").into_bytes()
 }
 
 /// Saves `slot`'s check-in for `reflection`, replacing one they wrote before.

@@ -50,11 +50,11 @@ pub struct Check {
     pub answered_at: Option<i64>,
 }
 
-fn body_context(id: i64) -> Vec<u8> {
+pub(super) fn body_context(id: i64) -> Vec<u8> {
     format!("commitment:{id}").into_bytes()
 }
 
-fn note_context(id: i64) -> Vec<u8> {
+pub(super) fn note_context(id: i64) -> Vec<u8> {
     format!("commitment-note:{id}").into_bytes()
 }
 

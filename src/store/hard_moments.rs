@@ -19,7 +19,7 @@ pub struct HardMoment {
     pub note: Option<String>,
 }
 
-fn context(id: i64) -> Vec<u8> {
+pub(super) fn context(id: i64) -> Vec<u8> {
     format!("hard_moment:{id}").into_bytes()
 }
 

@@ -10,6 +10,7 @@ pub mod homes;
 pub mod outbox;
 pub mod pairings;
 pub mod reflections;
+pub mod rekey;
 pub mod responses;
 pub mod schedules;
 
@@ -84,18 +85,20 @@ fn owner_only(path: &std::path::Path) -> Result<()> {
 }
 
 const KEY_CHECK: &[u8] = b"mend key check";
+/// What the key check is sealed to.
+pub(crate) const KEY_CHECK_CONTEXT: &[u8] = b"key_check";
 
 async fn check_key(pool: &SqlitePool, cipher: &Cipher) -> Result<()> {
     let stored: Option<Vec<u8>> =
         sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?;
     match stored {
-        Some(sealed) => match cipher.open(&sealed, b"key_check") {
+        Some(sealed) => match cipher.open(&sealed, KEY_CHECK_CONTEXT) {
             Ok(plain) if plain == KEY_CHECK => Ok(()),
             _ => Err(StoreError::Key(KeyError::Wrong)),
         },
         None => {
             sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, ?) ON CONFLICT DO NOTHING")
-                .bind(cipher.seal(KEY_CHECK, b"key_check"))
+                .bind(cipher.seal(KEY_CHECK, KEY_CHECK_CONTEXT))
                 .execute(pool)
                 .await?;
             Ok(())
@@ -215,4 +218,44 @@ pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<()> {
         return Err(e.into());
     }
     Ok(())
+}
+
+/// A hold on a database, taken through a lock file beside it (`<db>.lock`):
+/// `mend run` keeps a shared one while it serves, and `mend restore` and
+/// `mend rekey` need the only one, so a database mend is serving is never
+/// replaced or resealed under it. The kernel lets go of a hold when its
+/// process ends, however it ends.
+#[derive(Debug)]
+pub struct Hold(#[allow(dead_code)] std::fs::File);
+
+/// Why a hold could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum HoldError {
+    #[error("mend is running with this database (another process holds {0}) — stop it first")]
+    Busy(std::path::PathBuf),
+    #[error("could not open the lock file {0}: {1}")]
+    Io(std::path::PathBuf, std::io::Error),
+}
+
+/// Takes a hold on the database `url` names (`alone`: the only one; otherwise
+/// shared with other readers of that kind). `None` for a database in memory.
+pub fn hold(url: &str, alone: bool) -> Result<Option<Hold>, HoldError> {
+    let Some(db) = file_of(url) else { return Ok(None) };
+    let mut path = db.into_os_string();
+    path.push(".lock");
+    let path = std::path::PathBuf::from(path);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let file = open.open(&path).map_err(|e| HoldError::Io(path.clone(), e))?;
+    let taken = if alone { file.try_lock() } else { file.try_lock_shared() };
+    match taken {
+        Ok(()) => Ok(Some(Hold(file))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(HoldError::Busy(path)),
+        Err(std::fs::TryLockError::Error(e)) => Err(HoldError::Io(path, e)),
+    }
 }

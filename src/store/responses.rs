@@ -9,7 +9,7 @@ use crate::core::model::Slot;
 use crate::crypto::Cipher;
 
 /// What a response's text is sealed to: its row.
-fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
+pub(super) fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
     format!("response:{delivery}:{slot}").into_bytes()
 }
 

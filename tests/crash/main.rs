@@ -23,7 +23,9 @@ use mend::core::model::{Kind, ScheduleKind, Slot};
 use mend::core::outbox::ItemKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use support::world::{Couple, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc};
+use support::world::{
+    Couple, MEND_KEY, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// How long an outbox item a killed mend held stays leased to it
@@ -584,6 +586,28 @@ fn assert_nothing_doubled_in_thread(world: &World, c: &Couple, prompt: &Prompt) 
     assert!(doubled.is_empty(), "messages doubled in the reveal thread: {doubled:#?}\nthread: {texts:#?}");
 }
 
+/// While `mend run` serves the world's database, `mend rekey` and `mend
+/// restore` refuse to touch it, and say why.
+fn refused_while_mend_runs(world: &World) {
+    let dir = world.fixture.dir.path();
+    let new_key = dir.join("next.key");
+    mend::crypto::Key::write_new(&new_key).unwrap();
+    let backup = dir.join("some-backup.db");
+    std::fs::write(&backup, b"").unwrap();
+    for args in [vec!["rekey", new_key.to_str().unwrap()], vec!["restore", backup.to_str().unwrap()]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
+            .args(&args)
+            .env("DATABASE_URL", &world.url)
+            .env("MEND_KEY", MEND_KEY)
+            .env_remove("MEND_KEY_FILE")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains("mend is running with this database") && said.contains("stop it first"), "{said}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 4. A targeted crash: after a reveal is posted in full, before it is recorded.
 
@@ -596,6 +620,7 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     let mut mend = Mend::new(&world);
     mend.start();
     world.wait_all_sent(WAIT).await;
+    refused_while_mend_runs(&world);
     let (c, prompt) = first_revealed_kind(&world).await;
     let first = try_answer(&c.users[0], &prompt, "first, and kept").await;
     assert_eq!(first.seen, Seen::Acked);

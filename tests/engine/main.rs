@@ -13,5 +13,6 @@ mod engine;
 mod fuzz;
 mod ids_never_reused;
 mod prompt_library;
+mod rekey;
 mod schedule_props;
 mod simulation;
