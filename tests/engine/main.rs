@@ -11,6 +11,7 @@ mod commitments;
 mod defects;
 mod engine;
 mod fuzz;
+mod hosting;
 mod ids_never_reused;
 mod prompt_library;
 mod rekey;
