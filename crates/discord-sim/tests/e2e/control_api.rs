@@ -1,9 +1,8 @@
 //! The JSON control API over plain HTTP, driven like a test in another
 //! language would, with a small serenity bot on the other side.
 
-mod common;
-
-use common::start_bot_with;
+use crate::common;
+use crate::common::start_bot_with;
 use serde_json::{Value, json};
 use serenity::all::{
     Context, CreateCommand, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GatewayIntents,

@@ -2,8 +2,7 @@
 //! makes the calls (over TLS, rate limiter on), and Discord's errors come
 //! back with their codes.
 
-mod common;
-
+use crate::common;
 use serenity::all::{
     ChannelId, ChannelType, CreateAttachment, CreateChannel, CreateCommand, CreateCommandOption, CreateEmbed,
     CreateMessage, CreateThread, GuildId, PermissionOverwrite, PermissionOverwriteType, Permissions, UserId,

@@ -1,9 +1,8 @@
 //! A real serenity 0.12.5 client against the sim: TLS REST with serenity's
 //! rate limiter, plain ws gateway, READY, GUILD_CREATE, sending messages.
 
-mod common;
-
-use common::{WAIT, start_bot};
+use crate::common;
+use crate::common::{WAIT, start_bot};
 use serenity::all::{ChannelId, CreateMessage, Event, GatewayIntents};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,9 +2,7 @@
 //! Discord send for a message in a channel its user cannot see. A bot must
 //! re-check who acts; these tests show the sim lets a bot's check be tested.
 
-mod common;
-
-use common::{WAIT, start_bot_with};
+use crate::common::{WAIT, start_bot_with};
 use discord_sim::{Sim, SimConfig, SimError, WorldSpec};
 use serde_json::{Value, json};
 use serenity::all::{

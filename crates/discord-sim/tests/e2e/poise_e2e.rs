@@ -2,11 +2,10 @@
 //! registration in `setup`, defer + say, modals, buttons, autocomplete, DMs,
 //! ephemeral replies, and the interaction rules (late or double callbacks).
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{Forward, WAIT};
+use crate::common::{Forward, WAIT};
 use discord_sim::{InteractionKind, Sim, SimConfig};
 use poise::serenity_prelude as serenity;
 use serde_json::json;

@@ -1,11 +1,10 @@
 //! The gateway lifecycle with a real serenity client: heartbeats, op 7,
 //! dropped sockets with replay on RESUME, op 9, close codes, intents.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
-use common::{Bot, WAIT, start_bot};
+use crate::common::{Bot, WAIT, start_bot};
 use discord_sim::{Sim, SimConfig};
 use serenity::all::{Event, GatewayError, GatewayIntents};
 

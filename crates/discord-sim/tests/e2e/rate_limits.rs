@@ -1,8 +1,7 @@
 //! serenity's own rate limiter against the sim's buckets, global limit and
 //! injected 429/5xx responses.
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
 use discord_sim::{BucketLimit, Fault, Sim, SimConfig};
