@@ -45,7 +45,10 @@ pub fn metrics() -> PrometheusHandle {
 
 fn describe() {
     metrics::describe_counter!("mend_posted_total", "Outbox items posted to Discord, by kind");
-    metrics::describe_counter!("mend_prompts_missed_total", "Prompts not sent: their moment passed or the couple paused");
+    metrics::describe_counter!(
+        "mend_prompts_missed_total",
+        "Prompts not sent: their moment passed or the couple paused"
+    );
     metrics::describe_counter!("mend_answers_total", "Answers saved, by prompt kind");
     metrics::describe_counter!("mend_discord_responses_total", "Discord's answers to mend's posts, by class");
     metrics::describe_histogram!("mend_scheduler_step_seconds", "How long one scheduler step took");
@@ -121,8 +124,7 @@ async fn render(State(probe): State<Probe>) -> Response {
     match probe.engine.outbox_depth().await {
         Ok((pending, oldest)) => {
             metrics::gauge!("mend_outbox_pending").set(pending as f64);
-            metrics::gauge!("mend_outbox_oldest_pending_seconds")
-                .set(oldest.map_or(0.0, |d| d.num_seconds() as f64));
+            metrics::gauge!("mend_outbox_oldest_pending_seconds").set(oldest.map_or(0.0, |d| d.num_seconds() as f64));
         }
         Err(e) => tracing::warn!(error = %e, "could not read the outbox's depth for /metrics"),
     }

@@ -107,15 +107,7 @@ pub struct Worker<T> {
 impl<T: Transport> Worker<T> {
     pub fn new(engine: Engine, transport: T, lifecycle: Arc<Lifecycle>) -> Worker<T> {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        Worker {
-            engine,
-            transport,
-            owner,
-            batch: 1_000,
-            lifecycle,
-            steps: watch::channel(0).0,
-            pulse: Arc::default(),
-        }
+        Worker { engine, transport, owner, batch: 1_000, lifecycle, steps: watch::channel(0).0, pulse: Arc::default() }
     }
 
     pub fn engine(&self) -> &Engine {

@@ -135,7 +135,9 @@ pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Resul
         http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
         settings: bot,
     };
-    let ops = args.http_addr.map(|addr| Ops { addr, stall: std::time::Duration::from_secs(args.health_stall_seconds.max(1)) });
+    let ops = args
+        .http_addr
+        .map(|addr| Ops { addr, stall: std::time::Duration::from_secs(args.health_stall_seconds.max(1)) });
     serve_with(config, engine, ops).await
 }
 

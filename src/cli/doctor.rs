@@ -84,7 +84,8 @@ async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     checks.push(free_space(dir));
     if !path.exists() {
-        checks.push(Check::ok(format!("database {shown} does not exist yet: mend creates it (owner-only) as it starts")));
+        checks
+            .push(Check::ok(format!("database {shown} does not exist yet: mend creates it (owner-only) as it starts")));
         return checks;
     }
     checks.push(owner_only(&path));

@@ -126,7 +126,8 @@ pub async fn servers(http: &Http, bot: UserId) -> serenity::Result<Vec<Server>> 
         for g in &page {
             let member = http.get_member(g.id, bot).await?;
             let roles = http.get_guild_roles(g.id).await?;
-            let everyone = roles.iter().find(|r| r.id.get() == g.id.get()).map_or(Permissions::empty(), |r| r.permissions);
+            let everyone =
+                roles.iter().find(|r| r.id.get() == g.id.get()).map_or(Permissions::empty(), |r| r.permissions);
             let held: Vec<Permissions> =
                 roles.iter().filter(|r| member.roles.contains(&r.id)).map(|r| r.permissions).collect();
             let have = server_permissions(g.owner, everyone, &held);
@@ -166,6 +167,11 @@ pub async fn commands_registered(http: &Http, guild_id: Option<u64>) -> Check {
     let absent: Vec<&str> = wanted.iter().filter(|w| !names.contains(w)).map(String::as_str).collect();
     if absent.is_empty() {
         Check::ok(format!("mend's {} commands are registered {place}", wanted.len()))
+    } else if absent.len() == wanted.len() {
+        Check::problem(
+            format!("none of mend's {} commands are registered {place}", wanted.len()),
+            "start `mend run` once: it registers them as it starts",
+        )
     } else {
         Check::problem(
             format!("mend's commands are not all registered {place} (missing: /{})", absent.join(", /")),

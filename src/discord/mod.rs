@@ -239,7 +239,8 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     http.set_application_id(app.id);
     // What `mend doctor` would flag on Discord's side, said as mend starts. A
     // server list Discord does not give now is no reason not to start.
-    let mut problems: Vec<checks::Check> = Some(checks::members_intent(app.flags)).filter(|c| !c.ok).into_iter().collect();
+    let mut problems: Vec<checks::Check> =
+        Some(checks::members_intent(app.flags)).filter(|c| !c.ok).into_iter().collect();
     let servers = match patiently(|| checks::servers(&http, me.id)).await {
         Ok(servers) => {
             problems.extend(servers.iter().map(|s| s.check(app.id.get())).filter(|c| !c.ok));
@@ -250,7 +251,8 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
             0
         }
     };
-    let startup = Startup { bot_name: me.name.clone(), bot_id: me.id.get(), application_id: app.id.get(), servers, problems };
+    let startup =
+        Startup { bot_name: me.name.clone(), bot_id: me.id.get(), application_id: app.id.get(), servers, problems };
     let cmds = commands::all();
     let create = poise::builtins::create_application_commands(&cmds);
     let registered = patiently(|| async {

@@ -235,7 +235,8 @@ pub struct Inspection {
 
 /// Reads the migrations a database file has and whether `cipher` opens it.
 pub async fn inspect(path: &std::path::Path, cipher: &Cipher) -> Result<Inspection> {
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(false).busy_timeout(Duration::from_secs(5));
+    let options =
+        SqliteConnectOptions::new().filename(path).create_if_missing(false).busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
     let inspected = inspect_pool(&pool, cipher).await;
     pool.close().await;
@@ -267,7 +268,11 @@ async fn inspect_pool(pool: &SqlitePool, cipher: &Cipher) -> Result<Inspection> 
     };
     Ok(Inspection {
         applied: known.iter().filter(|m| done(m.version)).count(),
-        pending: known.iter().filter(|m| !done(m.version)).map(|m| format!("{} {}", m.version, m.description)).collect(),
+        pending: known
+            .iter()
+            .filter(|m| !done(m.version))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect(),
         unknown: rows.iter().map(|r| r.0).filter(|v| !known.iter().any(|m| m.version == *v)).collect(),
         failed: rows.iter().filter(|r| !r.1).map(|r| r.0).collect(),
         key_opens,

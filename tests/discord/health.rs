@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use discord_sim::{Sim, SimConfig};
+use mend::core::entities::Partner;
+use mend::core::model::{Role, ScheduleKind};
 use mend::discord::{BotConfig, Secret};
+use mend::engine::NewCouple;
 use rand::SeedableRng;
 use sqlx::Connection;
 
@@ -19,6 +22,7 @@ use crate::support::world::{MEND_KEY, World};
 struct Served {
     sim: Sim,
     fixture: Fixture,
+    engine: mend::engine::Engine,
     wake: Arc<tokio::sync::Notify>,
     addr: SocketAddr,
     worker: tokio::task::JoinHandle<()>,
@@ -43,14 +47,20 @@ impl Served {
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");
         let worker = bot.start_worker();
         let shards = bot.client.shard_manager.clone();
-        let probe = mend::http::Probe { engine, shards: shards.clone(), pulse: bot.worker.pulse(), stall, metrics: None };
+        let probe = mend::http::Probe {
+            engine: engine.clone(),
+            shards: shards.clone(),
+            pulse: bot.worker.pulse(),
+            stall,
+            metrics: None,
+        };
         let addr = mend::http::serve("127.0.0.1:0".parse().unwrap(), probe).await.unwrap();
         let wake = bot.wake.clone();
         tokio::spawn(async move {
             let _ = mend::discord::run(&mut bot).await;
         });
         sim.wait_for_bot_ready(WAIT).await.expect("the bot connects");
-        Served { sim, fixture, wake, addr, worker, shards }
+        Served { sim, fixture, engine, wake, addr, worker, shards }
     }
 
     async fn wait_health(&self, want: u16, words: &str) -> String {
@@ -98,9 +108,20 @@ async fn healthz_is_ok_while_running_and_503_when_the_gateway_is_gone() {
 async fn healthz_is_503_while_a_scheduler_step_does_not_return() {
     let served = Served::start(Duration::from_secs(1)).await;
     served.wait_health(200, "ok").await;
-    // Another process holds the database's write lock: the next step waits on it.
+    // A couple whose prompt is due tomorrow morning: a step then has to write.
+    let (alex, sam) = (served.sim.user("alex"), served.sim.user("sam"));
+    let partners = [(&alex, "Alex"), (&sam, "Sam")].map(|(u, name)| Partner {
+        name: name.into(),
+        role: Role::Drifted,
+        external_id: Some(u.id().to_string()),
+    });
+    let couple = served.engine.create_couple(NewCouple { tz: "UTC".into(), partners }).await.unwrap();
+    served.engine.set_schedule(couple, ScheduleKind::Prompt, "daily 08:30", Some("UTC")).await.unwrap();
+    // Another process holds the database's write lock, and the prompt falls
+    // due: the step that claims it waits on the lock.
     let mut holder = sqlx::SqliteConnection::connect(&served.fixture.url()).await.unwrap();
     sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.unwrap();
+    served.fixture.clock.advance(chrono::Duration::days(1));
     served.wake.notify_one();
     let body = served.wait_health(503, "a scheduler step has been running for").await;
     assert!(body.contains("the database did not take a write"), "{body}");
@@ -228,8 +249,21 @@ async fn metrics_count_a_prompt_sent_and_answered_and_no_label_is_personal() {
 
     // Nothing personal in any label, nor anywhere in the body.
     let allowed_keys = ["kind", "class", "le"];
-    let allowed_values =
-        ["prompt", "reveal", "nudge", "reflection", "notice", "shared", "journal", "action", "2xx", "429", "4xx", "5xx", "none"];
+    let allowed_values = [
+        "prompt",
+        "reveal",
+        "nudge",
+        "reflection",
+        "notice",
+        "shared",
+        "journal",
+        "action",
+        "2xx",
+        "429",
+        "4xx",
+        "5xx",
+        "none",
+    ];
     for (name, labels, _) in samples(&answered) {
         assert!(name.starts_with("mend_"), "{name}");
         for (k, v) in labels {

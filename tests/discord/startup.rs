@@ -82,7 +82,10 @@ async fn mend_run_says_who_where_the_invite_link_and_a_missing_permission() {
     );
     let text = run
         .wait_for(&[
-            &format!("mend: signed in to Discord as mend ({}), in 1 server; invite link: {link}", host.sim.bot_user_id()),
+            &format!(
+                "mend: signed in to Discord as mend ({}), in 1 server; invite link: {link}",
+                host.sim.bot_user_id()
+            ),
             "mend: ✗ server \"Mend Test Server\": mend lacks Manage Channels — Server Settings → Roles",
         ])
         .await;
@@ -109,8 +112,10 @@ async fn without_the_server_members_intent_mend_run_says_the_fix_and_exits_2() {
     config.privileged_intents = intents::MESSAGE_CONTENT;
     let host = Host::start(config).await;
     let mut run = Running::start(&host);
-    run.wait_for(&["mend: ✗ Server Members Intent is off — Developer Portal → your app → Bot → Privileged Gateway Intents"])
-        .await;
+    run.wait_for(&[
+        "mend: ✗ Server Members Intent is off — Developer Portal → your app → Bot → Privileged Gateway Intents",
+    ])
+    .await;
     assert_eq!(run.exit_code().await, Some(2), "{}", run.text());
     assert!(run.text().contains("turn on Server Members Intent"), "{}", run.text());
 }
