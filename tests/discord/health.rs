@@ -132,8 +132,11 @@ async fn healthz_is_503_while_a_scheduler_step_does_not_return() {
     served.stop().await;
 }
 
-/// Every sample line of a Prometheus text body: (name, labels, value).
-fn samples(body: &str) -> Vec<(String, Vec<(String, String)>, f64)> {
+/// One sample line of a Prometheus text body: name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// Every sample line of a Prometheus text body.
+fn samples(body: &str) -> Vec<Sample> {
     body.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
