@@ -71,6 +71,9 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// serenity's own view of its shards. After a close frame it changes at
+    /// once; after a heartbeat that failed to send, serenity 0.12.5 keeps
+    /// reporting the shard connected while its restart waits (up to ~10 s).
     async fn gateway_connected(&self) -> bool {
         let runners = self.shards.runners.lock().await;
         !runners.is_empty() && runners.values().all(|r| r.stage == serenity::ConnectionStage::Connected)
