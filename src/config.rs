@@ -24,6 +24,9 @@ pub mod defaults {
     pub const RETRY_BASE_SECONDS: i64 = 30;
     pub const LEASE_SECONDS: i64 = 120;
     pub const DISCORD_TIMEOUT_SECONDS: u64 = 30;
+    /// `/healthz` calls the scheduler stalled when a step runs longer than
+    /// this (the worker steps at least once a minute).
+    pub const HEALTH_STALL_SECONDS: u64 = 180;
 }
 
 /// Where mend keeps its data and which prompts it offers.

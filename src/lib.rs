@@ -10,6 +10,7 @@ pub mod core;
 pub mod crypto;
 pub mod discord;
 pub mod engine;
+pub mod http;
 pub mod simulate;
 pub mod store;
 pub mod telemetry;

@@ -32,7 +32,55 @@ pub trait Transport: Send + Sync + 'static {
 pub const FAN_OUT: usize = 16;
 
 /// The longest the worker sleeps without looking again.
-const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
+pub const MAX_SLEEP: StdDuration = StdDuration::from_secs(60);
+
+/// When the worker's steps begin and end, for `/healthz`: a step running too
+/// long, or no step done well for too long, means the scheduler has stalled.
+#[derive(Debug)]
+pub struct Pulse {
+    born: std::time::Instant,
+    /// The step running now, since when.
+    running: std::sync::Mutex<Option<std::time::Instant>>,
+    /// When the last step that did not fail ended.
+    last_ok: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Default for Pulse {
+    fn default() -> Self {
+        Pulse { born: std::time::Instant::now(), running: Default::default(), last_ok: Default::default() }
+    }
+}
+
+impl Pulse {
+    fn began(&self) {
+        *self.running.lock().expect("lock") = Some(std::time::Instant::now());
+    }
+
+    fn ended(&self, ok: bool) {
+        let now = std::time::Instant::now();
+        if let Some(began) = self.running.lock().expect("lock").take() {
+            metrics::histogram!("mend_scheduler_step_seconds").record(now.duration_since(began).as_secs_f64());
+        }
+        if ok {
+            *self.last_ok.lock().expect("lock") = Some(now);
+        }
+    }
+
+    /// Why the scheduler looks stalled, if it does: a step has run longer than
+    /// `bound`, or none has ended well within `bound` past the longest sleep.
+    pub fn stalled(&self, bound: StdDuration) -> Option<String> {
+        let now = std::time::Instant::now();
+        if let Some(began) = *self.running.lock().expect("lock") {
+            let ran = now.duration_since(began);
+            if ran > bound {
+                return Some(format!("a scheduler step has been running for {} s", ran.as_secs()));
+            }
+        }
+        let since = self.last_ok.lock().expect("lock").unwrap_or(self.born);
+        let quiet = now.duration_since(since);
+        (quiet > bound + MAX_SLEEP).then(|| format!("no scheduler step has ended well for {} s", quiet.as_secs()))
+    }
+}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,12 +101,13 @@ pub struct Worker<T> {
     batch: i64,
     lifecycle: Arc<Lifecycle>,
     steps: watch::Sender<u64>,
+    pulse: Arc<Pulse>,
 }
 
 impl<T: Transport> Worker<T> {
     pub fn new(engine: Engine, transport: T, lifecycle: Arc<Lifecycle>) -> Worker<T> {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        Worker { engine, transport, owner, batch: 1_000, lifecycle, steps: watch::channel(0).0 }
+        Worker { engine, transport, owner, batch: 1_000, lifecycle, steps: watch::channel(0).0, pulse: Arc::default() }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -73,6 +122,11 @@ impl<T: Transport> Worker<T> {
     /// can wait for a step that started after what it did.
     pub fn steps(&self) -> watch::Receiver<u64> {
         self.steps.subscribe()
+    }
+
+    /// When steps began and ended: whether the scheduler keeps stepping.
+    pub fn pulse(&self) -> Arc<Pulse> {
+        self.pulse.clone()
     }
 
     /// One pass: claim the schedules that are due, then every outbox item that is
@@ -126,10 +180,18 @@ impl<T: Transport> Worker<T> {
                     .catch_unwind()
                     .await
                     .unwrap_or_else(|_| Err(Failure::Transient("panicked while posting".into()))),
-                Ok(None) => continue,
+                Ok(None) => {
+                    if matches!(item.kind, crate::core::outbox::ItemKind::Prompt) {
+                        metrics::counter!("mend_prompts_missed_total").increment(1);
+                    }
+                    continue;
+                }
                 Err(e) => Err(Failure::Transient(format!("could not prepare it: {e}"))),
             };
             let ok = result.is_ok();
+            if ok {
+                metrics::counter!("mend_posted_total", "kind" => item.kind.as_str()).increment(1);
+            }
             // Only a failure that will be retried holds back what follows it;
             // one given up (unreachable, refused) lets the rest go on.
             let retried = matches!(result, Err(Failure::Transient(_)));
@@ -151,7 +213,9 @@ impl<T: Transport> Worker<T> {
     pub async fn run(self: Arc<Self>, wake: Arc<Notify>) {
         while !self.lifecycle.stopping() {
             let running = self.lifecycle.enter();
+            self.pulse.began();
             let outcome = std::panic::AssertUnwindSafe(self.step()).catch_unwind().await;
+            self.pulse.ended(matches!(outcome, Ok(Ok(_))));
             drop(running);
             let next = match outcome {
                 Ok(Ok(report)) => report.next.map(|t| (t - self.engine.now()).to_std().unwrap_or_default()),

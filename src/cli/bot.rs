@@ -29,6 +29,12 @@ pub struct RunArgs {
     /// Seconds one request to Discord may take before it is given up and retried later.
     #[arg(long, env = "MEND_DISCORD_TIMEOUT_SECONDS", default_value_t = defaults::DISCORD_TIMEOUT_SECONDS)]
     pub timeout_seconds: u64,
+    /// Serve `/healthz` and `/metrics` on this address (e.g. 127.0.0.1:9000).
+    #[arg(long, env = "MEND_HTTP_ADDR")]
+    pub http_addr: Option<std::net::SocketAddr>,
+    /// Seconds a scheduler step may run before `/healthz` calls it stalled.
+    #[arg(long, env = "MEND_HEALTH_STALL_SECONDS", default_value_t = defaults::HEALTH_STALL_SECONDS)]
+    pub health_stall_seconds: u64,
     #[command(flatten)]
     pub bot: BotArgs,
 }
@@ -131,17 +137,55 @@ pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Resul
         http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
         settings: bot,
     };
-    serve(config, engine).await
+    let ops = args
+        .http_addr
+        .map(|addr| Ops { addr, stall: std::time::Duration::from_secs(args.health_stall_seconds.max(1)) });
+    serve_with(config, engine, ops).await
+}
+
+/// Where to serve `/healthz` and `/metrics`, and the stall bound.
+#[derive(Debug, Clone, Copy)]
+pub struct Ops {
+    pub addr: std::net::SocketAddr,
+    pub stall: std::time::Duration,
 }
 
 /// Runs the bot until it stops or the process is asked to (Ctrl-C, SIGTERM).
 pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow::Result<ExitCode> {
+    serve_with(config, engine, None).await
+}
+
+/// `serve`, with `/healthz` and `/metrics` when `ops` says where.
+pub async fn serve_with(
+    config: crate::discord::BotConfig,
+    engine: Engine,
+    ops: Option<Ops>,
+) -> anyhow::Result<ExitCode> {
     use crate::discord::StartError;
+    let metrics = ops.map(|_| crate::http::metrics());
+    let probe_engine = engine.clone();
     // A stop asked for while still connecting ends at once: nothing is in flight.
     let mut bot = tokio::select! {
         built = crate::discord::build(config, engine) => built.map_err(|e| InputError(e.to_string()))?,
         _ = shutdown_signal() => return Ok(ExitCode::SUCCESS),
     };
+    // Plainly on stderr: the default log level (warn) would hide it.
+    for line in bot.startup.lines() {
+        eprintln!("{line}");
+    }
+    if let Some(ops) = ops {
+        let probe = crate::http::Probe {
+            engine: probe_engine,
+            shards: bot.client.shard_manager.clone(),
+            pulse: bot.worker.pulse(),
+            stall: ops.stall,
+            metrics,
+        };
+        let bound = crate::http::serve(ops.addr, probe)
+            .await
+            .map_err(|e| InputError(format!("MEND_HTTP_ADDR: could not listen on {}: {e}", ops.addr)))?;
+        eprintln!("mend: serving /healthz and /metrics on http://{bound}");
+    }
     let shards = bot.client.shard_manager.clone();
     let lifecycle = bot.lifecycle.clone();
     let worker = bot.start_worker();
@@ -159,7 +203,7 @@ pub async fn serve(config: crate::discord::BotConfig, engine: Engine) -> anyhow:
     worker.abort();
     match ran {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e @ (StartError::BadToken | StartError::Cert(..) | StartError::Commands(..))) => {
+        Err(e @ (StartError::BadToken | StartError::Cert(..) | StartError::Commands(..) | StartError::IntentOff)) => {
             Err(InputError(e.to_string()).into())
         }
         Err(e) => Err(e.into()),

@@ -18,11 +18,12 @@ use crate::engine::{Engine, Settings};
 use crate::simulate::{self, SimOptions};
 
 mod bot;
+mod doctor;
 mod inspect;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 
-pub use bot::{BotArgs, RunArgs, serve};
+pub use bot::{BotArgs, Ops, RunArgs, serve, serve_with};
 pub use inspect::{PromptsCommand, ScheduleCommand};
 #[cfg(feature = "sandbox")]
 pub use sandbox::SandboxArgs;
@@ -44,6 +45,10 @@ pub struct Cli {
 pub enum Command {
     /// Connect to Discord and run mend.
     Run(RunArgs),
+    /// Check everything `mend run` needs (the token, intents, permissions in
+    /// each server, commands, the database, the key, the settings) and print
+    /// a checklist with the fix for each problem. Exits 1 if there is one.
+    Doctor(RunArgs),
     /// Check, list or measure the prompt library.
     #[command(subcommand)]
     Prompts(PromptsCommand),
@@ -122,6 +127,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             inspect::preview(&spec.join(" "), &tz, from.as_deref(), count)
         }
         Command::Run(args) => bot::run_bot(&cli.store, args).await,
+        Command::Doctor(args) => doctor::doctor(&cli.store, args).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::sandbox(&cli.store, args).await,
         Command::Keygen { file } => {

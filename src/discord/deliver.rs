@@ -60,6 +60,23 @@ pub fn classify(e: &serenity::Error, slot: Option<Slot>) -> Failure {
     }
 }
 
+/// Counts Discord's answer to one request by its class (`2xx`, `429`, `4xx`,
+/// `5xx`, or `none` when no answer came), for `/metrics`; a call serenity
+/// refused before sending anything is not counted.
+fn count<T>(r: &serenity::Result<T>) {
+    let class = match r {
+        Ok(_) => "2xx",
+        Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e))) => match e.status_code.as_u16() {
+            429 => "429",
+            500.. => "5xx",
+            _ => "4xx",
+        },
+        Err(serenity::Error::Http(_) | serenity::Error::Io(_)) => "none",
+        Err(_) => return,
+    };
+    metrics::counter!("mend_discord_responses_total", "class" => class).increment(1);
+}
+
 fn nonce(item: i64, part: &str) -> Nonce {
     let s = format!("o{item}{part}");
     debug_assert!(s.len() <= 25, "Discord nonces hold at most 25 characters");
@@ -72,7 +89,9 @@ async fn dm(http: &Http, engine: &Engine, user: u64) -> serenity::Result<Channel
     if let Ok(Some(channel)) = engine.dm_channel(user).await {
         return Ok(ChannelId::new(channel));
     }
-    let channel = UserId::new(user).create_dm_channel(http).await?.id;
+    let opened = UserId::new(user).create_dm_channel(http).await;
+    count(&opened);
+    let channel = opened?.id;
     if let Err(e) = engine.remember_dm_channel(user, channel.get()).await {
         tracing::warn!(error = %e, "could not remember a DM channel");
     }
@@ -118,7 +137,9 @@ impl Post<'_> {
             return Ok(m);
         }
         let message = message.nonce(nonce(self.work.item.id, part)).enforce_nonce(true);
-        let sent = channel.send_message(self.http, message).await.map_err(|e| classify(&e, slot))?;
+        let sent = channel.send_message(self.http, message).await;
+        count(&sent);
+        let sent = sent.map_err(|e| classify(&e, slot))?;
         self.record(part, channel.get(), sent.id.get()).await?;
         Ok(sent.id.get())
     }
@@ -268,7 +289,9 @@ impl Post<'_> {
         };
         let day = instant(reveal.delivery.occurrence).with_timezone(&couple.zone()).format("%a %-d %b").to_string();
         let name = CreateThread::new(text::reveal_thread_name(&day));
-        let thread = match channel.create_thread_from_message(self.http, MessageId::new(message), name).await {
+        let made = channel.create_thread_from_message(self.http, MessageId::new(message), name).await;
+        count(&made);
+        let thread = match made {
             Ok(thread) => thread.id,
             Err(e) if discord_code(&e) == Some(160004) => ChannelId::new(message),
             Err(e) => {
@@ -440,7 +463,9 @@ impl Post<'_> {
 async fn already_posted(http: &Http, channel: ChannelId, delivery: i64) -> Option<u64> {
     let marks =
         [Action::Answer(delivery).custom_id(), Action::Done(delivery).custom_id(), Action::Mine(delivery).custom_id()];
-    let recent = channel.messages(http, serenity::GetMessages::new().limit(50)).await.ok()?;
+    let recent = channel.messages(http, serenity::GetMessages::new().limit(50)).await;
+    count(&recent);
+    let recent = recent.ok()?;
     recent
         .iter()
         .find(|m| {

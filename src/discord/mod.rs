@@ -1,6 +1,7 @@
 //! mend on Discord: serenity and poise around the engine. This module renders
 //! and parses; the rules live in `core` and `engine`.
 
+pub mod checks;
 pub mod commands;
 pub mod commitments;
 pub mod components;
@@ -134,6 +135,10 @@ pub enum StartError {
     Connect(String),
     #[error("could not register mend's slash commands {0}")]
     Commands(String),
+    #[error(
+        "Discord refused the Server Members Intent: Developer Portal → your app → Bot → Privileged Gateway Intents → turn on Server Members Intent"
+    )]
+    IntentOff,
 }
 
 /// The HTTP client: the real discord.com, or the address configured for it.
@@ -166,6 +171,35 @@ pub struct Bot {
     pub unreadable_events: Arc<AtomicUsize>,
     pub lifecycle: Arc<Lifecycle>,
     pub worker: Arc<Worker<deliver::DiscordTransport>>,
+    /// Who mend signed in as, where it is, and what `mend doctor` would flag
+    /// on Discord's side: what `mend run` says as it starts.
+    pub startup: Startup,
+}
+
+/// What mend says as it starts, at any log level.
+#[derive(Debug, Clone)]
+pub struct Startup {
+    pub bot_name: String,
+    pub bot_id: u64,
+    pub application_id: u64,
+    pub servers: usize,
+    /// The Discord-side checks that failed (the intent, permissions per server).
+    pub problems: Vec<checks::Check>,
+}
+
+impl Startup {
+    /// One line saying who and where, with the invite link; then one per problem.
+    pub fn lines(&self) -> Vec<String> {
+        let servers = if self.servers == 1 { "1 server".to_string() } else { format!("{} servers", self.servers) };
+        let mut lines = vec![format!(
+            "mend: signed in to Discord as {} ({}), in {servers}; invite link: {}",
+            self.bot_name,
+            self.bot_id,
+            checks::invite_link(self.application_id)
+        )];
+        lines.extend(self.problems.iter().map(|p| format!("mend: {p}")));
+        lines
+    }
 }
 
 /// Counts and logs gateway events serenity could not parse.
@@ -192,16 +226,33 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     let http = http(&config)?;
     // Check the token now: serenity itself would only find out at the gateway,
     // after falling back silently on some errors.
-    match patiently(|| http.get_current_user()).await {
-        Ok(me) => tracing::info!(bot = %me.name, "token accepted"),
+    let me = match patiently(|| http.get_current_user()).await {
+        Ok(me) => me,
         Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
             return Err(StartError::BadToken);
         }
         Err(e) => return Err(StartError::Connect(e.to_string())),
-    }
+    };
+    tracing::info!(bot = %me.name, "token accepted");
     let app =
         patiently(|| http.get_current_application_info()).await.map_err(|e| StartError::Connect(e.to_string()))?;
     http.set_application_id(app.id);
+    // What `mend doctor` would flag on Discord's side, said as mend starts. A
+    // server list Discord does not give now is no reason not to start.
+    let mut problems: Vec<checks::Check> =
+        Some(checks::members_intent(app.flags)).filter(|c| !c.ok).into_iter().collect();
+    let servers = match patiently(|| checks::servers(&http, me.id)).await {
+        Ok(servers) => {
+            problems.extend(servers.iter().map(|s| s.check(app.id.get())).filter(|c| !c.ok));
+            servers.len()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the servers mend is in");
+            0
+        }
+    };
+    let startup =
+        Startup { bot_name: me.name.clone(), bot_id: me.id.get(), application_id: app.id.get(), servers, problems };
     let cmds = commands::all();
     let create = poise::builtins::create_application_commands(&cmds);
     let registered = patiently(|| async {
@@ -257,7 +308,7 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         .map_err(|e| StartError::Connect(e.to_string()))?;
     let transport = deliver::DiscordTransport { http: client.http.clone(), referral: config.settings.referral.clone() };
     let worker = Arc::new(Worker::new(engine, transport, lifecycle.clone()));
-    Ok(Bot { client, wake, unreadable_events, lifecycle, worker })
+    Ok(Bot { client, wake, unreadable_events, lifecycle, worker, startup })
 }
 
 /// A start-up request, tried again while Discord answers that it is busy (a
@@ -295,6 +346,7 @@ pub async fn run(bot: &mut Bot) -> Result<(), StartError> {
     match bot.client.start().await {
         Ok(()) => Ok(()),
         Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => Err(StartError::BadToken),
+        Err(serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents)) => Err(StartError::IntentOff),
         Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
             Err(StartError::BadToken)
         }

@@ -92,6 +92,7 @@ impl Engine {
         }
         outbox::insert_many(&mut tx, &owed, now).await?;
         tx.commit().await?;
+        metrics::counter!("mend_answers_total", "kind" => chosen.kind.as_str()).increment(1);
         Ok(Saved { edited, kind: chosen.kind, revealed })
     }
 

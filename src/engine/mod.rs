@@ -328,6 +328,18 @@ impl Engine {
         Ok(resealed)
     }
 
+    /// How many outbox items wait to be posted, and how long the oldest has
+    /// waited (by the engine's clock), for `/metrics`.
+    pub async fn outbox_depth(&self) -> Result<(i64, Option<Duration>)> {
+        let (n, oldest) = store::outbox::depth(&self.pool).await?;
+        Ok((n, oldest.map(|t| Duration::seconds((ts(self.now()) - t).max(0)))))
+    }
+
+    /// Whether the database takes a write now (one that changes nothing).
+    pub async fn probe_write(&self) -> Result<()> {
+        Ok(store::probe_write(&self.pool).await?)
+    }
+
     /// The query plan of each query a worker step runs, for tests that check
     /// a step's cost follows what is due.
     pub async fn step_query_plans(&self) -> Result<Vec<(String, String)>> {

@@ -259,3 +259,75 @@ pub fn hold(url: &str, alone: bool) -> Result<Option<Hold>, HoldError> {
         Err(std::fs::TryLockError::Error(e)) => Err(HoldError::Io(path, e)),
     }
 }
+
+/// What a database file holds, read without changing it (no migration runs and
+/// no key check is written): for `mend doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// Migrations of this build applied to the file.
+    pub applied: usize,
+    /// Migrations of this build not yet applied (`mend run` applies them), by description.
+    pub pending: Vec<String>,
+    /// Versions applied to the file that this build does not know (a newer mend wrote it).
+    pub unknown: Vec<i64>,
+    /// Versions whose migration failed part-way.
+    pub failed: Vec<i64>,
+    /// Whether the key opens the database's key check (`None`: it has none yet).
+    pub key_opens: Option<bool>,
+}
+
+/// Reads the migrations a database file has and whether `cipher` opens it.
+pub async fn inspect(path: &std::path::Path, cipher: &Cipher) -> Result<Inspection> {
+    let options =
+        SqliteConnectOptions::new().filename(path).create_if_missing(false).busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let inspected = inspect_pool(&pool, cipher).await;
+    pool.close().await;
+    inspected
+}
+
+async fn inspect_pool(pool: &SqlitePool, cipher: &Cipher) -> Result<Inspection> {
+    let has = |table: &'static str| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+            .bind(table)
+            .fetch_one(pool)
+            .await
+            .map(|n| n > 0)
+    };
+    let rows: Vec<(i64, bool)> = if has("_sqlx_migrations").await? {
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations").fetch_all(pool).await?
+    } else {
+        Vec::new()
+    };
+    let migrator = sqlx::migrate!();
+    let known: Vec<_> = migrator.iter().filter(|m| !m.migration_type.is_down_migration()).collect();
+    let done = |v: i64| rows.iter().any(|(version, ok)| *version == v && *ok);
+    let key_opens = if has("key_check").await? {
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?;
+        stored.map(|sealed| cipher.open(&sealed, KEY_CHECK_CONTEXT).is_ok_and(|plain| plain == KEY_CHECK))
+    } else {
+        None
+    };
+    Ok(Inspection {
+        applied: known.iter().filter(|m| done(m.version)).count(),
+        pending: known
+            .iter()
+            .filter(|m| !done(m.version))
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect(),
+        unknown: rows.iter().map(|r| r.0).filter(|v| !known.iter().any(|m| m.version == *v)).collect(),
+        failed: rows.iter().filter(|r| !r.1).map(|r| r.0).collect(),
+        key_opens,
+    })
+}
+
+/// A write that changes nothing (the key check row rewritten as it is), in a
+/// transaction that takes the write lock: whether the database takes writes
+/// now, for `/healthz`.
+pub async fn probe_write(pool: &SqlitePool) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    sqlx::query("UPDATE key_check SET sealed = sealed WHERE id = 1").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -315,3 +315,11 @@ pub async fn take_commitment_messages(
     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE {filter}"))).bind(couple).bind(&ids).execute(&mut *exec).await?;
     Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
 }
+
+/// How many items wait to be posted and when the oldest of them was made: a
+/// walk of the pending rows only (the `outbox_due` index), for `/metrics`.
+pub async fn depth(exec: impl SqliteExecutor<'_>) -> Result<(i64, Option<i64>)> {
+    Ok(sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox INDEXED BY outbox_due WHERE status = 'pending'")
+        .fetch_one(exec)
+        .await?)
+}

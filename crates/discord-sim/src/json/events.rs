@@ -18,7 +18,7 @@ pub(crate) fn hello(heartbeat_interval_ms: u64) -> Value {
 
 /// `application.flags` for an app under 100 guilds: the "limited" flag of each
 /// privileged intent enabled in the portal, plus the command badge.
-fn application_flags(privileged: u64) -> u64 {
+pub(crate) fn application_flags(privileged: u64) -> u64 {
     let mut flags = 1 << 23;
     if privileged & intents::GUILD_PRESENCES != 0 {
         flags |= 1 << 13;

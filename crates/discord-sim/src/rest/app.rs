@@ -22,6 +22,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/oauth2/applications/@me", get(application))
         .route("/applications/@me", get(application))
         .route("/users/@me", get(me))
+        .route("/users/@me/guilds", get(my_guilds))
         .route("/users/{user}", get(get_user))
         .route("/applications/{app}/commands", get(global_commands).put(put_global_commands))
         .route("/applications/{app}/guilds/{guild}/commands", get(guild_commands).put(put_guild_commands))
@@ -57,7 +58,9 @@ async fn application(State(shared): Ctx) -> Json<Value> {
             "verify_key": format!("{:064x}", s.app_id()),
             "owner": owner,
             "team": null,
-            "flags": 1 << 23,
+            // The same flags READY carries: which privileged intents the
+            // portal has on (as the "limited" bits of an app in < 100 servers).
+            "flags": crate::json::events::application_flags(s.cfg.privileged_intents),
             "redirect_uris": [],
             "interactions_endpoint_url": null,
             "approximate_guild_count": s.guilds.len(),
@@ -67,6 +70,58 @@ async fn application(State(shared): Ctx) -> Json<Value> {
 
 async fn me(State(shared): Ctx) -> Json<Value> {
     Json(shared.read(|s| current_user(&s.users[&s.bot_id()])))
+}
+
+/// `GET /users/@me/guilds`: partial guilds the bot is a member of, each with
+/// `owner` and the bot's guild-level `permissions` (a string of bits), as
+/// Discord's "Get Current User Guilds" documents. `with_counts=true` adds the
+/// approximate member and presence counts.
+async fn my_guilds(
+    State(shared): Ctx,
+    axum::extract::Query(query): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Reply {
+    let with_counts = query.get("with_counts").is_some_and(|v| v == "true");
+    let after = query.get("after").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let before = query.get("before").and_then(|v| v.parse::<u64>().ok()).unwrap_or(u64::MAX);
+    let limit = match query.get("limit") {
+        None => 200,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n @ 1..=200) => n,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    &["limit"],
+                    "NUMBER_TYPE_MAX",
+                    "int value should be less than or equal to 200.",
+                ));
+            }
+        },
+    };
+    Ok(Json(shared.read(|s| {
+        let bot = s.bot_id();
+        let guilds: Vec<Value> = s
+            .guilds
+            .values()
+            .filter(|g| g.members.contains_key(&bot) && g.id > after && g.id < before)
+            .take(limit)
+            .map(|g| {
+                let mut v = json!({
+                    "id": sf(g.id),
+                    "name": g.name,
+                    "icon": null,
+                    "banner": null,
+                    "owner": g.owner_id == bot,
+                    "permissions": s.guild_permissions(g.id, bot).unwrap_or(0).to_string(),
+                    "features": [],
+                });
+                if with_counts {
+                    v["approximate_member_count"] = json!(g.members.len());
+                    v["approximate_presence_count"] = json!(0);
+                }
+                v
+            })
+            .collect();
+        Value::from(guilds)
+    })))
 }
 
 async fn get_user(State(shared): Ctx, Path(id): Path<String>) -> Reply {

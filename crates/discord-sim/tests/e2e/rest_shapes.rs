@@ -190,3 +190,47 @@ async fn a_bot_without_manage_channels_gets_50013() {
     assert_eq!(code(refused), 50013);
     assert!(sim.find_channel("nope").is_none());
 }
+
+/// `GET /users/@me/guilds` parses into serenity's `GuildInfo`, with the bot's
+/// guild-level permissions as Discord computes them; the application's `flags`
+/// say which privileged intents the portal has on, in both application endpoints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn current_user_guilds_and_application_flags() {
+    use discord_sim::config::intents;
+    use discord_sim::perms::bits;
+    use serenity::all::ApplicationFlags;
+
+    let mut config = discord_sim::SimConfig::for_tests();
+    config.world = discord_sim::WorldSpec::default().bot_without(bits::MANAGE_CHANNELS);
+    let sim = discord_sim::Sim::start(config).await.unwrap();
+    let http = common::http(&sim);
+    let guilds = http.get_guilds(None, None).await.unwrap();
+    assert_eq!(guilds.len(), 1);
+    let g = &guilds[0];
+    assert_eq!((g.id.get(), g.name.as_str(), g.owner), (sim.guild_id(), "Mend Test Server", false));
+    let expected = (bits::BOT_DEFAULT & !bits::MANAGE_CHANNELS) | bits::EVERYONE_DEFAULT;
+    assert_eq!(g.permissions.bits(), expected, "@everyone and the bot's role together");
+    assert!(!g.permissions.manage_channels());
+    assert_eq!(http.get_guilds(None, Some(201)).await.map(|_| ()).map_err(code), Err(50035));
+
+    let flags = http.get_current_application_info().await.unwrap().flags.unwrap();
+    assert!(flags.contains(ApplicationFlags::GATEWAY_GUILD_MEMBERS_LIMITED), "{flags:?}");
+    assert!(flags.contains(ApplicationFlags::GATEWAY_MESSAGE_CONTENT_LIMITED), "{flags:?}");
+
+    let mut config = discord_sim::SimConfig::for_tests();
+    config.privileged_intents = intents::MESSAGE_CONTENT;
+    let without = discord_sim::Sim::start(config).await.unwrap();
+    let flags = common::http(&without).get_current_application_info().await.unwrap().flags.unwrap();
+    let members = ApplicationFlags::GATEWAY_GUILD_MEMBERS | ApplicationFlags::GATEWAY_GUILD_MEMBERS_LIMITED;
+    assert!(!flags.intersects(members), "{flags:?}");
+    let raw: serde_json::Value = common::reqwest_client(&without)
+        .get("https://discord.com/api/v10/applications/@me")
+        .header("authorization", format!("Bot {}", without.token()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["flags"].as_u64().unwrap() & (1 << 15 | 1 << 14), 0, "{raw}");
+}

@@ -1,0 +1,205 @@
+//! `mend doctor`: everything `mend run` depends on, checked and printed as a
+//! checklist, one line per check, each problem with its fix in plain words.
+//! Exit 0 when all is well, 1 otherwise.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::RunArgs;
+use crate::config::StoreConfig;
+use crate::crypto::{Cipher, Key, KeyError};
+use crate::discord::checks::Check;
+
+/// Less room than this on the database's disk is a problem: SQLite needs
+/// space for its write-ahead log and for `mend backup`.
+const MIN_FREE_BYTES: u64 = 100 * 1024 * 1024;
+
+pub(super) async fn doctor(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut checks = Vec::new();
+    checks.extend(discord(&args).await);
+    let key = Key::from_env();
+    checks.push(key_check(&key));
+    checks.extend(database(store, key.ok().as_ref()).await);
+    checks.push(settings(&args));
+    for check in &checks {
+        println!("{check}");
+    }
+    let problems = checks.iter().filter(|c| !c.ok).count();
+    if problems == 0 {
+        println!("all well: mend is ready to run");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{problems} problem(s) to fix before mend runs well");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+async fn discord(args: &RunArgs) -> Vec<Check> {
+    let Some(token) = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return vec![Check::problem(
+            "DISCORD_TOKEN is not set",
+            "put your bot token in it (Developer Portal → your app → Bot → Reset Token)",
+        )];
+    };
+    let config = crate::discord::BotConfig {
+        token: crate::discord::Secret::new(token),
+        guild_id: args.guild_id,
+        api_addr: args.api_addr,
+        extra_root_cert: args.extra_root_cert.clone(),
+        http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
+        settings: crate::discord::BotSettings::default(),
+    };
+    crate::discord::checks::discord(&config).await
+}
+
+fn key_check(key: &Result<Key, KeyError>) -> Check {
+    let from = match std::env::var_os("MEND_KEY").filter(|k| !k.is_empty()) {
+        Some(_) => "MEND_KEY".to_string(),
+        None => format!("MEND_KEY_FILE={}", std::env::var("MEND_KEY_FILE").unwrap_or_default()),
+    };
+    match key {
+        Ok(_) if from == "MEND_KEY" => Check::ok("the key is set (MEND_KEY)"),
+        Ok(_) => Check::ok(format!("the key is readable by its owner only ({from})")),
+        Err(e) => {
+            let what = e.to_string();
+            // KeyError's words already say what to do; split them at the fix.
+            match what.split_once(": run ").or_else(|| what.split_once("; run ")) {
+                Some((problem, fix)) => Check::problem(problem, format!("run {fix}")),
+                None => Check::problem(what, "set MEND_KEY or MEND_KEY_FILE to the key the database was written with"),
+            }
+        }
+    }
+}
+
+async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
+    let url = store.url();
+    let Some(path) = crate::store::file_of(&url) else {
+        return vec![Check::problem(
+            format!("DATABASE_URL ({}) names no file", store.database_url),
+            "set DATABASE_URL to a file, e.g. sqlite://mend.db",
+        )];
+    };
+    let shown = path.display().to_string();
+    let mut checks = Vec::new();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    checks.push(free_space(dir));
+    if !path.exists() {
+        checks
+            .push(Check::ok(format!("database {shown} does not exist yet: mend creates it (owner-only) as it starts")));
+        return checks;
+    }
+    checks.push(owner_only(&path));
+    let Some(key) = key else {
+        checks.push(Check::problem(
+            format!("could not check database {shown} without the key"),
+            "fix the key first (above)",
+        ));
+        return checks;
+    };
+    match crate::store::inspect(&path, &Cipher::new(key)).await {
+        Err(e) => checks.push(Check::problem(
+            format!("could not open database {shown}: {e}"),
+            "check DATABASE_URL names mend's database and that it is readable by you",
+        )),
+        Ok(found) => {
+            if !found.unknown.is_empty() || !found.failed.is_empty() {
+                checks.push(Check::problem(
+                    format!(
+                        "database {shown} has migrations this mend does not know or that failed ({:?})",
+                        [found.unknown, found.failed].concat()
+                    ),
+                    "run the newest mend, or restore a backup (`mend restore FILE`)",
+                ));
+            } else if found.pending.is_empty() {
+                checks.push(Check::ok(format!("database {shown}: all {} migrations applied", found.applied)));
+            } else {
+                checks.push(Check::ok(format!(
+                    "database {shown}: {} migrations applied, {} pending ({}); `mend run` applies them as it starts",
+                    found.applied,
+                    found.pending.len(),
+                    found.pending.join(", ")
+                )));
+            }
+            checks.push(match found.key_opens {
+                Some(true) => Check::ok("the key opens the database"),
+                None => Check::ok("the database holds no key check yet: mend records this key at its next start"),
+                Some(false) => Check::problem(
+                    "the key does not open the database (it was written with another key)",
+                    "set MEND_KEY / MEND_KEY_FILE to the original key; without it the answers stored cannot be read",
+                ),
+            });
+        }
+    }
+    checks
+}
+
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Check {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display();
+    let exposed: Vec<String> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| format!("{shown}{suffix}"))
+        .filter_map(|file| {
+            let mode = std::fs::metadata(&file).ok()?.permissions().mode();
+            (mode & 0o077 != 0).then(|| format!("{file} (mode {:o})", mode & 0o777))
+        })
+        .collect();
+    if exposed.is_empty() {
+        Check::ok(format!("database {shown} is readable by its owner only"))
+    } else {
+        let files: Vec<&str> = exposed.iter().map(|e| e.split(" (").next().unwrap_or_default()).collect();
+        Check::problem(
+            format!("other users can read {}", exposed.join(", ")),
+            format!("run `chmod 600 {}`", files.join(" ")),
+        )
+    }
+}
+
+#[cfg(not(unix))]
+fn owner_only(path: &Path) -> Check {
+    Check::ok(format!("database {} (file modes are not checked on this system)", path.display()))
+}
+
+fn free_space(dir: &Path) -> Check {
+    #[cfg(unix)]
+    match rustix::fs::statvfs(dir) {
+        Ok(st) => {
+            let free = st.f_bavail.saturating_mul(st.f_frsize);
+            let mib = free / (1024 * 1024);
+            if free >= MIN_FREE_BYTES {
+                Check::ok(format!("{mib} MiB free on the disk of {}", dir.display()))
+            } else {
+                Check::problem(
+                    format!("only {mib} MiB free on the disk of {}", dir.display()),
+                    format!(
+                        "free at least {} MiB there (SQLite needs room to write, and backups too)",
+                        MIN_FREE_BYTES / (1024 * 1024)
+                    ),
+                )
+            }
+        }
+        Err(e) => Check::problem(
+            format!("could not read the free space of {}: {e}", dir.display()),
+            "check the database's directory exists",
+        ),
+    }
+    #[cfg(not(unix))]
+    Check::ok(format!("free space of {} is not checked on this system", dir.display()))
+}
+
+fn settings(args: &RunArgs) -> Check {
+    let b = &args.bot;
+    match b.settings() {
+        Ok(_) => Check::ok(format!(
+            "settings: timezone {}, prompts \"{}\", reflections \"{}\", a nudge after {} min within {}, schedules at most every {} min",
+            b.default_tz,
+            b.default_schedule,
+            b.default_reflection,
+            b.nudge_after_minutes,
+            b.nudge_hours,
+            b.min_interval_minutes
+        )),
+        Err(e) => Check::problem(format!("a setting is wrong: {e}"), "correct it in the environment (or .env)"),
+    }
+}
