@@ -20,7 +20,7 @@ use crate::simulate::{self, SimOptions};
 mod bot;
 mod inspect;
 #[cfg(feature = "sandbox")]
-mod sandbox;
+pub mod sandbox;
 
 pub use bot::{BotArgs, RunArgs, serve};
 pub use inspect::{PromptsCommand, ScheduleCommand};
