@@ -259,7 +259,8 @@ async fn run(sandbox: &Sandbox) {
 
     // No one waits: the next prompt is due now.
     page.click("//button[@id='due-prompt']").await;
-    let prompt = format!("(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]");
+    let prompt =
+        format!("(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]");
     page.find(&prompt).await;
     let footer = page.find(&format!("{prompt}//div[@class='embed-footer']")).await.text().await.unwrap();
     assert!(footer.contains("each other's answers"), "this couple's first prompt is one both answer: {footer}");
@@ -302,6 +303,9 @@ async fn run(sandbox: &Sandbox) {
     }
     let source = page.client.source().await.unwrap();
     assert!(!source.contains(ALEX_SAYS) && !source.contains(SAM_SAYS), "the answers are nowhere on Casey's page");
+    // What Casey cannot do is a kind line on the page, not a broken page.
+    page.click("//button[@id='due-prompt']").await;
+    page.find("//p[@id='notice'][contains(., 'casey is not in a couple yet')]").await;
     page.screenshot("06-casey-sees-none-of-it").await;
     page.client.clone().close().await.unwrap();
 }

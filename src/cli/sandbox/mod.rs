@@ -106,9 +106,10 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
     let sim = Sim::start(config).await.map_err(|e| {
         InputError(format!("could not start the local Discord on port {}: {e} — try --port", options.control_port))
     })?;
-    let web_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.web_port)))
-        .await
-        .map_err(|e| InputError(format!("could not serve the page on port {}: {e} — try --web-port", options.web_port)))?;
+    let web_listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.web_port))).await.map_err(|e| {
+            InputError(format!("could not serve the page on port {}: {e} — try --web-port", options.web_port))
+        })?;
     let web_addr = web_listener.local_addr()?;
     if !options.keep {
         for suffix in ["", "-wal", "-shm"] {
@@ -180,7 +181,9 @@ impl Sandbox {
     /// the local Discord.
     pub async fn stop(self) {
         if !self.lifecycle.stop(std::time::Duration::from_secs(10)).await {
-            tracing::warn!("work still in flight after 10 s; stopping anyway (the outbox resumes it at the next start)");
+            tracing::warn!(
+                "work still in flight after 10 s; stopping anyway (the outbox resumes it at the next start)"
+            );
         }
         self.shards.shutdown_all().await;
         self.worker.abort();
@@ -207,7 +210,10 @@ pub(super) async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::R
     println!("prompts come every 2 minutes, reflections every 10, nudges after 1 minute (UTC);");
     println!("the page's \"due now\" brings a couple's next prompt or reflection forward.\n");
     println!("open {}", sandbox.url());
-    println!("\nThe local Discord's control API is at {} (curl works too: crates/discord-sim/README.md).", sim.control_url());
+    println!(
+        "\nThe local Discord's control API is at {} (curl works too: crates/discord-sim/README.md).",
+        sim.control_url()
+    );
     println!("Ctrl-C stops everything.\n");
     let ran = tokio::select! {
         ran = &mut sandbox.bot => Some(ran),

@@ -120,8 +120,11 @@ fn stringified(v: impl serde::Serialize) -> Value {
 
 async fn world(State(page): State<Page>) -> Json<Value> {
     let sim = &page.sim;
-    let people: Vec<Value> =
-        PEOPLE.iter().filter_map(|p| sim.try_user(p)).map(|u| json!({"id": u.id().to_string(), "name": u.name()})).collect();
+    let people: Vec<Value> = PEOPLE
+        .iter()
+        .filter_map(|p| sim.try_user(p))
+        .map(|u| json!({"id": u.id().to_string(), "name": u.name()}))
+        .collect();
     Json(json!({
         "guild": sim.config().world.guild_name,
         "bot_id": sim.bot_user_id().to_string(),
@@ -239,7 +242,9 @@ async fn click(State(page): State<Page>, Path(who): Path<String>, Json(body): Js
     let user = page.person(&who)?;
     let message = parse_id(&body.message_id)?;
     let ix = match &body.values {
-        Some(values) => user.select(message, &body.custom_id, &values.iter().map(String::as_str).collect::<Vec<_>>())?,
+        Some(values) => {
+            user.select(message, &body.custom_id, &values.iter().map(String::as_str).collect::<Vec<_>>())?
+        }
         None => user.click(message, &body.custom_id)?,
     };
     Ok(Json(json!({ "interaction_id": ix.to_string() })))

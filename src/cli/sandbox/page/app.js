@@ -365,7 +365,9 @@ function renderMessages(list) {
   let before = null;
   for (let i = list.length - 1; i >= 0; i--) {
     const m = list[i];
-    const key = JSON.stringify(m);
+    // What a message looks like also depends on whether its thread is open
+    // to this person yet (they may be added to it a moment later).
+    const key = JSON.stringify([m, !!m.thread_id && state.channels.some((c) => c.id === m.thread_id)]);
     const old = state.rendered.get(m.id);
     let li;
     if (old && old.key === key) li = old.li;
@@ -448,6 +450,7 @@ async function choose(who) {
   state.gen += 1;
   const gen = state.gen;
   state.who = who;
+  $("who-hint").textContent = HINTS[who] || "";
   say("");
   const seen = await api(as("/channels"));
   if (gen !== state.gen) return;
@@ -500,7 +503,7 @@ async function start() {
   state.botId = world.bot_id;
   $("guild-name").textContent = world.guild;
   const who = $("who");
-  who.replaceChildren(...world.people.map((p) => new Option(HINTS[p.name] ? `${p.name} — ${HINTS[p.name]}` : p.name, p.name)));
+  who.replaceChildren(...world.people.map((p) => new Option(p.name, p.name)));
   who.addEventListener("change", () => choose(who.value));
   $("command").addEventListener("change", renderOptions);
   $("composer").addEventListener("submit", send);
