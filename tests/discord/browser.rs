@@ -259,9 +259,8 @@ async fn run(sandbox: &Sandbox) {
 
     // No one waits: the next prompt is due now.
     page.click("//button[@id='due-prompt']").await;
-    let prompt =
-        format!("(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]");
-    page.find(&prompt).await;
+    let prompt = "(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]";
+    page.find(prompt).await;
     let footer = page.find(&format!("{prompt}//div[@class='embed-footer']")).await.text().await.unwrap();
     assert!(footer.contains("each other's answers"), "this couple's first prompt is one both answer: {footer}");
     page.screenshot("03-the-prompt").await;
