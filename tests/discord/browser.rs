@@ -54,8 +54,13 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // The whole group: chromedriver and the browser it started.
-        let _ = Command::new("kill").arg("-KILL").arg(format!("-{}", self.child.id())).status();
+        // The whole group: chromedriver and the browser it started. `--` so
+        // that procps reads `-PGID` as a group, not as options (it would read
+        // `-1234` as signal 1 and `kill(-1)`: every process there is).
+        let group = self.child.id();
+        if group > 1 {
+            let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{group}")]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
