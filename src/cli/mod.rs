@@ -21,7 +21,7 @@ mod bot;
 mod doctor;
 mod inspect;
 #[cfg(feature = "sandbox")]
-mod sandbox;
+pub mod sandbox;
 
 pub use bot::{BotArgs, Ops, RunArgs, serve, serve_with};
 pub use inspect::{PromptsCommand, ScheduleCommand};

@@ -87,6 +87,22 @@ impl Engine {
         }
     }
 
+    /// Brings one of a couple's schedules forward to now (the sandbox's "due
+    /// now", so no one waits): the worker claims it at its next look. A couple
+    /// held by a pause, a space or a safety check still to take keeps waiting,
+    /// as its schedule does; returns whether it was brought forward.
+    pub async fn due_now(&self, couple: CoupleId, kind: ScheduleKind) -> Result<bool> {
+        let now = ts(self.now());
+        let mut tx = store::begin_write(&self.pool).await?;
+        let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
+        if c.is_paused_at(now) || schedules::get(&mut *tx, couple, kind).await?.is_none() {
+            return Ok(false);
+        }
+        schedules::set_next(&mut *tx, couple, kind, Some(now)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// A couple's schedules with when each next fires.
     pub async fn schedules(&self, couple: CoupleId) -> Result<Vec<CoupleSchedule>> {
         Ok(schedules::for_couple(&self.pool, couple)

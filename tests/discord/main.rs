@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod browser;
 mod commitments;
 mod defects;
 mod dm;
