@@ -54,12 +54,12 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // The whole group: chromedriver and the browser it started. `--` so
-        // that procps reads `-PGID` as a group, not as options (it would read
-        // `-1234` as signal 1 and `kill(-1)`: every process there is).
-        let group = self.child.id();
-        if group > 1 {
-            let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{group}")]).status();
+        // The whole group: chromedriver and the browser it started, by the
+        // system call itself (a `kill -PGID` command line can be read as
+        // options, and `kill(-1)` is every process there is).
+        let group = i32::try_from(self.child.id()).ok().and_then(rustix::process::Pid::from_raw);
+        if let Some(group) = group.filter(|g| g.as_raw_nonzero().get() > 1) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
         }
         let _ = self.child.kill();
         let _ = self.child.wait();

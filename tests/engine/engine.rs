@@ -462,3 +462,21 @@ async fn a_phase_change_is_confirmed_once_and_told_to_both() {
     assert_eq!(user_error(stale), UserError::PhaseMoved { now: Phase::Attach });
     assert_eq!(app.engine.couple(couple).await.unwrap().phase, Phase::Attach);
 }
+
+/// The sandbox's "due now": the couple's next prompt comes at the next step,
+/// once, and never through a pause.
+#[tokio::test]
+async fn due_now_brings_the_next_prompt_forward_but_never_through_a_pause() {
+    use mend::core::model::ScheduleKind;
+    let app = TestApp::new().await;
+    let couple = app.couple([Role::Drifted, Role::Drifted]).await;
+    app.set_time("2026-01-05T05:00:00Z");
+    assert!(app.tick().await.is_empty(), "nothing is due before 08:30 in Paris");
+    assert!(app.engine.due_now(couple, ScheduleKind::Prompt).await.unwrap());
+    assert_eq!(app.tick().await.len(), 1, "the prompt comes now");
+    assert!(app.tick().await.is_empty(), "and once");
+    app.engine.pause(couple, Slot::A, None).await.unwrap();
+    assert!(!app.engine.due_now(couple, ScheduleKind::Prompt).await.unwrap(), "a pause holds");
+    app.advance(Duration::minutes(1));
+    assert!(app.tick().await.is_empty());
+}
