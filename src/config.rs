@@ -55,12 +55,33 @@ pub fn database_url(value: &str) -> String {
 }
 
 /// Reads `.env` from the working directory, if there is one, into the
-/// environment; what is already set there wins. Returns a one-line problem to
-/// tell the host (a line that does not parse), or `None`.
+/// environment; what is already set there wins, and an empty value is "not
+/// set". Returns a one-line problem to tell the host (a line that does not
+/// parse: then nothing of the file is used), or `None`.
 pub fn load_dotenv() -> Option<String> {
-    match dotenvy::dotenv() {
-        Ok(_) => None,
-        Err(e) if e.not_found() => None,
-        Err(e) => Some(format!("mend: .env was not read: {e} — fix the line, or remove .env")),
+    let problem = |e: dotenvy::Error| format!("mend: .env was not read: {e} — fix the line, or remove .env");
+    let lines = match dotenvy::dotenv_iter() {
+        Ok(lines) => lines,
+        Err(e) if e.not_found() => return None,
+        Err(e) => return Some(problem(e)),
+    };
+    // Read it whole first: a bad line leaves the environment as it was.
+    let mut set = Vec::new();
+    for line in lines {
+        match line {
+            // An empty value (`DISCORD_GUILD_ID=`, as .env.example writes the
+            // optional ones) means "not set"; the environment wins over the file.
+            Ok((name, value)) if !value.trim().is_empty() && std::env::var_os(&name).is_none() => {
+                set.push((name, value))
+            }
+            Ok(_) => {}
+            Err(e) => return Some(problem(e)),
+        }
     }
+    for (name, value) in set {
+        // SAFETY: called first thing in `main`, before anything else reads or
+        // writes the environment (dotenvy's own loader does the same).
+        unsafe { std::env::set_var(name, value) };
+    }
+    None
 }

@@ -291,6 +291,24 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
     assert!(!stderr(&o).contains("dotenv"), "{}", stderr(&o));
 }
 
+/// `.env.example` copied to `.env` as it is works: its empty lines
+/// (`DISCORD_GUILD_ID=`) mean "not set", so mend asks for what is missing (the
+/// token) instead of refusing an empty server id.
+#[test]
+fn the_example_env_file_copied_as_it_is_asks_only_for_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    std::fs::write(dir.path().join(".env"), example).unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+    c.arg("run").current_dir(dir.path());
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("MEND_") || n.starts_with("DISCORD_")) {
+        c.env_remove(name);
+    }
+    let o = c.env_remove("DATABASE_URL").output().expect("mend runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("DISCORD_TOKEN is not set"), "{}", stderr(&o));
+}
+
 /// `mend backup` writes an owner-only copy the key opens, and never over a file.
 #[test]
 fn backup_writes_a_copy_never_over_a_file_and_restore_puts_it_back() {
