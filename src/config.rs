@@ -59,7 +59,28 @@ pub fn database_url(value: &str) -> String {
 /// set". Returns a one-line problem to tell the host (a line that does not
 /// parse: then nothing of the file is used), or `None`.
 pub fn load_dotenv() -> Option<String> {
-    let problem = |e: dotenvy::Error| format!("mend: .env was not read: {e} — fix the line, or remove .env");
+    // A line that does not parse is named by its variable, never printed: it
+    // may hold the token.
+    let problem = |e: dotenvy::Error| match e {
+        dotenvy::Error::LineParse(rest, _) => {
+            // `rest` is the text dotenvy could not read (a value, maybe the
+            // token): find its line in the file for the name in front of it.
+            let file = std::fs::read_to_string(".env").unwrap_or_default();
+            let name = file
+                .lines()
+                .find(|l| l.contains(rest.as_str()))
+                .and_then(|l| l.split_once('='))
+                .map(|(n, _)| n.trim().trim_start_matches("export ").trim())
+                .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or("a variable")
+                .to_string();
+            format!(
+                "mend: .env was not read: the line setting {name} does not parse (quote a value with spaces: \
+                 NAME=\"a b\") — fix the line, or remove .env"
+            )
+        }
+        other => format!("mend: .env was not read: {other} — fix it, or remove .env"),
+    };
     let lines = match dotenvy::dotenv_iter() {
         Ok(lines) => lines,
         Err(e) if e.not_found() => return None,

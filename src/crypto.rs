@@ -64,12 +64,15 @@ impl Key {
         hex::encode(self.0)
     }
 
-    /// Reads a key file, refusing one other users could read.
+    /// Reads a key file, refusing one other users could read. A systemd
+    /// credential (a file in `$CREDENTIALS_DIRECTORY`) is taken as it is:
+    /// systemd makes it readable by the service alone, through an ACL whose
+    /// mask shows in the group bits.
     pub fn from_file(path: &Path) -> Result<Key, KeyError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| KeyError::Unreadable(shown.clone(), e.to_string()))?;
         #[cfg(unix)]
-        {
+        if !is_credential(path) {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path)
                 .map_err(|e| KeyError::Unreadable(shown.clone(), e.to_string()))?
@@ -150,6 +153,16 @@ impl Cipher {
         let (nonce, body) = sealed[1..].split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().expect("split at the nonce length");
         self.0.decrypt(&XNonce::from(nonce), Payload { msg: body, aad: context }).map_err(|_| KeyError::Wrong)
+    }
+}
+
+/// Whether `path` is one of the service's systemd credentials.
+#[cfg(unix)]
+fn is_credential(path: &Path) -> bool {
+    let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) else { return false };
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(path)) {
+        (Ok(dir), Ok(path)) => path.parent() == Some(dir.as_path()),
+        _ => false,
     }
 }
 

@@ -83,6 +83,7 @@ async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
     let mut checks = Vec::new();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     checks.push(free_space(dir));
+    checks.push(writable(dir, &path));
     if !path.exists() {
         checks
             .push(Check::ok(format!("database {shown} does not exist yet: mend creates it (owner-only) as it starts")));
@@ -201,5 +202,37 @@ fn settings(args: &RunArgs) -> Check {
             b.min_interval_minutes
         )),
         Err(e) => Check::problem(format!("a setting is wrong: {e}"), "correct it in the environment (or .env)"),
+    }
+}
+
+/// Whether mend, as the user running this, may write the database and make
+/// its -wal, -shm and lock files beside it (a database restored as root, or a
+/// read-only directory, would let mend start and then fail).
+fn writable(dir: &Path, db: &Path) -> Check {
+    use rustix::fs::{Access, access};
+    let mut cannot = Vec::new();
+    if access(dir, Access::WRITE_OK | Access::EXEC_OK).is_err() {
+        cannot.push(format!("make files in {}", dir.display()));
+    }
+    let mut beside = Vec::new();
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut file = db.as_os_str().to_owned();
+        file.push(suffix);
+        let file = std::path::PathBuf::from(file);
+        if file.exists() && access(&file, Access::READ_OK | Access::WRITE_OK).is_err() {
+            beside.push(file.display().to_string());
+        }
+    }
+    if !beside.is_empty() {
+        cannot.push(format!("write {}", beside.join(", ")));
+    }
+    if cannot.is_empty() {
+        Check::ok(format!("mend may write its database and the files beside it in {}", dir.display()))
+    } else {
+        Check::problem(
+            format!("mend, as this user, cannot {}", cannot.join(", nor ")),
+            "run doctor as the user mend runs as, and give that user the database's directory and files \
+             (chown -R; after `sudo mend restore` or `sudo mend rekey` in particular)",
+        )
     }
 }

@@ -61,6 +61,8 @@ pub enum ScheduleCommand {
 }
 
 pub(super) async fn status(store: &StoreConfig) -> anyhow::Result<ExitCode> {
+    // Beside a running mend, never during a restore or a rekey.
+    let _beside = hold_shared(store)?;
     let engine = engine(store, load_library(store)?, &key_from_env()?, Settings::default()).await?;
     let st = engine.status().await?;
     println!("database: {}", store.database_url);
@@ -81,6 +83,8 @@ pub(super) async fn backup(store: &StoreConfig, file: &std::path::Path) -> anyho
         ))
         .into());
     }
+    // Beside a running mend, never during a restore or a rekey.
+    let _beside = hold_shared(store)?;
     let engine = engine(store, load_library(store)?, &key_from_env()?, Settings::default()).await?;
     let st = engine.backup(file).await?;
     println!(
@@ -137,6 +141,18 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
         None => println!("restored {} into {} ({} couples)", file.display(), target.display(), st.couples),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A shared hold on the configured database: alongside `mend run`, never
+/// during `mend restore` or `mend rekey`.
+fn hold_shared(store: &StoreConfig) -> anyhow::Result<Option<crate::store::Hold>> {
+    crate::store::hold(&store.url(), false).map_err(|e| match e {
+        crate::store::HoldError::Busy(_) => {
+            super::InputError("a restore or a rekey of this database is under way — try again when it is done".into())
+                .into()
+        }
+        e => super::InputError(e.to_string()).into(),
+    })
 }
 
 /// The only hold on the configured database (`mend run` keeps a shared one).

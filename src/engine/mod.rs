@@ -328,10 +328,10 @@ impl Engine {
         Ok(resealed)
     }
 
-    /// How many outbox items wait to be posted, and how long the oldest has
-    /// waited (by the engine's clock), for `/metrics`.
+    /// How many outbox items are due and not yet posted, and how long the
+    /// longest-waiting has been due (by the engine's clock), for `/metrics`.
     pub async fn outbox_depth(&self) -> Result<(i64, Option<Duration>)> {
-        let (n, oldest) = store::outbox::depth(&self.pool).await?;
+        let (n, oldest) = store::outbox::depth(&self.pool, ts(self.now())).await?;
         Ok((n, oldest.map(|t| Duration::seconds((ts(self.now()) - t).max(0)))))
     }
 

@@ -402,7 +402,10 @@ impl Engine {
         let now = ts(self.now());
         match (item.kind, item.delivery_id, item.reflection_id, reached) {
             (ItemKind::Prompt, Some(d), _, Some(m)) => deliveries::mark_sent(&mut **tx, d, now, Some(m)).await?,
-            (ItemKind::Prompt, Some(d), _, None) => deliveries::mark_missed(&mut **tx, d).await?,
+            (ItemKind::Prompt, Some(d), _, None) => {
+                metrics::counter!("mend_prompts_missed_total").increment(1);
+                deliveries::mark_missed(&mut **tx, d).await?
+            }
             (ItemKind::Reflection, _, Some(r), Some(m)) => reflections::mark_sent(&mut **tx, r, now, Some(m)).await?,
             (ItemKind::Reflection, _, Some(r), None) => reflections::mark_missed(&mut **tx, r).await?,
             (ItemKind::Reveal, Some(d), ..) => deliveries::mark_reveal_posted(&mut **tx, d, now).await?,

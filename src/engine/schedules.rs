@@ -154,7 +154,12 @@ impl Engine {
                 for &occ in &occurrences {
                     let status = if occ == newest && ts(now) - occ <= grace { Status::Pending } else { Status::Missed };
                     match (status, s.kind) {
-                        (Status::Missed, _) => report.missed += 1,
+                        (Status::Missed, kind) => {
+                            report.missed += 1;
+                            if kind == ScheduleKind::Prompt {
+                                metrics::counter!("mend_prompts_missed_total").increment(1);
+                            }
+                        }
                         (_, ScheduleKind::Prompt) => report.prompts += 1,
                         (_, ScheduleKind::Reflection) => report.reflections += 1,
                     }

@@ -316,10 +316,16 @@ pub async fn take_commitment_messages(
     Ok(rows.into_iter().filter_map(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?))).collect())
 }
 
-/// How many items wait to be posted and when the oldest of them was made: a
-/// walk of the pending rows only (the `outbox_due` index), for `/metrics`.
-pub async fn depth(exec: impl SqliteExecutor<'_>) -> Result<(i64, Option<i64>)> {
-    Ok(sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM outbox INDEXED BY outbox_due WHERE status = 'pending'")
-        .fetch_one(exec)
-        .await?)
+/// How many items are due and waiting to be posted by `now`, and since when
+/// the longest-waiting of them has been due: a walk of the due pending rows
+/// only (the `outbox_due` index), for `/metrics`. An item not yet due (a
+/// reflection waiting out its check-in day, a retry's backoff) is not waiting.
+pub async fn depth(exec: impl SqliteExecutor<'_>, now: i64) -> Result<(i64, Option<i64>)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), MIN(next_attempt_at) FROM outbox INDEXED BY outbox_due
+         WHERE status = 'pending' AND next_attempt_at <= ?",
+    )
+    .bind(now)
+    .fetch_one(exec)
+    .await?)
 }

@@ -176,4 +176,14 @@ async fn a_database_others_can_read_or_a_wrong_key_is_named_with_the_fix() {
     let wrong = line(&text, '✗', "the key does not open the database").unwrap_or_else(|| panic!("{text}"));
     assert!(wrong.contains("original key"), "{wrong}");
     assert_eq!(text.lines().filter(|l| l.starts_with('✗')).count(), 1, "{text}");
+    assert!(line(&text, '✓', "may write its database").is_some(), "{text}");
+
+    // A database in a directory mend cannot make its files in.
+    let nowhere = host.fixture.dir.path().join("no-such-directory").join("mend.db");
+    let url = format!("sqlite://{}", nowhere.display());
+    let o = host.doctor(&[("DATABASE_URL", &url)]).await;
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    let cannot = line(&text, '✗', "cannot make files in").unwrap_or_else(|| panic!("{text}"));
+    assert!(cannot.contains("no-such-directory") && cannot.contains("chown"), "{cannot}");
 }

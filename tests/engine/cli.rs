@@ -368,3 +368,75 @@ fn backup_writes_a_copy_never_over_a_file_and_restore_puts_it_back() {
         .unwrap();
     assert!(o.status.success() && stdout(&o).contains("couples: 0"), "the restored database opens: {}", stderr(&o));
 }
+
+/// A key handed over as a systemd credential is readable through an ACL, so
+/// its group bits show the ACL's mask (0440): taken from
+/// `$CREDENTIALS_DIRECTORY`, refused anywhere else.
+#[cfg(unix)]
+#[test]
+fn a_key_in_the_services_credentials_directory_is_taken_as_it_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    let key = creds.join("mend.key");
+    assert!(mend(&["keygen", key.to_str().unwrap()]).status.success());
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o440)).unwrap();
+    let status = |credentials: Option<&std::path::Path>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+        c.arg("status").current_dir(dir.path()).env("DATABASE_URL", "sqlite://m.db").env("MEND_KEY_FILE", &key);
+        c.env_remove("MEND_KEY").env_remove("CREDENTIALS_DIRECTORY");
+        if let Some(d) = credentials {
+            c.env("CREDENTIALS_DIRECTORY", d);
+        }
+        c.output().expect("mend runs")
+    };
+    let o = status(None);
+    assert_eq!(o.status.code(), Some(2), "a key others could read is refused: {}", stderr(&o));
+    let o = status(Some(&creds));
+    assert!(o.status.success(), "a credential is taken: {}", stderr(&o));
+    let o = status(Some(dir.path()));
+    assert_eq!(o.status.code(), Some(2), "only in the credentials directory itself: {}", stderr(&o));
+}
+
+/// A line of `.env` that does not parse is named, never printed: it may hold
+/// the token.
+#[test]
+fn a_bad_dotenv_line_is_named_without_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "DISCORD_TOKEN=abc secret-token-value\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mend"))
+        .args(["prompts", "list"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("mend runs");
+    assert!(stderr(&o).contains(".env was not read") && stderr(&o).contains("DISCORD_TOKEN"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("secret-token-value"), "{}", stderr(&o));
+}
+
+/// The sandbox starts its database and key afresh, so it refuses the host's
+/// real ones, and leaves them as they were.
+#[test]
+fn the_sandbox_never_wipes_the_real_database_or_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mend.db"), b"the real one").unwrap();
+    std::fs::write(dir.path().join("real.key"), b"the real key").unwrap();
+    let run = |db: &str, key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mend"))
+            .args(["sandbox", "--db", db])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "sqlite://mend.db")
+            .env("MEND_KEY_FILE", dir.path().join(key))
+            .output()
+            .expect("mend runs")
+    };
+    let o = run("mend.db", "other.key");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("real database (DATABASE_URL)"), "{}", stderr(&o));
+    let o = run("real.db", "real.key");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(MEND_KEY_FILE)"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dir.path().join("mend.db")).unwrap(), b"the real one");
+    assert_eq!(std::fs::read(dir.path().join("real.key")).unwrap(), b"the real key");
+}

@@ -111,6 +111,9 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
             InputError(format!("could not serve the page on port {}: {e} — try --web-port", options.web_port))
         })?;
     let web_addr = web_listener.local_addr()?;
+    // Never wipe a database a mend is serving (held until the wipe is done).
+    let _alone = crate::store::hold(&crate::config::database_url(&options.db.to_string_lossy()), true)
+        .map_err(|e| InputError(format!("{}: {e}", options.db.display())))?;
     if !options.keep {
         for suffix in ["", "-wal", "-shm"] {
             let mut path = options.db.clone().into_os_string();
@@ -196,6 +199,7 @@ impl Sandbox {
 /// The command: starts the sandbox, says where everything is, and runs until
 /// asked to stop (Ctrl-C, SIGTERM) or mend stops.
 pub(super) async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    refuse_real_files(store, &args.db)?;
     // A stop asked for while still connecting ends at once: nothing is in flight.
     let mut sandbox = tokio::select! {
         started = start(Options::of(&args, store)) => started?,
@@ -251,4 +255,32 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The sandbox starts its database and key afresh: it refuses to do so to the
+/// host's real database (`DATABASE_URL`) or key (`MEND_KEY_FILE`).
+fn refuse_real_files(store: &StoreConfig, db: &std::path::Path) -> Result<(), InputError> {
+    let same = |a: &std::path::Path, b: &std::path::Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    let real_db = crate::store::file_of(&store.url());
+    let real_key = std::env::var_os("MEND_KEY_FILE").filter(|k| !k.is_empty()).map(std::path::PathBuf::from);
+    let default_db = crate::store::file_of(crate::config::defaults::DATABASE_URL);
+    // The default DATABASE_URL stands for nothing the host chose, unless the
+    // file is there.
+    let chosen_db = real_db.filter(|d| Some(d) != default_db.as_ref() || d.exists());
+    if chosen_db.is_some_and(|d| same(&d, db)) {
+        return Err(InputError(format!(
+            "{} is mend's real database (DATABASE_URL): the sandbox starts afresh and would wipe it — give --db another file",
+            db.display()
+        )));
+    }
+    if real_key.is_some_and(|k| same(&k, &db.with_extension("key"))) {
+        return Err(InputError(format!(
+            "the sandbox would replace {} (MEND_KEY_FILE) — give --db a file in another place",
+            db.with_extension("key").display()
+        )));
+    }
+    Ok(())
 }
