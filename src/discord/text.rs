@@ -585,6 +585,7 @@ pub fn user_error(e: &UserError) -> String {
         UserError::CommitmentsHeld => "While one of you is taking space or prompts are paused, commitments rest too: \
              nothing new is made or marked, and no one is asked about them. They wait for when you pick up again."
             .into(),
+        UserError::CommitmentsNotStarted => COMMITMENTS_NOT_STARTED.into(),
         UserError::NotYourCommitment => "Only the one who made a commitment can change it.".into(),
         UserError::CommitmentGone => "That commitment was retired, so there's nothing more to do with it.".into(),
         UserError::SpaceHeld { name, until } => {
@@ -729,6 +730,10 @@ pub fn ready(next: Option<&str>) -> String {
         None => format!("{READY} Prompts will come on your schedule."),
     }
 }
+
+pub const COMMITMENTS_NOT_STARTED: &str = "Commitments begin with the prompts, once you've both answered mend's \
+     private questions (the **Tell mend privately** button in the welcome, or `/safety`). What you'd like to commit to \
+     can wait until then.";
 
 pub const NOT_STARTED: &str = "Prompts haven't started yet: they begin once you've both answered mend's private \
      questions (the **Tell mend privately** button in the welcome, or `/safety`).";

@@ -79,6 +79,9 @@ impl Engine {
         if !may_commit(&c, slot) {
             return Err(UserError::NotTheirsToCommit.into());
         }
+        if c.holds.checking.contains(&true) {
+            return Err(UserError::CommitmentsNotStarted.into());
+        }
         if c.is_paused_at(ts(now)) {
             return Err(UserError::CommitmentsHeld.into());
         }

@@ -143,6 +143,9 @@ pub enum UserError {
     /// While a space or pause holds the couple, commitments rest too.
     #[error("commitments rest while held")]
     CommitmentsHeld,
+    /// A commitment before both partners have taken the safety check.
+    #[error("commitments have not started")]
+    CommitmentsNotStarted,
     /// The partner asked for space: only they, or its end, lift it.
     #[error("the partner's space")]
     SpaceHeld { name: String, until: Option<chrono::DateTime<chrono_tz::Tz>> },

@@ -202,3 +202,18 @@ async fn the_maker_revises_or_retires_the_partner_marks_what_matters_and_forget_
     }
     app.stop().await;
 }
+
+/// Before both partners have taken mend's private questions, `/commit` says
+/// so, in words about beginning: not the words of a space or a pause, which
+/// no one has taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_the_safety_check_a_commitment_waits_for_the_beginning() {
+    let app = TestBot::start().await;
+    let home = app.pair_unchecked("alex", "sam").await;
+    let alex = app.user("alex");
+    let ix = alex.slash(home, "commit", json!({"what": PROMISE})).unwrap();
+    let reply = alex.wait_for_response(ix, |m| m.ephemeral, WAIT).await.unwrap();
+    assert_eq!(reply.content, text::COMMITMENTS_NOT_STARTED, "{}", reply.content);
+    assert!(!reply.content.contains("space") && !reply.content.contains("paused"), "{}", reply.content);
+    app.stop().await;
+}
