@@ -19,6 +19,8 @@ use crate::support::bot::{SAFE, WAIT};
 
 const ALEX_SAYS: &str = "Our walk on Sunday, when you held my hand.";
 const SAM_SAYS: &str = "Making coffee together in the quiet.";
+const ROBIN_SAYS: &str = "The evening we cooked and laughed again.";
+const JO_SAYS: &str = "When you asked about my day and waited.";
 
 /// chromedriver, in a process group of its own with the Chromium it starts:
 /// both are killed when this is dropped, even when the test fails.
@@ -311,5 +313,91 @@ async fn run(sandbox: &Sandbox) {
     page.click("//button[@id='due-prompt']").await;
     page.find("//p[@id='notice'][contains(., 'casey is not in a couple yet')]").await;
     page.screenshot("06-casey-sees-none-of-it").await;
+    page.client.clone().close().await.unwrap();
+}
+
+/// Robin and Jo pair in direct messages with mend, in the page: a code from
+/// `/couple start`, `/couple join` with it, each one's private questions in
+/// their own DMs, a prompt brought forward, both answers, and each one's reveal
+/// in their DMs; Casey's page shows none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_couple_in_direct_messages_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(crate::support::at("2026-01-05T07:30:00Z")));
+    let started = sandbox::start(Options {
+        db: dir.path().join("mend-sandbox.db"),
+        keep: false,
+        control_port: 0,
+        web_port: 0,
+        extra_prompts: vec![],
+        schedule: "daily 08:30".into(),
+        reflection: "sun 19:00".into(),
+        clock,
+    })
+    .await
+    .expect("the sandbox starts");
+    in_direct_messages(&started).await;
+    started.stop().await;
+}
+
+async fn in_direct_messages(sandbox: &Sandbox) {
+    sandbox.sim.wait_for_bot_ready(WAIT).await.unwrap();
+    sandbox.sim.wait_for_command("couple", WAIT).await.unwrap();
+    let page = Browser::launch(&sandbox.url()).await;
+
+    page.be("robin").await;
+    page.open("@ mend").await;
+    page.run("couple start", &[]).await;
+    let reply = page.find(&message("pairing code")).await.text().await.unwrap();
+    let code: String = reply
+        .split("pairing code is")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{reply}"))
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    assert_eq!(code.len(), 8, "{reply}");
+
+    page.be("jo").await;
+    page.open("@ mend").await;
+    page.run("couple join", &[("code", &code)]).await;
+    page.find(&message("Welcome")).await;
+    check_in_privately(&page, "I was hurt").await;
+
+    page.be("robin").await;
+    page.open("@ mend").await;
+    check_in_privately(&page, "I broke trust").await;
+
+    page.click("//button[@id='due-prompt']").await;
+    let prompt = "(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]";
+    page.find(prompt).await;
+    for (who, words) in [("robin", ROBIN_SAYS), ("jo", JO_SAYS)] {
+        if who == "jo" {
+            page.be("jo").await;
+            page.open("@ mend").await;
+        }
+        page.click(&format!("{prompt}//button[normalize-space()='Answer']")).await;
+        let answer = page.find("//dialog[@open]//*[@id='modal-answer']").await;
+        answer.send_keys(words).await.unwrap();
+        page.click("//dialog[@open]//button[@id='modal-submit']").await;
+        page.find(&message("Saved")).await;
+    }
+    // Each one's reveal comes in their own DMs, with both answers.
+    for who in ["jo", "robin"] {
+        if who == "robin" {
+            page.be("robin").await;
+            page.open("@ mend").await;
+        }
+        page.find(&message(ROBIN_SAYS)).await;
+        page.find(&message(JO_SAYS)).await;
+    }
+    page.screenshot("07-robin-and-jo-in-dms").await;
+
+    page.be("casey").await;
+    page.open("@ mend").await;
+    let source = page.client.source().await.unwrap();
+    assert!(!source.contains(ROBIN_SAYS) && !source.contains(JO_SAYS), "nothing of theirs on Casey's page");
+    assert!(!source.contains(&code), "nor their pairing code");
     page.client.clone().close().await.unwrap();
 }
