@@ -317,7 +317,7 @@ async fn run(sandbox: &Sandbox) {
 }
 
 /// Robin and Jo pair in direct messages with mend, in the page: a code from
-/// `/couple start`, `/couple join` with it, each one's private questions in
+/// `/couple start` (its timezone suggested as it is typed), `/couple join` with it, each one's private questions in
 /// their own DMs, a prompt brought forward, both answers, and each one's reveal
 /// in their DMs; Casey's page shows none of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,7 +347,13 @@ async fn in_direct_messages(sandbox: &Sandbox) {
 
     page.be("robin").await;
     page.open("@ mend").await;
-    page.run("couple start", &[]).await;
+    // The timezone is suggested as it is typed (mend's autocomplete).
+    page.select("#command", "couple start").await;
+    let zone = page.find("//*[@id='opt-timezone']").await;
+    zone.send_keys("Europe/Par").await.unwrap();
+    page.find("//datalist[@id='opt-timezone-choices']/option[@value='Europe/Paris']").await;
+    zone.send_keys("is").await.unwrap();
+    page.click("//button[@id='send']").await;
     let reply = page.find(&message("pairing code")).await.text().await.unwrap();
     let code: String = reply
         .split("pairing code is")
