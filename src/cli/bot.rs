@@ -161,7 +161,6 @@ pub async fn serve_with(
     engine: Engine,
     ops: Option<Ops>,
 ) -> anyhow::Result<ExitCode> {
-    use crate::discord::StartError;
     let metrics = ops.map(|_| crate::http::metrics());
     let probe_engine = engine.clone();
     // A stop asked for while still connecting ends at once: nothing is in flight.
@@ -201,6 +200,13 @@ pub async fn serve_with(
     });
     let ran = crate::discord::run(&mut bot).await;
     worker.abort();
+    exit_code(ran)
+}
+
+/// How a bot's run ends the process: a setup mistake (token, certificate,
+/// commands, intent) is one line and exit 2.
+pub(super) fn exit_code(ran: Result<(), crate::discord::StartError>) -> anyhow::Result<ExitCode> {
+    use crate::discord::StartError;
     match ran {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ (StartError::BadToken | StartError::Cert(..) | StartError::Commands(..) | StartError::IntentOff)) => {
@@ -210,7 +216,8 @@ pub async fn serve_with(
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term =

@@ -19,6 +19,8 @@ use crate::support::bot::{SAFE, WAIT};
 
 const ALEX_SAYS: &str = "Our walk on Sunday, when you held my hand.";
 const SAM_SAYS: &str = "Making coffee together in the quiet.";
+/// The newest prompt on the page: an embed with an Answer button.
+const PROMPT: &str = "(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]";
 const ROBIN_SAYS: &str = "The evening we cooked and laughed again.";
 const JO_SAYS: &str = "When you asked about my day and waited.";
 
@@ -191,6 +193,18 @@ impl Browser {
         self.client.find(Locator::Id("messages")).await.unwrap().text().await.unwrap()
     }
 
+    /// Answers the newest prompt through its form with `words` (a screenshot
+    /// of the filled form named `shot`, if given).
+    async fn answer(&self, words: &str, shot: Option<&str>) {
+        self.click(&format!("{PROMPT}//button[normalize-space()='Answer']")).await;
+        let answer = self.find("//dialog[@open]//*[@id='modal-answer']").await;
+        answer.send_keys(words).await.unwrap();
+        if let Some(name) = shot {
+            self.screenshot(name).await;
+        }
+        self.click("//dialog[@open]//button[@id='modal-submit']").await;
+    }
+
     async fn screenshot(&self, name: &str) -> PathBuf {
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, self.client.screenshot().await.unwrap()).unwrap();
@@ -219,9 +233,16 @@ async fn check_in_privately(page: &Browser, role: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_couple_in_the_browser() {
     let _ = tracing_subscriber::fmt().with_env_filter("mend=info,warn").with_test_writer().try_init();
+    let (_dir, started) = start_sandbox().await;
+    run(&started).await;
+    started.stop().await;
+}
+
+/// The sandbox on free ports, with a clock held still on the day the server
+/// tests use: a couple's first prompt is then one both answer, revealed
+/// together. The directory holds its database while it runs.
+async fn start_sandbox() -> (tempfile::TempDir, Sandbox) {
     let dir = tempfile::tempdir().unwrap();
-    // A clock held still on the day the server tests use: this couple's
-    // first prompt is then one both answer, revealed together.
     let clock = Arc::new(ManualClock::new(crate::support::at("2026-01-05T07:30:00Z")));
     let started = sandbox::start(Options {
         db: dir.path().join("mend-sandbox.db"),
@@ -235,8 +256,7 @@ async fn a_couple_in_the_browser() {
     })
     .await
     .expect("the sandbox starts");
-    run(&started).await;
-    started.stop().await;
+    (dir, started)
 }
 
 async fn run(sandbox: &Sandbox) {
@@ -266,7 +286,7 @@ async fn run(sandbox: &Sandbox) {
 
     // No one waits: the next prompt is due now.
     page.click("//button[@id='due-prompt']").await;
-    let prompt = "(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]";
+    let prompt = PROMPT;
     page.find(prompt).await;
     let footer = page.find(&format!("{prompt}//div[@class='embed-footer']")).await.text().await.unwrap();
     assert!(footer.contains("each other's answers"), "this couple's first prompt is one both answer: {footer}");
@@ -277,13 +297,7 @@ async fn run(sandbox: &Sandbox) {
             page.be("sam").await;
             page.open("# mend-").await;
         }
-        page.click(&format!("{prompt}//button[normalize-space()='Answer']")).await;
-        let answer = page.find("//dialog[@open]//*[@id='modal-answer']").await;
-        answer.send_keys(words).await.unwrap();
-        if who == "alex" {
-            page.screenshot("04-the-answer-form").await;
-        }
-        page.click("//dialog[@open]//button[@id='modal-submit']").await;
+        page.answer(words, (who == "alex").then_some("04-the-answer-form")).await;
         page.find(&format!("{}//div[@class='only-you']", message("Saved"))).await;
     }
 
@@ -322,20 +336,7 @@ async fn run(sandbox: &Sandbox) {
 /// in their DMs; Casey's page shows none of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_couple_in_direct_messages_in_the_browser() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(crate::support::at("2026-01-05T07:30:00Z")));
-    let started = sandbox::start(Options {
-        db: dir.path().join("mend-sandbox.db"),
-        keep: false,
-        control_port: 0,
-        web_port: 0,
-        extra_prompts: vec![],
-        schedule: "daily 08:30".into(),
-        reflection: "sun 19:00".into(),
-        clock,
-    })
-    .await
-    .expect("the sandbox starts");
+    let (_dir, started) = start_sandbox().await;
     in_direct_messages(&started).await;
     started.stop().await;
 }
@@ -376,17 +377,14 @@ async fn in_direct_messages(sandbox: &Sandbox) {
     check_in_privately(&page, "I broke trust").await;
 
     page.click("//button[@id='due-prompt']").await;
-    let prompt = "(//ol[@id='messages']/li[.//div[@class='embed']][.//button[normalize-space()='Answer']])[last()]";
+    let prompt = PROMPT;
     page.find(prompt).await;
     for (who, words) in [("robin", ROBIN_SAYS), ("jo", JO_SAYS)] {
         if who == "jo" {
             page.be("jo").await;
             page.open("@ mend").await;
         }
-        page.click(&format!("{prompt}//button[normalize-space()='Answer']")).await;
-        let answer = page.find("//dialog[@open]//*[@id='modal-answer']").await;
-        answer.send_keys(words).await.unwrap();
-        page.click("//dialog[@open]//button[@id='modal-submit']").await;
+        page.answer(words, None).await;
         page.find(&message("Saved")).await;
     }
     // Each one's reveal comes in their own DMs, with both answers.

@@ -18,6 +18,7 @@ use discord_sim::{Sim, SimConfig, WorldSpec};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::bot::shutdown_signal;
 use super::{InputError, load_library};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
@@ -232,29 +233,9 @@ pub(super) async fn sandbox(store: &StoreConfig, args: SandboxArgs) -> anyhow::R
         Some(ran) => {
             sandbox.worker.abort();
             sandbox.web.abort();
-            match ran? {
-                Ok(()) => Ok(ExitCode::SUCCESS),
-                Err(e @ (StartError::BadToken | StartError::Cert(..) | StartError::Commands(..))) => {
-                    Err(InputError(e.to_string()).into())
-                }
-                Err(e) => Err(e.into()),
-            }
+            super::bot::exit_code(ran?)
         }
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The sandbox starts its database and key afresh: it refuses to do so to the
