@@ -59,7 +59,7 @@ pub async fn connect(url: &str, cipher: &Cipher) -> Result<SqlitePool> {
     }
     // Local files do not go stale: no round trip to test a connection each time.
     let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
-    sqlx::migrate!().run(&pool).await?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
     check_key(&pool, cipher).await?;
     Ok(pool)
 }
@@ -299,7 +299,7 @@ async fn inspect_pool(pool: &SqlitePool, cipher: &Cipher) -> Result<Inspection> 
     } else {
         Vec::new()
     };
-    let migrator = sqlx::migrate!();
+    let migrator = sqlx::migrate!("migrations/sqlite");
     let known: Vec<_> = migrator.iter().filter(|m| !m.migration_type.is_down_migration()).collect();
     let done = |v: i64| rows.iter().any(|(version, ok)| *version == v && *ok);
     let key_opens = if has("key_check").await? {
