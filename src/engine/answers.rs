@@ -47,7 +47,7 @@ impl Engine {
     /// prompt that is shared — the reveal, once.
     pub async fn answer(&self, couple: CoupleId, id: DeliveryId, slot: Slot, answer: Answer) -> Result<Saved> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let delivery = deliveries::get(&mut *tx, id).await?.ok_or(UserError::NotYours)?;
         let chosen = owned_and_sent(&delivery, couple)?;
         if delivery.revealed_at.is_some() {
@@ -99,7 +99,7 @@ impl Engine {
     /// "Skip today": no answer, no nudge, no guilt.
     pub async fn skip(&self, couple: CoupleId, id: DeliveryId, slot: Slot) -> Result<()> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let delivery = deliveries::get(&mut *tx, id).await?.ok_or(UserError::NotYours)?;
         owned_and_sent(&delivery, couple)?;
         if delivery.revealed_at.is_some() {
@@ -144,7 +144,7 @@ impl Engine {
 /// Records a skip or a request for space; a response never throws away an
 /// answer already written.
 pub(super) async fn respond(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     cipher: &Cipher,
     id: DeliveryId,
     slot: Slot,

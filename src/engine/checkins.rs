@@ -141,7 +141,7 @@ impl Engine {
             }
         }
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         if !reflections::takes_check_ins(&mut *tx, reflection, now).await? {
             return Ok(CheckedIn::Closed);
         }

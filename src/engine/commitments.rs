@@ -74,7 +74,7 @@ impl Engine {
     pub async fn commit(&self, couple: CoupleId, slot: Slot, text: &str, when: Option<&str>) -> Result<i64> {
         let text = clean(text)?;
         let now = self.now();
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if !may_commit(&c, slot) {
             return Err(UserError::NotTheirsToCommit.into());
@@ -195,7 +195,7 @@ impl Engine {
         noticed: Noticed,
     ) -> Result<Answered> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let k =
             commitments::check(&mut *tx, check).await?.filter(|k| k.couple_id == couple).ok_or(UserError::NotYours)?;
         let m = commitments::get(&mut *tx, &self.cipher, k.commitment_id).await?.ok_or(UserError::CommitmentGone)?;
@@ -219,7 +219,7 @@ impl Engine {
 
     async fn own_open(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         couple: CoupleId,
         slot: Slot,
         id: i64,
@@ -246,7 +246,7 @@ impl Engine {
     ) -> Result<()> {
         let text = clean(text)?;
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         self.own_open(&mut tx, couple, slot, id).await?;
         if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
             return Err(UserError::CommitmentsHeld.into());
@@ -262,7 +262,7 @@ impl Engine {
     /// it again. Retiring twice changes nothing.
     pub async fn retire_commitment(&self, couple: CoupleId, slot: Slot, id: i64, note: Option<&str>) -> Result<()> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         self.own_open(&mut tx, couple, slot, id).await?;
         if commitments::retire(&mut *tx, &self.cipher, id, clean_note(note).as_deref(), now).await? {
             let notice = Notice::CommitmentRetired { commitment: id };
@@ -276,7 +276,7 @@ impl Engine {
     /// it). Only one may matter most at a time. Returns whether it now does.
     pub async fn matters_most(&self, couple: CoupleId, slot: Slot, id: i64) -> Result<bool> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
             return Err(UserError::CommitmentsHeld.into());
         }
@@ -312,7 +312,7 @@ impl Engine {
     /// The Discord messages that quoted any of the couple's commitments (their
     /// records go with them), for the adapter to delete as the couple ends.
     pub async fn take_commitment_messages(&self, couple: CoupleId) -> Result<Vec<(u64, u64)>> {
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let ids: Vec<i64> =
             commitments::of_couple(&mut *tx, &self.cipher, couple).await?.iter().map(|m| m.id).collect();
         let messages = outbox::take_commitment_messages(&mut tx, couple, &ids).await?;

@@ -26,7 +26,7 @@ pub struct NewCouple {
     pub partners: [Partner; 2],
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 impl Engine {
     /// Creates a couple with no schedules and no home (the simulator and tests).
@@ -83,7 +83,7 @@ impl Engine {
     /// A partner says privately how they come to mend. Before the first prompt
     /// it also sets where the couple starts.
     pub async fn set_role(&self, couple: CoupleId, slot: Slot, role: Role) -> Result<()> {
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         couples::set_role(&mut *tx, couple, slot, role).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         let started = store::deliveries::latest_sent(&mut *tx, couple).await?.is_some();
@@ -118,7 +118,7 @@ impl Engine {
         if !forward && from.previous() != Some(to) {
             return Err(UserError::PhaseMoved { now: from }.into());
         }
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if forward && !may_move_on(&c, by) {
             return Err(UserError::NotTheirsToMove.into());
@@ -144,7 +144,7 @@ impl Engine {
         if until.is_some_and(|u| u <= now) {
             return Err(UserError::PauseInPast.into());
         }
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if until.is_none() && c.holds.pause == Some(UNTIL_LIFTED) {
             return Err(UserError::AlreadyPaused.into());
@@ -163,7 +163,7 @@ impl Engine {
     /// prompts wait for it (returned: whose space).
     pub async fn resume(&self, couple: CoupleId, slot: Slot) -> Result<Option<Slot>> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         let active = |end: Option<i64>| end.is_some_and(|u| u > now);
         let theirs = active(c.holds.space[slot.other().index()]).then_some(slot.other());
@@ -209,7 +209,7 @@ impl Engine {
         length: Option<chrono::Duration>,
     ) -> Result<Option<DateTime<Utc>>> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         if let Some(delivery) = delivery {
             let d = store::deliveries::get(&mut *tx, delivery).await?.ok_or(UserError::NotYours)?;
             if d.couple_id != couple {
@@ -244,7 +244,7 @@ impl Engine {
     /// deleted channel moves the couple to direct messages.
     pub async fn unreachable(&self, couple: CoupleId, why: Unreachable, slot: Option<Slot>) -> Result<()> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let Some(c) = couples::get(&mut tx, couple).await? else { return Ok(()) };
         // No home on record: the couple meets mend in direct messages.
         let home = homes::home(&mut *tx, couple).await?.unwrap_or(Home {

@@ -20,7 +20,7 @@ mod schedules;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::clock::Clock;
 use crate::config::defaults;
@@ -229,7 +229,7 @@ pub struct Saved {
 
 #[derive(Clone)]
 pub struct Engine {
-    pool: SqlitePool,
+    pool: AnyPool,
     cipher: Cipher,
     library: Arc<Library>,
     clock: Arc<dyn Clock>,
@@ -247,7 +247,7 @@ pub fn instant(secs: i64) -> DateTime<Utc> {
 impl Engine {
     /// `cipher` seals answer text at rest; it must be the one `pool` was opened with.
     pub fn new(
-        pool: SqlitePool,
+        pool: AnyPool,
         cipher: Cipher,
         library: Arc<Library>,
         clock: Arc<dyn Clock>,

@@ -11,7 +11,7 @@ use crate::store::{self, outbox};
 impl Engine {
     /// `slot` is having a hard moment: recorded for them alone. Returns its id.
     pub async fn hard_moment(&self, couple: CoupleId, slot: Slot) -> Result<i64> {
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let id = hard_moments::insert(&mut *tx, couple, slot, ts(self.now())).await?;
         tx.commit().await?;
         Ok(id)
@@ -30,7 +30,7 @@ impl Engine {
     pub async fn share_hard_moment(&self, couple: CoupleId, slot: Slot, id: i64) -> Result<()> {
         self.own_moment(couple, slot, id).await?;
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         if hard_moments::set_shared(&mut *tx, id, now).await? {
             let notice = Notice::HardMoment { slot, moment: id };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Partner(slot.other()), now), now).await?;
@@ -43,7 +43,7 @@ impl Engine {
     pub async fn here_for_hard_moment(&self, couple: CoupleId, slot: Slot, id: i64) -> Result<()> {
         self.own_moment(couple, slot.other(), id).await?;
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         if hard_moments::set_met(&mut *tx, id, now).await? {
             let notice = Notice::ImHere { slot };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Partner(slot.other()), now), now).await?;
@@ -57,7 +57,7 @@ impl Engine {
     pub async fn note_hard_moment(&self, couple: CoupleId, slot: Slot, id: i64, note: Option<&str>) -> Result<()> {
         self.own_moment(couple, slot, id).await?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         hard_moments::set_note(&mut *tx, &self.cipher, id, note).await?;
         tx.commit().await?;
         Ok(())

@@ -395,7 +395,7 @@ impl Engine {
     /// reflection sent (`reached`: its first message) or missed; a reveal posted.
     async fn settle_subject(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         item: &Item,
         reached: Option<&str>,
     ) -> Result<()> {

@@ -25,7 +25,7 @@ impl Engine {
     /// else holds them), prompts start and both are told.
     pub async fn safety_clear(&self, couple: CoupleId, slot: Slot) -> Result<Cleared> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if c.holds.checking[slot.index()] {
             let mut holds = c.holds;
@@ -44,7 +44,7 @@ impl Engine {
     /// with the very words any space is told with, so nothing tells them why.
     pub async fn safety_concern(&self, couple: CoupleId, slot: Slot) -> Result<()> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         let mut holds = c.holds;
         holds.checking[slot.index()] = false;

@@ -46,7 +46,7 @@ impl Engine {
         tz: Option<&str>,
     ) -> Result<Schedule> {
         let now = self.now();
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         let tz = tz.map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&c.tz).to_string();
         let schedule = Schedule::parse(spec, &tz)?;
@@ -93,7 +93,7 @@ impl Engine {
     /// as its schedule does; returns whether it was brought forward.
     pub async fn due_now(&self, couple: CoupleId, kind: ScheduleKind) -> Result<bool> {
         let now = ts(self.now());
-        let mut tx = store::begin_write(&self.pool).await?;
+        let mut tx = store::begin_couple(&self.pool, couple).await?;
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
         if c.is_paused_at(now) || schedules::get(&mut *tx, couple, kind).await?.is_none() {
             return Ok(false);

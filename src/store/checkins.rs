@@ -1,7 +1,7 @@
 //! `checkins`: each partner's weekly check-in before a reflection, its two
 //! texts sealed to their row and field.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::{Result, StoreError};
 use crate::core::entities::CoupleId;
@@ -33,7 +33,7 @@ pub(super) fn context_at(reflection: i64, slot: i64, field: &str) -> Vec<u8> {
 /// Saves `slot`'s check-in for `reflection`, replacing one they wrote before.
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     reflection: i64,
     couple: CoupleId,
@@ -45,7 +45,7 @@ pub async fn upsert(
     let seal = |text: Option<&str>, field| text.map(|t| cipher.seal(t.as_bytes(), &context(reflection, slot, field)));
     sqlx::query(
         "INSERT INTO checkins (reflection_id, couple_id, slot, appreciation, cared_for, written_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (reflection_id, slot) DO UPDATE SET
              appreciation = excluded.appreciation, cared_for = excluded.cared_for, written_at = excluded.written_at",
     )
@@ -60,7 +60,7 @@ pub async fn upsert(
     Ok(())
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<StoredCheckIn> {
+fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<StoredCheckIn> {
     let reflection: i64 = r.try_get("reflection_id")?;
     let slot = Slot::from_index(r.try_get("slot")?)
         .ok_or_else(|| StoreError::Corrupt(format!("a check-in of reflection {reflection} has no partner")))?;
@@ -83,9 +83,9 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<StoredCheckI
 }
 
 /// The check-ins written for one reflection, the first partner's first.
-pub async fn for_reflection(exec: impl SqliteExecutor<'_>, cipher: &Cipher, reflection: i64) -> Result<Vec<CheckIn>> {
+pub async fn for_reflection(exec: impl AnyExecutor<'_>, cipher: &Cipher, reflection: i64) -> Result<Vec<CheckIn>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM checkins WHERE reflection_id = ? ORDER BY slot"
+        "SELECT {COLUMNS} FROM checkins WHERE reflection_id = $1 ORDER BY slot"
     )))
     .bind(reflection)
     .fetch_all(exec)
@@ -94,8 +94,8 @@ pub async fn for_reflection(exec: impl SqliteExecutor<'_>, cipher: &Cipher, refl
 }
 
 /// How many partners have checked in for a reflection (0, 1 or 2).
-pub async fn count(exec: impl SqliteExecutor<'_>, reflection: i64) -> Result<usize> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE reflection_id = ?")
+pub async fn count(exec: impl AnyExecutor<'_>, reflection: i64) -> Result<usize> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM checkins WHERE reflection_id = $1")
         .bind(reflection)
         .fetch_one(exec)
         .await?;
@@ -104,13 +104,13 @@ pub async fn count(exec: impl SqliteExecutor<'_>, reflection: i64) -> Result<usi
 
 /// `slot`'s own check-ins, oldest first (their export).
 pub async fn of_partner(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     couple: CoupleId,
     slot: Slot,
 ) -> Result<Vec<StoredCheckIn>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM checkins WHERE couple_id = ? AND slot = ? ORDER BY reflection_id"
+        "SELECT {COLUMNS} FROM checkins WHERE couple_id = $1 AND slot = $2 ORDER BY reflection_id"
     )))
     .bind(couple)
     .bind(slot.index() as i64)
@@ -120,10 +120,10 @@ pub async fn of_partner(
 }
 
 /// The reflections posted with words of `slot`'s check-in in them.
-pub async fn quoted_reflections(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<Vec<i64>> {
+pub async fn quoted_reflections(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT c.reflection_id FROM checkins c JOIN reflections r ON r.id = c.reflection_id
-         WHERE c.couple_id = ? AND c.slot = ? AND r.status = 'sent'
+         WHERE c.couple_id = $1 AND c.slot = $2 AND r.status = 'sent'
            AND (c.appreciation IS NOT NULL OR c.cared_for IS NOT NULL)
          ORDER BY c.reflection_id",
     )
@@ -133,8 +133,8 @@ pub async fn quoted_reflections(exec: impl SqliteExecutor<'_>, couple: CoupleId,
     .await?)
 }
 
-pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM checkins WHERE couple_id = ? AND slot = ?")
+pub async fn delete_for_partner(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM checkins WHERE couple_id = $1 AND slot = $2")
         .bind(couple)
         .bind(slot.index() as i64)
         .execute(exec)

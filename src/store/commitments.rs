@@ -1,7 +1,7 @@
 //! `commitments` and `commitment_checks`: what a partner committed to, sealed
 //! to its row, and each "Did this happen?" asked of the partner it was made to.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::{Result, StoreError};
 use crate::core::entities::CoupleId;
@@ -75,20 +75,21 @@ pub struct NewCommitment<'a> {
 }
 
 /// A new commitment: its row first (for its id), then its sealed text.
-pub async fn insert(conn: &mut sqlx::SqliteConnection, cipher: &Cipher, new: &NewCommitment<'_>) -> Result<i64> {
+pub async fn insert(conn: &mut sqlx::AnyConnection, cipher: &Cipher, new: &NewCommitment<'_>) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO commitments (couple_id, slot, body, spec, created_at, next_occurrence, next_ask_at)
-         VALUES (?, ?, x'', ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(new.couple)
     .bind(new.slot.index() as i64)
+    .bind(Vec::<u8>::new())
     .bind(new.spec)
     .bind(new.at)
     .bind(new.next.map(|n| n.0))
     .bind(new.next.map(|n| n.1))
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE commitments SET body = ? WHERE id = ?")
+    sqlx::query("UPDATE commitments SET body = $1 WHERE id = $2")
         .bind(cipher.seal(new.text.as_bytes(), &body_context(id)))
         .bind(id)
         .execute(&mut *conn)
@@ -96,8 +97,8 @@ pub async fn insert(conn: &mut sqlx::SqliteConnection, cipher: &Cipher, new: &Ne
     Ok(id)
 }
 
-pub async fn get(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<Commitment>> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM commitments WHERE id = ?"))
+pub async fn get(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<Commitment>> {
+    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM commitments WHERE id = $1"))
         .bind(id)
         .fetch_optional(exec)
         .await?;
@@ -105,11 +106,11 @@ pub async fn get(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64) -> Res
 }
 
 /// A couple's commitments, open ones first then retired, oldest first.
-pub async fn of_couple(exec: impl SqliteExecutor<'_>, cipher: &Cipher, couple: CoupleId) -> Result<Vec<Commitment>> {
+pub async fn of_couple(exec: impl AnyExecutor<'_>, cipher: &Cipher, couple: CoupleId) -> Result<Vec<Commitment>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
-        " FROM commitments WHERE couple_id = ? ORDER BY retired_at IS NOT NULL, created_at, id"
+        " FROM commitments WHERE couple_id = $1 ORDER BY retired_at IS NOT NULL, created_at, id"
     ))
     .bind(couple)
     .fetch_all(exec)
@@ -118,8 +119,8 @@ pub async fn of_couple(exec: impl SqliteExecutor<'_>, cipher: &Cipher, couple: C
 }
 
 /// How many commitments `slot` has open.
-pub async fn open_count(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM commitments WHERE couple_id = ? AND slot = ? AND retired_at IS NULL")
+pub async fn open_count(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM commitments WHERE couple_id = $1 AND slot = $2 AND retired_at IS NULL")
         .bind(couple)
         .bind(slot.index() as i64)
         .fetch_one(exec)
@@ -133,7 +134,7 @@ fn open_sealed(cipher: &Cipher, sealed: &[u8], context: &[u8]) -> Result<String>
         .map_err(|e| StoreError::Corrupt(format!("a commitment cannot be opened: {e}")))
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Commitment> {
+fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Commitment> {
     let id: i64 = r.try_get("id")?;
     let body: Vec<u8> = r.try_get("body")?;
     let note: Option<Vec<u8>> = r.try_get("note")?;
@@ -156,14 +157,14 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Commitment> 
 
 /// New words for it, with the committer's note (`None`: none).
 pub async fn revise(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     id: i64,
     text: &str,
     note: Option<&str>,
     at: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE commitments SET body = ?, note = ?, revised_at = ? WHERE id = ?")
+    sqlx::query("UPDATE commitments SET body = $1, note = $2, revised_at = $3 WHERE id = $4")
         .bind(cipher.seal(text.as_bytes(), &body_context(id)))
         .bind(note.map(|n| cipher.seal(n.as_bytes(), &note_context(id))))
         .bind(at)
@@ -175,15 +176,15 @@ pub async fn revise(
 
 /// Retires it with the committer's note; `false` if it already was.
 pub async fn retire(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     id: i64,
     note: Option<&str>,
     at: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE commitments SET retired_at = ?, note = ?, next_ask_at = NULL, next_occurrence = NULL
-         WHERE id = ? AND retired_at IS NULL",
+        "UPDATE commitments SET retired_at = $1, note = $2, next_ask_at = NULL, next_occurrence = NULL
+         WHERE id = $3 AND retired_at IS NULL",
     )
     .bind(at)
     .bind(note.map(|n| cipher.seal(n.as_bytes(), &note_context(id))))
@@ -194,16 +195,16 @@ pub async fn retire(
 }
 
 /// The partner marks it "this matters most" (or unmarks it).
-pub async fn set_matters(exec: impl SqliteExecutor<'_>, id: i64, at: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE commitments SET matters_at = ? WHERE id = ?").bind(at).bind(id).execute(exec).await?;
+pub async fn set_matters(exec: impl AnyExecutor<'_>, id: i64, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE commitments SET matters_at = $1 WHERE id = $2").bind(at).bind(id).execute(exec).await?;
     Ok(())
 }
 
 /// Open commitments whose next "Did this happen?" is due by `now`.
-pub async fn due(exec: impl SqliteExecutor<'_>, now: i64, limit: i64) -> Result<Vec<(i64, CoupleId, i64)>> {
+pub async fn due(exec: impl AnyExecutor<'_>, now: i64, limit: i64) -> Result<Vec<(i64, CoupleId, i64)>> {
     let rows = sqlx::query(
         "SELECT id, couple_id, next_occurrence FROM commitments
-         WHERE next_ask_at IS NOT NULL AND next_ask_at <= ? ORDER BY next_ask_at LIMIT ?",
+         WHERE next_ask_at IS NOT NULL AND next_ask_at <= $1 ORDER BY next_ask_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -213,15 +214,15 @@ pub async fn due(exec: impl SqliteExecutor<'_>, now: i64, limit: i64) -> Result<
 }
 
 /// The earliest "Did this happen?" still to ask.
-pub async fn earliest(exec: impl SqliteExecutor<'_>) -> Result<Option<i64>> {
+pub async fn earliest(exec: impl AnyExecutor<'_>) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT MIN(next_ask_at) FROM commitments WHERE next_ask_at IS NOT NULL")
         .fetch_one(exec)
         .await?)
 }
 
 /// When to ask next: (the occurrence, when to ask about it); `None`: never again.
-pub async fn set_next(exec: impl SqliteExecutor<'_>, id: i64, next: Option<(i64, i64)>) -> Result<()> {
-    sqlx::query("UPDATE commitments SET next_occurrence = ?, next_ask_at = ? WHERE id = ?")
+pub async fn set_next(exec: impl AnyExecutor<'_>, id: i64, next: Option<(i64, i64)>) -> Result<()> {
+    sqlx::query("UPDATE commitments SET next_occurrence = $1, next_ask_at = $2 WHERE id = $3")
         .bind(next.map(|n| n.0))
         .bind(next.map(|n| n.1))
         .bind(id)
@@ -233,14 +234,14 @@ pub async fn set_next(exec: impl SqliteExecutor<'_>, id: i64, next: Option<(i64,
 /// Records that the partner is asked about `occurrence`; `None` if they
 /// already were (a commitment is asked about at most once per occurrence).
 pub async fn insert_check(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     commitment: i64,
     couple: CoupleId,
     occurrence: i64,
     at: i64,
 ) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO commitment_checks (commitment_id, couple_id, occurrence, asked_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO commitment_checks (commitment_id, couple_id, occurrence, asked_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (commitment_id, occurrence) DO NOTHING RETURNING id",
     )
     .bind(commitment)
@@ -251,7 +252,7 @@ pub async fn insert_check(
     .await?)
 }
 
-fn check_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Check> {
+fn check_from_row(r: &sqlx::any::AnyRow) -> Result<Check> {
     let answer: Option<String> = r.try_get("answer")?;
     Ok(Check {
         id: r.try_get("id")?,
@@ -264,9 +265,9 @@ fn check_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Check> {
     })
 }
 
-pub async fn check(exec: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Check>> {
+pub async fn check(exec: impl AnyExecutor<'_>, id: i64) -> Result<Option<Check>> {
     let row = sqlx::query(
-        "SELECT id, commitment_id, couple_id, occurrence, asked_at, answer, answered_at FROM commitment_checks WHERE id = ?",
+        "SELECT id, commitment_id, couple_id, occurrence, asked_at, answer, answered_at FROM commitment_checks WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(exec)
@@ -275,10 +276,10 @@ pub async fn check(exec: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Chec
 }
 
 /// The checks of a couple's commitments, oldest first.
-pub async fn checks_of_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<Check>> {
+pub async fn checks_of_couple(exec: impl AnyExecutor<'_>, couple: CoupleId) -> Result<Vec<Check>> {
     let rows = sqlx::query(
         "SELECT id, commitment_id, couple_id, occurrence, asked_at, answer, answered_at FROM commitment_checks
-         WHERE couple_id = ? ORDER BY asked_at, id",
+         WHERE couple_id = $1 ORDER BY asked_at, id",
     )
     .bind(couple)
     .fetch_all(exec)
@@ -287,9 +288,9 @@ pub async fn checks_of_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -
 }
 
 /// The answer, once: `false` if it was already answered.
-pub async fn answer(exec: impl SqliteExecutor<'_>, check: i64, noticed: Noticed, at: i64) -> Result<bool> {
+pub async fn answer(exec: impl AnyExecutor<'_>, check: i64, noticed: Noticed, at: i64) -> Result<bool> {
     let done =
-        sqlx::query("UPDATE commitment_checks SET answer = ?, answered_at = ? WHERE id = ? AND answered_at IS NULL")
+        sqlx::query("UPDATE commitment_checks SET answer = $1, answered_at = $2 WHERE id = $3 AND answered_at IS NULL")
             .bind(noticed.as_str())
             .bind(at)
             .bind(check)
@@ -300,10 +301,10 @@ pub async fn answer(exec: impl SqliteExecutor<'_>, check: i64, noticed: Noticed,
 
 /// Commitments of a couple noticed kept, by when it was noticed, in `[from, to)`.
 /// Only what was kept is ever counted.
-pub async fn kept_between(exec: impl SqliteExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
+pub async fn kept_between(exec: impl AnyExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM commitment_checks
-         WHERE couple_id = ? AND answer = 'kept' AND answered_at >= ? AND answered_at < ?",
+         WHERE couple_id = $1 AND answer = 'kept' AND answered_at >= $2 AND answered_at < $3",
     )
     .bind(couple)
     .bind(from)
@@ -314,8 +315,8 @@ pub async fn kept_between(exec: impl SqliteExecutor<'_>, couple: CoupleId, from:
 }
 
 /// Deletes the commitments `slot` made, with every check of them.
-pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM commitments WHERE couple_id = ? AND slot = ?")
+pub async fn delete_for_partner(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM commitments WHERE couple_id = $1 AND slot = $2")
         .bind(couple)
         .bind(slot.index() as i64)
         .execute(exec)
@@ -324,8 +325,8 @@ pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId,
 }
 
 /// The ids of the commitments `slot` made.
-pub async fn ids_of_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM commitments WHERE couple_id = ? AND slot = ?")
+pub async fn ids_of_partner(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM commitments WHERE couple_id = $1 AND slot = $2")
         .bind(couple)
         .bind(slot.index() as i64)
         .fetch_all(exec)
@@ -333,10 +334,10 @@ pub async fn ids_of_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slo
 }
 
 /// Deletes what `slot` answered about their partner's commitments.
-pub async fn delete_noticed_by(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+pub async fn delete_noticed_by(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM commitment_checks WHERE couple_id = ?
-         AND commitment_id IN (SELECT id FROM commitments WHERE couple_id = ? AND slot = ?)",
+        "DELETE FROM commitment_checks WHERE couple_id = $1
+         AND commitment_id IN (SELECT id FROM commitments WHERE couple_id = $2 AND slot = $3)",
     )
     .bind(couple)
     .bind(couple)

@@ -1,6 +1,6 @@
 //! `hard_moments`: a partner's hard moments, with the note sealed to its row.
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::Result;
 use crate::core::entities::CoupleId;
@@ -23,8 +23,8 @@ pub(super) fn context(id: i64) -> Vec<u8> {
     format!("hard_moment:{id}").into_bytes()
 }
 
-pub async fn insert(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot, at: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("INSERT INTO hard_moments (couple_id, slot, created_at) VALUES (?, ?, ?) RETURNING id")
+pub async fn insert(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot, at: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("INSERT INTO hard_moments (couple_id, slot, created_at) VALUES ($1, $2, $3) RETURNING id")
         .bind(couple)
         .bind(slot.index() as i64)
         .bind(at)
@@ -32,9 +32,9 @@ pub async fn insert(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot,
         .await?)
 }
 
-pub async fn get(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<HardMoment>> {
+pub async fn get(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<HardMoment>> {
     let row =
-        sqlx::query("SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments WHERE id = ?")
+        sqlx::query("SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments WHERE id = $1")
             .bind(id)
             .fetch_optional(exec)
             .await?;
@@ -43,14 +43,14 @@ pub async fn get(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64) -> Res
 
 /// A partner's hard moments, oldest first.
 pub async fn of_partner(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     couple: CoupleId,
     slot: Slot,
 ) -> Result<Vec<HardMoment>> {
     let rows = sqlx::query(
         "SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments
-         WHERE couple_id = ? AND slot = ? ORDER BY created_at, id",
+         WHERE couple_id = $1 AND slot = $2 ORDER BY created_at, id",
     )
     .bind(couple)
     .bind(slot.index() as i64)
@@ -59,7 +59,7 @@ pub async fn of_partner(
     rows.iter().map(|r| from_row(r, cipher)).collect()
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<HardMoment> {
+fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<HardMoment> {
     let id: i64 = r.try_get("id")?;
     let note: Option<Vec<u8>> = r.try_get("note")?;
     let note = note
@@ -79,8 +79,8 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<HardMoment> 
 }
 
 /// Marks it shared with the partner; `false` if it already was.
-pub async fn set_shared(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE hard_moments SET shared_at = ? WHERE id = ? AND shared_at IS NULL")
+pub async fn set_shared(exec: impl AnyExecutor<'_>, id: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE hard_moments SET shared_at = $1 WHERE id = $2 AND shared_at IS NULL")
         .bind(at)
         .bind(id)
         .execute(exec)
@@ -89,9 +89,9 @@ pub async fn set_shared(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Resu
 }
 
 /// The partner answered "I'm here"; `false` if they already had.
-pub async fn set_met(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Result<bool> {
+pub async fn set_met(exec: impl AnyExecutor<'_>, id: i64, at: i64) -> Result<bool> {
     let done =
-        sqlx::query("UPDATE hard_moments SET met_at = ? WHERE id = ? AND met_at IS NULL AND shared_at IS NOT NULL")
+        sqlx::query("UPDATE hard_moments SET met_at = $1 WHERE id = $2 AND met_at IS NULL AND shared_at IS NOT NULL")
             .bind(at)
             .bind(id)
             .execute(exec)
@@ -99,8 +99,8 @@ pub async fn set_met(exec: impl SqliteExecutor<'_>, id: i64, at: i64) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_note(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE hard_moments SET note = ? WHERE id = ?")
+pub async fn set_note(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE hard_moments SET note = $1 WHERE id = $2")
         .bind(note.map(|n| cipher.seal(n.as_bytes(), &context(id))))
         .bind(id)
         .execute(exec)
@@ -109,9 +109,9 @@ pub async fn set_note(exec: impl SqliteExecutor<'_>, cipher: &Cipher, id: i64, n
 }
 
 /// Hard moments of a couple shared and met together in `[from, to)`.
-pub async fn met_together(exec: impl SqliteExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
+pub async fn met_together(exec: impl AnyExecutor<'_>, couple: CoupleId, from: i64, to: i64) -> Result<usize> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM hard_moments WHERE couple_id = ? AND met_at IS NOT NULL AND created_at >= ? AND created_at < ?",
+        "SELECT COUNT(*) FROM hard_moments WHERE couple_id = $1 AND met_at IS NOT NULL AND created_at >= $2 AND created_at < $3",
     )
     .bind(couple)
     .bind(from)
@@ -121,8 +121,8 @@ pub async fn met_together(exec: impl SqliteExecutor<'_>, couple: CoupleId, from:
     Ok(n as usize)
 }
 
-pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM hard_moments WHERE couple_id = ? AND slot = ?")
+pub async fn delete_for_partner(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM hard_moments WHERE couple_id = $1 AND slot = $2")
         .bind(couple)
         .bind(slot.index() as i64)
         .execute(exec)

@@ -1,5 +1,11 @@
 //! The only place with SQL. Each submodule owns one table; functions take any
-//! SQLite executor so that one function serves a pool or a transaction.
+//! executor so that one function serves a pool or a transaction.
+//!
+//! One store for two backends, through sqlx's `Any` driver: SQLite (embedded,
+//! the default) and PostgreSQL (`DATABASE_URL=postgres://…`). Both read the
+//! same SQL (`$1`-numbered parameters, integers for 0/1 flags); where they
+//! differ the function names the backend ([`Backend::of`]), and each has its
+//! own migrations (`migrations/sqlite/`, `migrations/postgres/`).
 
 pub mod checkins;
 pub mod commitments;
@@ -17,10 +23,11 @@ pub mod schedules;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, Arguments, Encode, Executor, Type};
 
-pub use sqlx::SqlitePool as Pool;
+pub use sqlx::AnyPool as Pool;
 
 use crate::crypto::{Cipher, KeyError};
 
@@ -35,33 +42,116 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Opens (creating if missing) the database at `url` and applies `migrations/`.
-///
-/// WAL lets readers go on while one writer writes; the busy timeout makes a
-/// writer wait for another instead of failing with "database is locked".
-/// `secure_delete` overwrites deleted rows, so forgotten data leaves no trace in
-/// the file. The file is created readable by its owner only, and the key is
-/// checked against the one the database was written with.
-pub async fn connect(url: &str, cipher: &Cipher) -> Result<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true)
-        .pragma("secure_delete", "ON");
-    if let Some(path) = file_of(url) {
-        owner_only(&path)?;
+/// A write transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+/// Which database engine a URL, a pool or a connection is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names: `postgres://` or `postgresql://`
+    /// for PostgreSQL, anything else (`sqlite://…`, a path) for SQLite.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
     }
-    // Local files do not go stale: no round trip to test a connection each time.
-    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options).await?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite }
+    }
+
+    pub fn of_pool(pool: &Pool) -> Backend {
+        Backend::of_url(pool.connect_options().database_url.as_str())
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The migrations of a backend, embedded at build time.
+pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+    }
+}
+
+/// Opens the database at `url` (creating a SQLite file if missing), applies
+/// its backend's migrations and checks the key against the one the database
+/// was written with.
+///
+/// On SQLite, WAL lets readers go on while one writer writes; the busy timeout
+/// makes a writer wait for another instead of failing with "database is
+/// locked"; `secure_delete` overwrites deleted rows. The file is created
+/// readable by its owner only.
+pub async fn connect(url: &str, cipher: &Cipher) -> Result<Pool> {
+    let pool = open(url, 8).await?;
+    migrator(Backend::of_pool(&pool)).run(&pool).await?;
     check_key(&pool, cipher).await?;
     Ok(pool)
+}
+
+/// A pool on `url` with each backend's settings, and no migration run.
+pub async fn open(url: &str, max_connections: u32) -> Result<Pool> {
+    sqlx::any::install_default_drivers();
+    match Backend::of_url(url) {
+        Backend::Sqlite => {
+            // The URL read as SQLite reads it, so a bare path works as before.
+            let options = SqliteConnectOptions::from_str(url)?;
+            let path = options.get_filename().to_path_buf();
+            let in_memory = path.as_os_str().is_empty() || path == std::path::Path::new(":memory:");
+            if !in_memory {
+                owner_only(&path)?;
+            }
+            let url = if url.contains("://") || url.starts_with("sqlite:") {
+                url.to_string()
+            } else {
+                format!("sqlite://{}", path.display())
+            };
+            let options = AnyConnectOptions::from_str(&url)?;
+            // Local files do not go stale: no round trip to test a connection each time.
+            Ok(AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await?)
+        }
+        Backend::Postgres => {
+            let options = AnyConnectOptions::from_str(url)?;
+            Ok(AnyPoolOptions::new()
+                .max_connections(max_connections.max(16))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await?)
+        }
+    }
 }
 
 /// Creates the database file readable and writable by its owner only (SQLite
@@ -88,7 +178,7 @@ const KEY_CHECK: &[u8] = b"mend key check";
 /// What the key check is sealed to.
 pub(crate) const KEY_CHECK_CONTEXT: &[u8] = b"key_check";
 
-async fn check_key(pool: &SqlitePool, cipher: &Cipher) -> Result<()> {
+async fn check_key(pool: &Pool, cipher: &Cipher) -> Result<()> {
     let stored: Option<Vec<u8>> =
         sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?;
     match stored {
@@ -97,7 +187,7 @@ async fn check_key(pool: &SqlitePool, cipher: &Cipher) -> Result<()> {
             _ => Err(StoreError::Key(KeyError::Wrong)),
         },
         None => {
-            sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, ?) ON CONFLICT DO NOTHING")
+            sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT DO NOTHING")
                 .bind(cipher.seal(KEY_CHECK, KEY_CHECK_CONTEXT))
                 .execute(pool)
                 .await?;
@@ -106,10 +196,142 @@ async fn check_key(pool: &SqlitePool, cipher: &Cipher) -> Result<()> {
     }
 }
 
-/// Begins a transaction that takes the write lock at once, so two writers queue
-/// on the busy timeout instead of one failing when it upgrades a read lock.
-pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+/// The advisory lock every write transaction takes on PostgreSQL: shared by
+/// those that touch one couple (or a few, each locked on its own), the only
+/// one for those that may touch any.
+const ALL_COUPLES: i64 = -1;
+
+/// Begins a transaction that may touch any couple's rows: on SQLite it takes
+/// the write lock at once (`BEGIN IMMEDIATE`, so two writers queue on the busy
+/// timeout instead of one failing when it upgrades a read lock); on
+/// PostgreSQL it waits for every other writer, as SQLite's one writer does.
+pub async fn begin_write(pool: &Pool) -> Result<Tx> {
+    match Backend::of_pool(pool) {
+        Backend::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Backend::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ALL_COUPLES).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Begins a transaction that touches the rows of `couple` only. On
+/// PostgreSQL it holds that couple's lock until it ends, so two partners
+/// answering at the same instant, or a pause racing a resume, take turns
+/// (the second reads what the first wrote), while other couples go on.
+pub async fn begin_couple(pool: &Pool, couple: i64) -> Result<Tx> {
+    let mut tx = begin_couples(pool).await?;
+    lock_couples(&mut tx, &mut vec![couple]).await?;
+    Ok(tx)
+}
+
+/// Begins a transaction that will lock the couples it touches with
+/// [`lock_couples`] before it reads their rows.
+pub async fn begin_couples(pool: &Pool) -> Result<Tx> {
+    match Backend::of_pool(pool) {
+        Backend::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Backend::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(ALL_COUPLES).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Locks `couples` for the rest of a transaction begun with
+/// [`begin_couples`], in ascending order so two transactions never wait on
+/// each other in a circle. (SQLite's transaction already holds the only
+/// write lock.)
+pub async fn lock_couples(tx: &mut Tx, couples: &mut Vec<i64>) -> Result<()> {
+    if Backend::of(tx) == Backend::Postgres && !couples.is_empty() {
+        couples.sort_unstable();
+        couples.dedup();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_advisory_xact_lock(c) FROM (SELECT unnest(ARRAY[{}]::bigint[]) AS c ORDER BY c) l",
+            couples.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        )))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A list of ids as SQL reads it after `IN`: `(1,2,3)`, or `(NULL)` (which
+/// matches nothing) for none. Ids are integers, so nothing else can get in.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "(NULL)".into();
+    }
+    format!("({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}
+
+/// A statement of many rows of values, its parameters numbered `$1…` as both
+/// backends read them (sqlx's `QueryBuilder` writes `?` for `Any`).
+pub(crate) struct Batch {
+    sql: String,
+    args: AnyArguments,
+    n: usize,
+}
+
+impl Batch {
+    pub fn new(head: &str) -> Batch {
+        Batch { sql: head.to_string(), args: AnyArguments::default(), n: 0 }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Batch {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// `VALUES (…), (…)`, one row per item, each value bound by `row`.
+    pub fn values<T>(&mut self, items: &[T], mut row: impl FnMut(&mut Batch, &T)) -> &mut Batch {
+        self.sql.push_str("VALUES ");
+        for (i, item) in items.iter().enumerate() {
+            self.sql.push_str(if i == 0 { "(" } else { ", (" });
+            let before = self.n;
+            row(self, item);
+            debug_assert!(self.n > before, "a row binds at least one value");
+            self.sql.push(')');
+        }
+        self
+    }
+
+    /// Binds one value of the current row.
+    pub fn bind<'q, V: Encode<'q, Any> + Type<Any> + 'q>(&mut self, value: V) -> &mut Batch {
+        if !self.sql.ends_with('(') {
+            self.sql.push_str(", ");
+        }
+        self.n += 1;
+        self.sql.push_str(&format!("${}", self.n));
+        self.args.add(value).expect("mend's values encode");
+        self
+    }
+
+    pub fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.args)
+    }
+}
+
+/// A 0/1 flag as both backends store it.
+pub(crate) fn flag(b: bool) -> i64 {
+    b as i64
+}
+
+/// Reads a 0/1 flag (`None`: NULL).
+pub(crate) fn get_flag(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<bool>> {
+    use sqlx::Row;
+    match row.try_get::<Option<i64>, _>(column)? {
+        None => Ok(None),
+        Some(0) => Ok(Some(false)),
+        Some(1) => Ok(Some(true)),
+        Some(n) => Err(StoreError::Corrupt(format!("{column} = {n}"))),
+    }
+}
+
+/// Reads a 0/1 flag that is never NULL.
+pub(crate) fn get_set_flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
+    get_flag(row, column)?.ok_or_else(|| StoreError::Corrupt(format!("{column} is NULL")))
 }
 
 /// Reads one of the domain's spelled enums from a column; anything else means
@@ -120,14 +342,21 @@ pub(crate) fn parse_enum<T: FromStr<Err = String>>(value: &str) -> Result<T> {
 
 /// Folds the write-ahead log into the database and empties it, so rows just
 /// deleted (and overwritten, with `secure_delete`) leave no copy in the -wal file.
-pub async fn scrub(pool: &SqlitePool) -> Result<()> {
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+pub async fn scrub(pool: &Pool) -> Result<()> {
+    // PostgreSQL has no file of its own to fold: what it forgets is made
+    // unreadable by destroying its key.
+    if Backend::of_pool(pool) == Backend::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    }
     Ok(())
 }
 
 /// `EXPLAIN QUERY PLAN` of every query a worker step runs, by name, with
 /// placeholder values: tests check each reads an index, never a whole table.
-pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, String)>> {
+pub async fn explain_step_queries(pool: &Pool) -> Result<Vec<(String, String)>> {
+    if Backend::of_pool(pool) != Backend::Sqlite {
+        return Err(StoreError::Unsupported("query plans are read on SQLite"));
+    }
     let queries = [
         (
             "claim due schedules",
@@ -193,6 +422,9 @@ pub async fn explain_step_queries(pool: &SqlitePool) -> Result<Vec<(String, Stri
 /// The file a database URL names (`None`: in memory, or no file), read as
 /// `connect` reads it.
 pub fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    if Backend::of_url(url) != Backend::Sqlite {
+        return None;
+    }
     let options = SqliteConnectOptions::from_str(url).ok()?;
     let path = options.get_filename();
     (!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:")).then(|| path.to_path_buf())
@@ -202,7 +434,12 @@ pub fn file_of(url: &str) -> Option<std::path::PathBuf> {
 /// writing (SQLite's `VACUUM INTO`: one read transaction, a snapshot of
 /// everything committed when it began). The copy is created owner-only and
 /// never over an existing file; sealed texts stay sealed in it.
-pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<()> {
+pub async fn backup(pool: &Pool, to: &std::path::Path) -> Result<()> {
+    if Backend::of_pool(pool) != Backend::Sqlite {
+        return Err(StoreError::Unsupported(
+            "`mend backup` copies a SQLite file; on PostgreSQL use pg_dump or the server's own backups",
+        ));
+    }
     let io = |e: std::io::Error| StoreError::Sqlx(sqlx::Error::Io(e));
     let mut create = std::fs::OpenOptions::new();
     create.write(true).create_new(true);
@@ -212,7 +449,7 @@ pub async fn backup(pool: &SqlitePool, to: &std::path::Path) -> Result<()> {
         create.mode(0o600);
     }
     create.open(to).map_err(io)?;
-    let done = sqlx::query("VACUUM INTO ?").bind(to.to_string_lossy().into_owned()).execute(pool).await;
+    let done = sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().into_owned()).execute(pool).await;
     if let Err(e) = done {
         let _ = std::fs::remove_file(to);
         return Err(e.into());
@@ -280,15 +517,15 @@ pub struct Inspection {
 pub async fn inspect(path: &std::path::Path, cipher: &Cipher) -> Result<Inspection> {
     let options =
         SqliteConnectOptions::new().filename(path).create_if_missing(false).busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
     let inspected = inspect_pool(&pool, cipher).await;
     pool.close().await;
     inspected
 }
 
-async fn inspect_pool(pool: &SqlitePool, cipher: &Cipher) -> Result<Inspection> {
+async fn inspect_pool(pool: &sqlx::SqlitePool, cipher: &Cipher) -> Result<Inspection> {
     let has = |table: &'static str| async move {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
             .bind(table)
             .fetch_one(pool)
             .await
@@ -325,7 +562,7 @@ async fn inspect_pool(pool: &SqlitePool, cipher: &Cipher) -> Result<Inspection> 
 /// A write that changes nothing (the key check row rewritten as it is), in a
 /// transaction that takes the write lock: whether the database takes writes
 /// now, for `/healthz`.
-pub async fn probe_write(pool: &SqlitePool) -> Result<()> {
+pub async fn probe_write(pool: &Pool) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     sqlx::query("UPDATE key_check SET sealed = sealed WHERE id = 1").execute(&mut *tx).await?;
     tx.commit().await?;

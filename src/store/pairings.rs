@@ -1,13 +1,13 @@
 //! `pairings`: invitations to pair, waiting for the partner's consent (a button
 //! in a server, a one-time code in DMs).
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::homes::id;
 use super::{Result, parse_enum};
 use crate::core::entities::{Pairing, PairingStatus};
 
-fn pairing(r: &sqlx::sqlite::SqliteRow) -> Result<Pairing> {
+fn pairing(r: &sqlx::any::AnyRow) -> Result<Pairing> {
     Ok(Pairing {
         id: r.try_get("id")?,
         initiator: id(Some(r.try_get("initiator")?)).unwrap_or_default(),
@@ -21,7 +21,7 @@ fn pairing(r: &sqlx::sqlite::SqliteRow) -> Result<Pairing> {
 }
 
 pub async fn insert_pairing(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     initiator: u64,
     partner: Option<u64>,
     guild_id: Option<u64>,
@@ -31,7 +31,7 @@ pub async fn insert_pairing(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO pairings (initiator, partner, guild_id, code, created_at, expires_at, status)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending') RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id",
     )
     .bind(initiator.to_string())
     .bind(partner.map(|p| p.to_string()))
@@ -46,13 +46,13 @@ pub async fn insert_pairing(
 const PAIRING_COLUMNS: &str = "SELECT id, initiator, partner, guild_id, code, expires_at, status, tz FROM pairings";
 
 /// The timezone the couple will live in, given when the pairing was started.
-pub async fn set_zone(exec: impl SqliteExecutor<'_>, pairing: i64, tz: &str) -> Result<()> {
-    sqlx::query("UPDATE pairings SET tz = ? WHERE id = ?").bind(tz).bind(pairing).execute(exec).await?;
+pub async fn set_zone(exec: impl AnyExecutor<'_>, pairing: i64, tz: &str) -> Result<()> {
+    sqlx::query("UPDATE pairings SET tz = $1 WHERE id = $2").bind(tz).bind(pairing).execute(exec).await?;
     Ok(())
 }
 
-pub async fn pairing_by_id(exec: impl SqliteExecutor<'_>, pairing_id: i64) -> Result<Option<Pairing>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{PAIRING_COLUMNS} WHERE id = ?")))
+pub async fn pairing_by_id(exec: impl AnyExecutor<'_>, pairing_id: i64) -> Result<Option<Pairing>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{PAIRING_COLUMNS} WHERE id = $1")))
         .bind(pairing_id)
         .fetch_optional(exec)
         .await?
@@ -61,8 +61,8 @@ pub async fn pairing_by_id(exec: impl SqliteExecutor<'_>, pairing_id: i64) -> Re
         .transpose()
 }
 
-pub async fn pairing_by_code(exec: impl SqliteExecutor<'_>, code: &str) -> Result<Option<Pairing>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{PAIRING_COLUMNS} WHERE code = ?")))
+pub async fn pairing_by_code(exec: impl AnyExecutor<'_>, code: &str) -> Result<Option<Pairing>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{PAIRING_COLUMNS} WHERE code = $1")))
         .bind(code)
         .fetch_optional(exec)
         .await?
@@ -73,8 +73,8 @@ pub async fn pairing_by_code(exec: impl SqliteExecutor<'_>, code: &str) -> Resul
 
 /// Moves a pending invitation to `status`; false if it was no longer pending
 /// (so a double click cannot pair twice).
-pub async fn settle_pairing(exec: impl SqliteExecutor<'_>, pairing_id: i64, status: PairingStatus) -> Result<bool> {
-    let done = sqlx::query("UPDATE pairings SET status = ? WHERE id = ? AND status = 'pending'")
+pub async fn settle_pairing(exec: impl AnyExecutor<'_>, pairing_id: i64, status: PairingStatus) -> Result<bool> {
+    let done = sqlx::query("UPDATE pairings SET status = $1 WHERE id = $2 AND status = 'pending'")
         .bind(status.as_str())
         .bind(pairing_id)
         .execute(exec)
@@ -84,8 +84,8 @@ pub async fn settle_pairing(exec: impl SqliteExecutor<'_>, pairing_id: i64, stat
 
 /// Puts an accepted invitation back to pending when what accepting needed
 /// (a channel) could not be made, so it can be accepted again.
-pub async fn settle_pairing_back(exec: impl SqliteExecutor<'_>, pairing_id: i64) -> Result<()> {
-    sqlx::query("UPDATE pairings SET status = 'pending' WHERE id = ? AND status = 'accepted'")
+pub async fn settle_pairing_back(exec: impl AnyExecutor<'_>, pairing_id: i64) -> Result<()> {
+    sqlx::query("UPDATE pairings SET status = 'pending' WHERE id = $1 AND status = 'accepted'")
         .bind(pairing_id)
         .execute(exec)
         .await?;
@@ -93,8 +93,8 @@ pub async fn settle_pairing_back(exec: impl SqliteExecutor<'_>, pairing_id: i64)
 }
 
 /// Forgets every invitation a user made or received.
-pub async fn delete_pairings_of(exec: impl SqliteExecutor<'_>, user: u64) -> Result<()> {
-    sqlx::query("DELETE FROM pairings WHERE initiator = ?1 OR partner = ?1")
+pub async fn delete_pairings_of(exec: impl AnyExecutor<'_>, user: u64) -> Result<()> {
+    sqlx::query("DELETE FROM pairings WHERE initiator = $1 OR partner = $1")
         .bind(user.to_string())
         .execute(exec)
         .await?;

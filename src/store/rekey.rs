@@ -27,47 +27,47 @@ const SEALED: [SealedColumn; 7] = [
     SealedColumn {
         name: "responses.body",
         select: "SELECT delivery_id, slot, body FROM responses
-                 WHERE body IS NOT NULL AND (delivery_id, slot) > (?, ?) ORDER BY delivery_id, slot LIMIT ?",
-        update: "UPDATE responses SET body = ? WHERE delivery_id = ? AND slot = ?",
+                 WHERE body IS NOT NULL AND (delivery_id, slot) > ($1, $2) ORDER BY delivery_id, slot LIMIT $3",
+        update: "UPDATE responses SET body = $1 WHERE delivery_id = $2 AND slot = $3",
         context: |delivery, slot| super::responses::context(delivery, slot),
     },
     SealedColumn {
         name: "hard_moments.note",
-        select: "SELECT id, 0, note FROM hard_moments WHERE note IS NOT NULL AND (id, 0) > (?, ?) ORDER BY id LIMIT ?",
-        update: "UPDATE hard_moments SET note = ? WHERE id = ? AND 0 = ?",
+        select: "SELECT id, 0, note FROM hard_moments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        update: "UPDATE hard_moments SET note = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::hard_moments::context(id),
     },
     SealedColumn {
         name: "commitments.body",
-        select: "SELECT id, 0, body FROM commitments WHERE body IS NOT NULL AND (id, 0) > (?, ?) ORDER BY id LIMIT ?",
-        update: "UPDATE commitments SET body = ? WHERE id = ? AND 0 = ?",
+        select: "SELECT id, 0, body FROM commitments WHERE body IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        update: "UPDATE commitments SET body = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::commitments::body_context(id),
     },
     SealedColumn {
         name: "commitments.note",
-        select: "SELECT id, 0, note FROM commitments WHERE note IS NOT NULL AND (id, 0) > (?, ?) ORDER BY id LIMIT ?",
-        update: "UPDATE commitments SET note = ? WHERE id = ? AND 0 = ?",
+        select: "SELECT id, 0, note FROM commitments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        update: "UPDATE commitments SET note = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::commitments::note_context(id),
     },
     SealedColumn {
         name: "checkins.appreciation",
         select:
             "SELECT reflection_id, slot, appreciation FROM checkins
-                 WHERE appreciation IS NOT NULL AND (reflection_id, slot) > (?, ?) ORDER BY reflection_id, slot LIMIT ?",
-        update: "UPDATE checkins SET appreciation = ? WHERE reflection_id = ? AND slot = ?",
+                 WHERE appreciation IS NOT NULL AND (reflection_id, slot) > ($1, $2) ORDER BY reflection_id, slot LIMIT $3",
+        update: "UPDATE checkins SET appreciation = $1 WHERE reflection_id = $2 AND slot = $3",
         context: |reflection, slot| super::checkins::context_at(reflection, slot, "appreciation"),
     },
     SealedColumn {
         name: "checkins.cared_for",
         select: "SELECT reflection_id, slot, cared_for FROM checkins
-                 WHERE cared_for IS NOT NULL AND (reflection_id, slot) > (?, ?) ORDER BY reflection_id, slot LIMIT ?",
-        update: "UPDATE checkins SET cared_for = ? WHERE reflection_id = ? AND slot = ?",
+                 WHERE cared_for IS NOT NULL AND (reflection_id, slot) > ($1, $2) ORDER BY reflection_id, slot LIMIT $3",
+        update: "UPDATE checkins SET cared_for = $1 WHERE reflection_id = $2 AND slot = $3",
         context: |reflection, slot| super::checkins::context_at(reflection, slot, "cared_for"),
     },
     SealedColumn {
         name: "key_check.sealed",
-        select: "SELECT id, 0, sealed FROM key_check WHERE (id, 0) > (?, ?) ORDER BY id LIMIT ?",
-        update: "UPDATE key_check SET sealed = ? WHERE id = ? AND 0 = ?",
+        select: "SELECT id, 0, sealed FROM key_check WHERE (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        update: "UPDATE key_check SET sealed = $1 WHERE id = $2 AND 0 = $3",
         context: |_, _| KEY_CHECK_CONTEXT.to_vec(),
     },
 ];
@@ -80,7 +80,7 @@ const PAGE: i64 = 500;
 /// crash, the power going) none are, and the old key still opens everything.
 /// `progress` hears the running count after each page, inside the transaction.
 /// Returns how many values were resealed.
-pub async fn rekey(pool: &sqlx::SqlitePool, old: &Cipher, new: &Cipher, mut progress: impl FnMut(u64)) -> Result<u64> {
+pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progress: impl FnMut(u64)) -> Result<u64> {
     let mut tx = begin_write(pool).await?;
     let mut resealed = 0;
     for column in &SEALED {
@@ -122,28 +122,37 @@ pub async fn rekey(pool: &sqlx::SqlitePool, old: &Cipher, new: &Cipher, mut prog
 
 /// The `table.column` of every blob the database holds that no entry of
 /// `SEALED` covers (for the test that keeps this list whole).
-pub async fn uncovered_blobs(pool: &sqlx::SqlitePool) -> Result<Vec<String>> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
-    )
-    .fetch_all(pool)
-    .await?;
+pub async fn uncovered_blobs(pool: &sqlx::AnyPool) -> Result<Vec<String>> {
+    // Every column with a blob in it: on SQLite any column may hold one, so
+    // each is asked; on PostgreSQL only `bytea` columns can.
+    let (tables, columns, holds) = match super::Backend::of_pool(pool) {
+        super::Backend::Sqlite => (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+            "SELECT name FROM pragma_table_info($1)",
+            "typeof(\"{column}\") = 'blob'",
+        ),
+        super::Backend::Postgres => (
+            "SELECT table_name FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
+            "SELECT column_name FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'bytea'",
+            "\"{column}\" IS NOT NULL",
+        ),
+    };
+    let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(pool).await?;
     let mut uncovered = Vec::new();
     for table in tables {
-        let columns: Vec<String> =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
-                .fetch_all(pool)
-                .await?;
+        let columns: Vec<String> = sqlx::query_scalar(columns).bind(&table).fetch_all(pool).await?;
         for column in columns {
             let name = format!("{table}.{column}");
             if SEALED.iter().any(|s| s.name == name) {
                 continue;
             }
-            let blobs: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM \"{table}\" WHERE typeof(\"{column}\") = 'blob'"
-            )))
-            .fetch_one(pool)
-            .await?;
+            let holds = holds.replace("{column}", &column);
+            let blobs: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM \"{table}\" WHERE {holds}")))
+                    .fetch_one(pool)
+                    .await?;
             if blobs > 0 {
                 uncovered.push(name);
             }

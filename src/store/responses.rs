@@ -1,7 +1,7 @@
 //! `responses`: what each partner did with a delivery (an answer, a skip, a
 //! request for space).
 
-use sqlx::{Row, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
 use super::{Result, StoreError, parse_enum};
 use crate::core::entities::{DeliveryId, Response, ResponseStatus};
@@ -13,7 +13,7 @@ pub(super) fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
     format!("response:{delivery}:{slot}").into_bytes()
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Response> {
+fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Response> {
     let slot: i64 = r.try_get("slot")?;
     let delivery_id: i64 = r.try_get("delivery_id")?;
     let sealed: Option<Vec<u8>> = r.try_get("body")?;
@@ -29,7 +29,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow, cipher: &Cipher) -> Result<Response> {
         slot: Slot::from_index(slot).ok_or_else(|| StoreError::Corrupt(format!("slot {slot}")))?,
         status,
         body,
-        done: r.try_get("done")?,
+        done: super::get_flag(r, "done")?,
         answered_at: r.try_get("answered_at")?,
         edited_at: r.try_get("edited_at")?,
         meaningful_at: r.try_get("meaningful_at")?,
@@ -49,10 +49,10 @@ pub struct NewResponse<'a> {
 
 /// Saves a partner's response, replacing an earlier one (an edit keeps the first
 /// answer time and records the edit time). The text is sealed to its row.
-pub async fn upsert(exec: impl SqliteExecutor<'_>, cipher: &Cipher, r: NewResponse<'_>) -> Result<()> {
+pub async fn upsert(exec: impl AnyExecutor<'_>, cipher: &Cipher, r: NewResponse<'_>) -> Result<()> {
     let NewResponse { delivery, slot, status, body, done, at } = r;
     sqlx::query(
-        "INSERT INTO responses (delivery_id, slot, status, body, done, answered_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO responses (delivery_id, slot, status, body, done, answered_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (delivery_id, slot) DO UPDATE SET status = excluded.status, body = excluded.body,
              done = excluded.done, edited_at = excluded.answered_at",
     )
@@ -60,7 +60,7 @@ pub async fn upsert(exec: impl SqliteExecutor<'_>, cipher: &Cipher, r: NewRespon
     .bind(slot.index() as i64)
     .bind(status.as_str())
     .bind(body.map(|b| cipher.seal(b.as_bytes(), &context(delivery, slot.index() as i64))))
-    .bind(done)
+    .bind(done.map(super::flag))
     .bind(at)
     .execute(exec)
     .await?;
@@ -68,13 +68,13 @@ pub async fn upsert(exec: impl SqliteExecutor<'_>, cipher: &Cipher, r: NewRespon
 }
 
 pub async fn for_delivery(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     delivery: DeliveryId,
 ) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
-         FROM responses WHERE delivery_id = ? ORDER BY slot",
+         FROM responses WHERE delivery_id = $1 ORDER BY slot",
     )
     .bind(delivery)
     .fetch_all(exec)
@@ -86,7 +86,7 @@ pub async fn for_delivery(
 
 /// Every response to a couple's deliveries with occurrence in `[from, to)`.
 pub async fn for_couple(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     cipher: &Cipher,
     couple: i64,
     from: i64,
@@ -95,7 +95,7 @@ pub async fn for_couple(
     sqlx::query(
         "SELECT r.delivery_id, r.slot, r.status, r.body, r.done, r.answered_at, r.edited_at, r.meaningful_at
          FROM responses r JOIN deliveries d ON d.id = r.delivery_id
-         WHERE d.couple_id = ? AND d.occurrence >= ? AND d.occurrence < ? ORDER BY d.occurrence, r.slot",
+         WHERE d.couple_id = $1 AND d.occurrence >= $2 AND d.occurrence < $3 ORDER BY d.occurrence, r.slot",
     )
     .bind(couple)
     .bind(from)
@@ -108,9 +108,9 @@ pub async fn for_couple(
 }
 
 /// Marks the answer `slot` wrote as meaningful to their partner.
-pub async fn mark_meaningful(exec: impl SqliteExecutor<'_>, delivery: DeliveryId, slot: Slot, at: i64) -> Result<bool> {
+pub async fn mark_meaningful(exec: impl AnyExecutor<'_>, delivery: DeliveryId, slot: Slot, at: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE responses SET meaningful_at = ? WHERE delivery_id = ? AND slot = ? AND status = 'answered'",
+        "UPDATE responses SET meaningful_at = $1 WHERE delivery_id = $2 AND slot = $3 AND status = 'answered'",
     )
     .bind(at)
     .bind(delivery)
@@ -121,9 +121,9 @@ pub async fn mark_meaningful(exec: impl SqliteExecutor<'_>, delivery: DeliveryId
 }
 
 /// Deletes every response a partner wrote in a couple.
-pub async fn delete_for_partner(exec: impl SqliteExecutor<'_>, couple: i64, slot: Slot) -> Result<u64> {
+pub async fn delete_for_partner(exec: impl AnyExecutor<'_>, couple: i64, slot: Slot) -> Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM responses WHERE slot = ? AND delivery_id IN (SELECT id FROM deliveries WHERE couple_id = ?)",
+        "DELETE FROM responses WHERE slot = $1 AND delivery_id IN (SELECT id FROM deliveries WHERE couple_id = $2)",
     )
     .bind(slot.index() as i64)
     .bind(couple)

@@ -1,9 +1,9 @@
 //! `schedules`: each couple's prompt and reflection schedules, with the next
 //! instant each fires.
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+use sqlx::{AnyExecutor, Row};
 
-use super::{Result, parse_enum};
+use super::{Batch, Result, parse_enum};
 use crate::core::entities::CoupleId;
 use crate::core::model::ScheduleKind;
 
@@ -19,7 +19,7 @@ pub struct StoredSchedule {
     pub next_fire_at: Option<i64>,
 }
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredSchedule> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredSchedule> {
     Ok(StoredSchedule {
         couple_id: r.try_get("couple_id")?,
         kind: parse_enum(r.try_get::<&str, _>("kind")?)?,
@@ -29,9 +29,9 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredSchedule> {
     })
 }
 
-pub async fn upsert(exec: impl SqliteExecutor<'_>, s: &StoredSchedule) -> Result<()> {
+pub async fn upsert(exec: impl AnyExecutor<'_>, s: &StoredSchedule) -> Result<()> {
     sqlx::query(
-        "INSERT INTO schedules (couple_id, kind, spec, tz, next_fire_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO schedules (couple_id, kind, spec, tz, next_fire_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (couple_id, kind) DO UPDATE SET spec = excluded.spec, tz = excluded.tz,
              next_fire_at = excluded.next_fire_at",
     )
@@ -46,11 +46,11 @@ pub async fn upsert(exec: impl SqliteExecutor<'_>, s: &StoredSchedule) -> Result
 }
 
 pub async fn get(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     couple: CoupleId,
     kind: ScheduleKind,
 ) -> Result<Option<StoredSchedule>> {
-    sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = ? AND kind = ?")
+    sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = $1 AND kind = $2")
         .bind(couple)
         .bind(kind.as_str())
         .fetch_optional(exec)
@@ -60,8 +60,8 @@ pub async fn get(
         .transpose()
 }
 
-pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<Vec<StoredSchedule>> {
-    sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = ? ORDER BY kind")
+pub async fn for_couple(exec: impl AnyExecutor<'_>, couple: CoupleId) -> Result<Vec<StoredSchedule>> {
+    sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = $1 ORDER BY kind")
         .bind(couple)
         .fetch_all(exec)
         .await?
@@ -72,10 +72,10 @@ pub async fn for_couple(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Resu
 
 /// Schedules whose next fire instant is at or before `now`, earliest first. Reads
 /// only the due rows of the partial index.
-pub async fn due(exec: impl SqliteExecutor<'_>, now: i64, limit: i64) -> Result<Vec<StoredSchedule>> {
+pub async fn due(exec: impl AnyExecutor<'_>, now: i64, limit: i64) -> Result<Vec<StoredSchedule>> {
     sqlx::query(
         "SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules
-         WHERE next_fire_at IS NOT NULL AND next_fire_at <= ? ORDER BY next_fire_at LIMIT ?",
+         WHERE next_fire_at IS NOT NULL AND next_fire_at <= $1 ORDER BY next_fire_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -87,19 +87,19 @@ pub async fn due(exec: impl SqliteExecutor<'_>, now: i64, limit: i64) -> Result<
 }
 
 /// The earliest instant any schedule fires, for the scheduler's sleep.
-pub async fn earliest(exec: impl SqliteExecutor<'_>) -> Result<Option<i64>> {
+pub async fn earliest(exec: impl AnyExecutor<'_>) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT MIN(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL")
         .fetch_one(exec)
         .await?)
 }
 
 pub async fn set_next(
-    exec: impl SqliteExecutor<'_>,
+    exec: impl AnyExecutor<'_>,
     couple: CoupleId,
     kind: ScheduleKind,
     next: Option<i64>,
 ) -> Result<()> {
-    sqlx::query("UPDATE schedules SET next_fire_at = ? WHERE couple_id = ? AND kind = ?")
+    sqlx::query("UPDATE schedules SET next_fire_at = $1 WHERE couple_id = $2 AND kind = $3")
         .bind(next)
         .bind(couple)
         .bind(kind.as_str())
@@ -110,13 +110,13 @@ pub async fn set_next(
 
 /// Advances many schedules at once: one statement per few hundred rows.
 pub async fn set_next_many(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     rows: &[(CoupleId, ScheduleKind, Option<i64>)],
 ) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("WITH v(c, k, n) AS (");
-        q.push_values(chunk, |mut b, (c, k, n)| {
-            b.push_bind(*c).push_bind(k.as_str()).push_bind(*n);
+        let mut q = Batch::new("WITH v(c, k, n) AS (");
+        q.values(chunk, |b, (c, k, n)| {
+            b.bind(*c).bind(k.as_str()).bind(*n);
         });
         q.push(
             ") UPDATE schedules SET next_fire_at = v.n FROM v
@@ -127,7 +127,7 @@ pub async fn set_next_many(
     Ok(())
 }
 
-pub async fn delete_for(exec: impl SqliteExecutor<'_>, couple: CoupleId) -> Result<()> {
-    sqlx::query("DELETE FROM schedules WHERE couple_id = ?").bind(couple).execute(exec).await?;
+pub async fn delete_for(exec: impl AnyExecutor<'_>, couple: CoupleId) -> Result<()> {
+    sqlx::query("DELETE FROM schedules WHERE couple_id = $1").bind(couple).execute(exec).await?;
     Ok(())
 }

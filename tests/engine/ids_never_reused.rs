@@ -16,7 +16,6 @@ use mend::engine::{Engine, Settings};
 use mend::store::responses::{self, NewResponse};
 use mend::store::{Pool, pairings};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 const DRIFTED: [Role; 2] = [Role::Drifted, Role::Drifted];
 
@@ -64,12 +63,11 @@ async fn an_invitation_made_after_one_was_forgotten_gets_a_new_id() {
 
 /// A second pool on a test's database, for what the engine does not show.
 async fn open(path: &Path) -> Pool {
-    let options = SqliteConnectOptions::new().filename(path).foreign_keys(true);
-    SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap()
+    mend::store::open(&format!("sqlite://{}", path.display()), 1).await.unwrap()
 }
 
 async fn ids(db: &Pool, table: &str, couple: i64) -> Vec<i64> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE couple_id = ? ORDER BY id")))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM {table} WHERE couple_id = $1 ORDER BY id")))
         .bind(couple)
         .fetch_all(db)
         .await
@@ -113,15 +111,10 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
     let path = dir.path().join("mend.db");
     let key = Key::generate();
     let cipher = Cipher::new(&key);
-    let migrations = Migrator::new(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))).await.unwrap();
+    let migrations = Migrator::new(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))).await.unwrap();
 
     // One connection, so the pragma checked below is the one the migration ran on.
-    let options = SqliteConnectOptions::new()
-        .filename(&path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+    let pool = open(&path).await;
     migrations.run_to(IDS_NEVER_REUSED - 1, &pool).await.unwrap();
     sqlx::raw_sql(BEFORE).execute(&pool).await.unwrap();
     for (delivery, slot, text) in ANSWERS {
@@ -249,7 +242,7 @@ async fn contents(pool: &Pool) -> BTreeMap<String, Vec<String>> {
     .unwrap();
     let mut contents = BTreeMap::new();
     for (table,) in tables {
-        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
             .bind(&table)
             .fetch_all(pool)
             .await

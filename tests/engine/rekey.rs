@@ -118,7 +118,7 @@ async fn a_rekey_that_fails_part_way_leaves_every_text_under_the_old_key() {
     // already under the new key in the transaction when the rekey meets it.
     let db = app.db().await;
     let broken: i64 = sqlx::query_scalar(
-        "INSERT INTO hard_moments (couple_id, slot, created_at, note) VALUES (?, 0, 0, ?) RETURNING id",
+        "INSERT INTO hard_moments (couple_id, slot, created_at, note) VALUES ($1, 0, 0, $2) RETURNING id",
     )
     .bind(filled.couple)
     .bind(Cipher::new(&Key::generate()).seal(b"lost", b"hard_moment:0"))
@@ -131,7 +131,7 @@ async fn a_rekey_that_fails_part_way_leaves_every_text_under_the_old_key() {
     assert!(open(&app, &new).await.is_err(), "the new key opens nothing");
     let old = open(&app, &app.fixture.key).await.unwrap();
     assert_eq!(words(&old, &filled).await, before, "every text reads under the old key");
-    sqlx::query("DELETE FROM hard_moments WHERE id = ?").bind(broken).execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM hard_moments WHERE id = $1").bind(broken).execute(&db).await.unwrap();
     // With the broken note gone, the same rekey goes through.
     old.rekey(&Cipher::new(&new), |_| {}).await.unwrap();
     assert_eq!(words(&open(&app, &new).await.unwrap(), &filled).await, before);

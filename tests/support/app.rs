@@ -49,7 +49,7 @@ impl TestApp {
     }
 
     /// A pool of the test's own on the database file, to look at what is stored.
-    pub async fn db(&self) -> sqlx::SqlitePool {
+    pub async fn db(&self) -> mend::store::Pool {
         self.fixture.db().await
     }
 

@@ -164,7 +164,7 @@ impl TestBot {
     }
 
     /// A pool of the test's own on mend's database, to look at what is stored.
-    pub async fn db(&self) -> sqlx::SqlitePool {
+    pub async fn db(&self) -> mend::store::Pool {
         self.fixture.db().await
     }
 

@@ -79,8 +79,8 @@ impl Fixture {
 
     /// A pool of the test's own on the database file, to look at what is stored
     /// (mend itself reaches the store only through its engine).
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&self.url()).await.unwrap()
+    pub async fn db(&self) -> mend::store::Pool {
+        mend::store::open(&self.url(), 2).await.unwrap()
     }
 }
 

@@ -140,7 +140,7 @@ impl World {
 
     /// A pool of the test's own on mend's database (to hold its write lock, or
     /// look at what is stored).
-    pub async fn db(&self) -> sqlx::SqlitePool {
+    pub async fn db(&self) -> mend::store::Pool {
         self.fixture.db().await
     }
 
