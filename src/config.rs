@@ -49,9 +49,14 @@ impl StoreConfig {
     }
 }
 
-/// Accepts `sqlite://file.db`, `sqlite::memory:` or a bare path.
+/// Accepts `postgres://…` (or `postgresql://…`), `sqlite://file.db`,
+/// `sqlite::memory:` or a bare path (a SQLite file).
 pub fn database_url(value: &str) -> String {
-    if value.starts_with("sqlite:") { value.to_string() } else { format!("sqlite://{value}") }
+    if value.starts_with("sqlite:") || crate::store::Backend::of_url(value) == crate::store::Backend::Postgres {
+        value.to_string()
+    } else {
+        format!("sqlite://{value}")
+    }
 }
 
 /// Reads `.env` from the working directory, if there is one, into the

@@ -70,7 +70,7 @@ CREATE TABLE responses (
     delivery_id BIGINT  NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
     slot        BIGINT  NOT NULL CHECK (slot IN (0, 1)),
     status      TEXT    NOT NULL CHECK (status IN ('answered', 'skipped', 'space')),
-    body        TEXT,
+    body        BYTEA, -- sealed bytes (SQLite's column is declared TEXT but has always held them)
     -- For action prompts: 1 done, 0 not today.
     done        BIGINT CHECK (done IN (0, 1)),
     answered_at BIGINT  NOT NULL,

@@ -187,7 +187,8 @@ pub async fn serve_with(
     }
     let shards = bot.client.shard_manager.clone();
     let lifecycle = bot.lifecycle.clone();
-    let worker = bot.start_worker();
+    let url = bot.worker.engine().database_url();
+    let worker = lead_the_outbox(bot.worker.clone(), bot.wake.clone(), url);
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("stopping: finishing work in flight");
@@ -201,6 +202,53 @@ pub async fn serve_with(
     let ran = crate::discord::run(&mut bot).await;
     worker.abort();
     exit_code(ran)
+}
+
+/// How often a process that does not work the outbox tries to take it over,
+/// and the one that does checks it still holds it and looks for what other
+/// processes owe (an answer saved by another process wakes only its own).
+const LEAD_TRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Works the outbox while this process holds its lead (`store::leader`), and
+/// waits to take it over otherwise: of several `mend run` processes on one
+/// database, one posts at a time, and another follows within seconds of its
+/// death.
+fn lead_the_outbox(
+    worker: std::sync::Arc<crate::worker::Worker<crate::discord::deliver::DiscordTransport>>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    url: String,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut waiting_said = false;
+        loop {
+            match crate::store::leader::try_lead(&url).await {
+                Ok(Some(mut lead)) => {
+                    tracing::info!("this process works the outbox");
+                    let run = tokio::spawn(worker.clone().run(wake.clone()));
+                    loop {
+                        tokio::time::sleep(LEAD_TRY).await;
+                        if run.is_finished() {
+                            return;
+                        }
+                        if !lead.held().await {
+                            tracing::warn!("lost the outbox's lead (the database connection went); stopping the worker");
+                            run.abort();
+                            break;
+                        }
+                        wake.notify_one();
+                    }
+                }
+                Ok(None) => {
+                    if !waiting_said {
+                        tracing::info!("another process works the outbox; this one answers its shards' interactions");
+                        waiting_said = true;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not ask for the outbox's lead; trying again"),
+            }
+            tokio::time::sleep(LEAD_TRY).await;
+        }
+    })
 }
 
 /// How a bot's run ends the process: a setup mistake (token, certificate,

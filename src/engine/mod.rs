@@ -277,6 +277,12 @@ impl Engine {
         &self.library
     }
 
+    /// The URL of the database this engine is on (it may hold a password:
+    /// for connecting, never for a log).
+    pub fn database_url(&self) -> String {
+        self.pool.connect_options().database_url.to_string()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

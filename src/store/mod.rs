@@ -13,6 +13,7 @@ pub mod couples;
 pub mod deliveries;
 pub mod hard_moments;
 pub mod homes;
+pub mod leader;
 pub mod outbox;
 pub mod pairings;
 pub mod reflections;

@@ -132,9 +132,9 @@ pub async fn uncovered_blobs(pool: &sqlx::AnyPool) -> Result<Vec<String>> {
             "typeof(\"{column}\") = 'blob'",
         ),
         super::Backend::Postgres => (
-            "SELECT table_name FROM information_schema.tables
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
              WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
-            "SELECT column_name FROM information_schema.columns
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
              WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'bytea'",
             "\"{column}\" IS NOT NULL",
         ),

@@ -427,7 +427,7 @@ async fn forget_and_end_leave_no_trace_in_the_file() {
 async fn a_different_key_cannot_open_the_database() {
     let app = TestApp::new().await;
     app.couple(DRIFTED).await;
-    let url = format!("sqlite://{}", app.db_path().display());
+    let url = app.url();
     let other = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
     let err = mend::store::connect(&url, &other).await.unwrap_err();
     assert!(err.to_string().contains("not the one the database was written with"), "{err}");

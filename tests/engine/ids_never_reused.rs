@@ -25,7 +25,7 @@ const IDS_NEVER_REUSED: i64 = 20261201000001;
 #[tokio::test]
 async fn a_couple_that_starts_after_another_ended_gets_new_ids() {
     let app = TestApp::new().await;
-    let db = open(&app.db_path()).await;
+    let db = app.db().await;
     let old = app.couple(DRIFTED).await;
     for day in 5..=11 {
         app.set_time(&format!("2026-01-{day:02}T07:30:00Z"));
@@ -54,7 +54,7 @@ async fn a_couple_that_starts_after_another_ended_gets_new_ids() {
 #[tokio::test]
 async fn an_invitation_made_after_one_was_forgotten_gets_a_new_id() {
     let app = TestApp::new().await;
-    let db = open(&app.db_path()).await;
+    let db = app.db().await;
     let old = pairings::insert_pairing(&db, 1, Some(2), None, Some("old-code"), 0, 60).await.unwrap();
     pairings::delete_pairings_of(&db, 1).await.unwrap();
     let new = pairings::insert_pairing(&db, 3, Some(4), None, Some("new-code"), 0, 60).await.unwrap();

@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod app;
+#[allow(dead_code)]
+pub mod pg;
 pub mod bot;
 pub mod world;
 
@@ -33,6 +35,9 @@ pub fn library() -> Arc<Library> {
 /// A database file of the test's own, its key, and a clock.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// The database: a SQLite file in `dir`, or with `MEND_TEST_BACKEND=postgres`
+    /// a fresh database of the test's own in the suite's PostgreSQL.
+    url: String,
     pub key: Key,
     pub clock: Arc<ManualClock>,
     pub library: Arc<Library>,
@@ -45,22 +50,30 @@ impl Fixture {
 
     pub fn with_key(key: Key) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        Fixture { dir, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
+        let url = match backend() {
+            mend::store::Backend::Postgres => pg::fresh_database_url(),
+            mend::store::Backend::Sqlite => format!("sqlite://{}", dir.path().join("mend.db").display()),
+        };
+        Fixture { dir, url, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
     }
 
-    /// Everything SQLite has on disk for the database: the file and its -wal.
+    /// Everything the database keeps: SQLite's file and its -wal, or on
+    /// PostgreSQL every value of every table.
     pub fn on_disk(&self) -> Vec<u8> {
+        if backend() == mend::store::Backend::Postgres {
+            return pg::every_value(&self.url);
+        }
         let mut bytes = std::fs::read(self.db_path()).unwrap();
         bytes.extend(std::fs::read(self.db_path().with_extension("db-wal")).unwrap_or_default());
         bytes
     }
 
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.db_path().display())
+        self.url.clone()
     }
 
     pub fn cipher(&self) -> Cipher {
@@ -81,6 +94,16 @@ impl Fixture {
     /// (mend itself reaches the store only through its engine).
     pub async fn db(&self) -> mend::store::Pool {
         mend::store::open(&self.url(), 2).await.unwrap()
+    }
+}
+
+/// The backend the suite runs on: SQLite, or PostgreSQL with
+/// `MEND_TEST_BACKEND=postgres` (`.ci/run` runs the engine and end-to-end
+/// tests on both).
+pub fn backend() -> mend::store::Backend {
+    match std::env::var("MEND_TEST_BACKEND").as_deref() {
+        Ok("postgres") => mend::store::Backend::Postgres,
+        _ => mend::store::Backend::Sqlite,
     }
 }
 
