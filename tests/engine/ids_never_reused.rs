@@ -113,7 +113,7 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
     let path = dir.path().join("mend.db");
     let key = Key::generate();
     let cipher = Cipher::new(&key);
-    let migrations = Migrator::new(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))).await.unwrap();
+    let migrations = Migrator::new(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))).await.unwrap();
 
     // One connection, so the pragma checked below is the one the migration ran on.
     let options = SqliteConnectOptions::new()
