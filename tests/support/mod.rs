@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bot;
+pub mod pg;
 pub mod world;
 
 use std::sync::Arc;
