@@ -57,6 +57,10 @@ struct ForeignKey {
 
 type Schema = BTreeMap<String, Table>;
 
+/// A row of pg_constraint: its kind, columns, the table and columns it
+/// references and its actions (a foreign key's), and its definition.
+type ConstraintRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, String);
+
 #[tokio::test]
 async fn both_stores_have_the_same_migrations() {
     let (sqlite, postgres) = (sqlx::migrate!("migrations/sqlite"), sqlx::migrate!("migrations/postgres"));
@@ -129,7 +133,10 @@ async fn every_kind_of_drift_is_seen() {
         ),
         ("a unique constraint fewer", "ALTER TABLE deliveries DROP CONSTRAINT deliveries_couple_id_occurrence_key"),
         ("an index renamed", "ALTER INDEX schedules_due RENAME TO schedules_next"),
-        ("an index on other columns", "DROP INDEX hard_moments_couple; CREATE INDEX hard_moments_couple ON hard_moments (couple_id)"),
+        (
+            "an index on other columns",
+            "DROP INDEX hard_moments_couple; CREATE INDEX hard_moments_couple ON hard_moments (couple_id)",
+        ),
         (
             "an index no longer unique",
             "DROP INDEX partners_external; CREATE INDEX partners_external ON partners (external_id) WHERE external_id IS NOT NULL",
@@ -164,7 +171,7 @@ async fn every_kind_of_drift_is_seen() {
     for (drift, sql) in drifts {
         let mut tx = pg.begin().await.unwrap();
         sqlx::raw_sql(sql).execute(&mut *tx).await.unwrap();
-        let found = differences(&expected, &postgres_schema(&mut *tx).await);
+        let found = differences(&expected, &postgres_schema(&mut tx).await);
         tx.rollback().await.unwrap();
         assert!(!found.is_empty(), "{drift} ({sql}) goes unseen");
     }
@@ -174,7 +181,10 @@ async fn every_kind_of_drift_is_seen() {
 #[test]
 fn a_test_database_url_names_the_database_and_keeps_the_rest() {
     assert_eq!(pg::with_database("postgres://u@127.0.0.1:5/postgres", "t"), "postgres://u@127.0.0.1:5/t");
-    assert_eq!(pg::with_database("postgres://u:p@h:5/postgres?sslmode=disable", "t"), "postgres://u:p@h:5/t?sslmode=disable");
+    assert_eq!(
+        pg::with_database("postgres://u:p@h:5/postgres?sslmode=disable", "t"),
+        "postgres://u:p@h:5/t?sslmode=disable"
+    );
     assert_eq!(pg::with_database("postgres://u@h:5", "t"), "postgres://u@h:5/t");
     assert_eq!(pg::redacted("postgres://u:secret@h:5/db"), "postgres://u:***@h:5/db");
 }
@@ -229,13 +239,12 @@ async fn sqlite_schema(db: &mut SqliteConnection) -> Schema {
     .unwrap();
     let mut schema = Schema::new();
     for (name, sql, without_rowid) in tables {
-        let rows: Vec<(String, String, bool, Option<String>, i64)> = sqlx::query_as(
-            r#"SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid"#,
-        )
-        .bind(&name)
-        .fetch_all(&mut *db)
-        .await
-        .unwrap();
+        let rows: Vec<(String, String, bool, Option<String>, i64)> =
+            sqlx::query_as(r#"SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid"#)
+                .bind(&name)
+                .fetch_all(&mut *db)
+                .await
+                .unwrap();
         let mut primary_key: Vec<_> = rows.iter().filter(|r| r.4 > 0).map(|r| (r.4, r.0.clone())).collect();
         primary_key.sort();
         let primary_key: Vec<String> = primary_key.into_iter().map(|(_, c)| c).collect();
@@ -281,11 +290,12 @@ async fn sqlite_schema(db: &mut SqliteConnection) -> Schema {
                     unique.insert(columns.into_iter().map(|(c,)| c).collect());
                 }
                 _ => {
-                    let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?")
-                        .bind(&index)
-                        .fetch_one(&mut *db)
-                        .await
-                        .unwrap();
+                    let sql: String =
+                        sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?")
+                            .bind(&index)
+                            .fetch_one(&mut *db)
+                            .await
+                            .unwrap();
                     let parsed = index_definition(&sql);
                     assert_eq!(parsed.unique, is_unique, "{sql}");
                     indexes.insert(index, parsed);
@@ -367,19 +377,18 @@ async fn postgres_schema(db: &mut PgConnection) -> Schema {
             })
             .collect();
 
-        let constraints: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT c.contype::text, {COLUMNS}, c.confrelid::regclass::text,
+        let constraints: Vec<ConstraintRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT c.contype::text, {COLUMNS}, c.confrelid::regclass::text,
                     (SELECT string_agg(a.attname::text, ',' ORDER BY k.n)
                      FROM unnest(c.confkey) WITH ORDINALITY AS k(attnum, n)
                      JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum),
                     c.confdeltype::text || c.confupdtype::text, pg_get_constraintdef(c.oid)
                  FROM pg_constraint c WHERE c.conrelid = $1::text::regclass"
-            )))
-            .bind(&name)
-            .fetch_all(&mut *db)
-            .await
-            .unwrap();
+        )))
+        .bind(&name)
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
         let (mut primary_key, mut unique, mut foreign_keys, mut checks) =
             (vec![], BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         for (kind, columns, table, references, actions, definition) in constraints {

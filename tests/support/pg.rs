@@ -89,11 +89,11 @@ fn start_cluster() -> Result<String, String> {
         let mut why = String::new();
         child.stderr.take().unwrap().read_to_string(&mut why).ok();
         child.wait().ok();
-        return Err(format!(
-            "no PostgreSQL for the tests: {} (set {ADMIN_URL_VAR} to the admin URL of a running cluster, \
-             or run .ci/run, which installs postgresql and starts one)",
-            why.trim()
-        ));
+        let why = match why.trim() {
+            "" => format!("{script} serve gave no URL (set {ADMIN_URL_VAR} to the admin URL of a running cluster)"),
+            why => why.to_owned(),
+        };
+        return Err(format!("no PostgreSQL for the tests: {why}"));
     }
     // Never written to, never closed: its end is the process's end.
     std::mem::forget(child.stdin.take());
