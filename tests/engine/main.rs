@@ -1,6 +1,7 @@
 //! mend without Discord, in one test binary: the engine and its worker step on
 //! real SQLite files, the defects it was rebuilt to fix, ids, the simulator,
-//! schedules, the prompt library, fuzzing and the command line.
+//! schedules, the prompt library, fuzzing, the command line, and the
+//! PostgreSQL schema kept the same as SQLite's.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -18,4 +19,5 @@ mod prompt_library;
 mod race;
 mod rekey;
 mod schedule_props;
+mod schema_drift;
 mod simulation;

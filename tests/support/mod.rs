@@ -3,12 +3,12 @@
 //! test moves — and the three ways mend runs on it: the engine and its worker
 //! step posting into memory (`app`), the real serenity + poise bot against the
 //! project's local Discord (`bot`), and the real `mend run` process (`world`).
+//! `pg` hands a test a brand-new PostgreSQL database on the suite's cluster.
 #![allow(dead_code)]
 
 pub mod app;
-#[allow(dead_code)]
-pub mod pg;
 pub mod bot;
+pub mod pg;
 pub mod world;
 
 use std::sync::Arc;
