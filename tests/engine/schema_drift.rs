@@ -123,7 +123,7 @@ async fn every_kind_of_drift_is_seen() {
         ("a table more", "CREATE TABLE extra (id BIGINT)"),
         ("a column more", "ALTER TABLE dm_channels ADD COLUMN note TEXT"),
         ("INTEGER, not BIGINT", "ALTER TABLE partners ALTER COLUMN slot TYPE integer"),
-        ("BYTEA for TEXT", "ALTER TABLE responses ALTER COLUMN body TYPE bytea USING body::bytea"),
+        ("BYTEA for TEXT", "ALTER TABLE couples ALTER COLUMN tz TYPE bytea USING tz::bytea"),
         ("nullable", "ALTER TABLE couples ALTER COLUMN tz DROP NOT NULL"),
         ("another default", "ALTER TABLE outbox ALTER COLUMN attempts SET DEFAULT 1"),
         ("an id that may be reused", "ALTER TABLE commitments ALTER COLUMN id DROP IDENTITY"),
@@ -260,6 +260,9 @@ async fn sqlite_schema(db: &mut SqliteConnection) -> Schema {
                 name: c.0.clone(),
                 kind: match c.1.to_ascii_uppercase().as_str() {
                     "INTEGER" => "integer".into(),
+                    // The one column declared TEXT that has always held sealed
+                    // bytes (an answer's text): `bytea` on PostgreSQL.
+                    "TEXT" if name == "responses" && c.0 == "body" => "blob".into(),
                     "TEXT" => "text".into(),
                     "BLOB" => "blob".into(),
                     other => format!("SQLite {other}"),
