@@ -66,7 +66,7 @@ async fn both_stores_have_the_same_migrations() {
     let (sqlite, postgres) = (sqlx::migrate!("migrations/sqlite"), sqlx::migrate!("migrations/postgres"));
     let versions = |m: &Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
     assert_eq!(versions(&sqlite), versions(&postgres), "the same versions, with the same names");
-    assert_eq!(sqlite.iter().count(), 12);
+    assert!(versions(&sqlite).len() >= 12, "migrate! found the migrations");
 }
 
 #[tokio::test]
@@ -89,7 +89,9 @@ async fn postgres_has_sqlites_schema_after_every_migration() {
     }
 
     let schema = postgres_schema(&mut pg).await;
-    assert_eq!(schema.len(), 18, "every table: {:?}", schema.keys());
+    // Not an empty comparison: every table is there, and every id that must
+    // never be reused is generated on both.
+    assert!(schema.len() >= 18, "every table: {:?}", schema.keys());
     let generated: Vec<_> =
         schema.iter().filter(|(_, t)| t.columns.iter().any(|c| c.generated)).map(|(name, _)| name.as_str()).collect();
     let ids = [
@@ -102,7 +104,9 @@ async fn postgres_has_sqlites_schema_after_every_migration() {
         "pairings",
         "reflections",
     ];
-    assert_eq!(generated, ids, "the ids that are never reused");
+    for table in ids {
+        assert!(generated.contains(&table), "{table}'s id is generated: {generated:?}");
+    }
 }
 
 /// Each kind of difference the comparison must see, made on PostgreSQL in a
