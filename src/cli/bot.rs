@@ -231,7 +231,9 @@ fn lead_the_outbox(
                             return;
                         }
                         if !lead.held().await {
-                            tracing::warn!("lost the outbox's lead (the database connection went); stopping the worker");
+                            tracing::warn!(
+                                "lost the outbox's lead (the database connection went); stopping the worker"
+                            );
                             run.abort();
                             break;
                         }

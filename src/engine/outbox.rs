@@ -71,7 +71,7 @@ impl Engine {
             return Ok(Vec::new());
         }
         let mut tx = store::begin_write(&self.pool).await?;
-        let items = outbox::claim(&mut *tx, owner, now, until, limit).await?;
+        let items = outbox::claim(&mut tx, owner, now, until, limit).await?;
         tx.commit().await?;
         Ok(items)
     }
@@ -134,7 +134,7 @@ impl Engine {
         let chosen = match &delivery.chosen {
             Some(c) => c.clone(),
             None => {
-                let history = deliveries::history(&mut *tx, couple.id).await?;
+                let history = deliveries::history(&mut tx, couple.id).await?;
                 let input = select::Couple {
                     roles: couple.roles(),
                     phase: couple.phase,

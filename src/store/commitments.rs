@@ -175,13 +175,7 @@ pub async fn revise(
 }
 
 /// Retires it with the committer's note; `false` if it already was.
-pub async fn retire(
-    exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
-    id: i64,
-    note: Option<&str>,
-    at: i64,
-) -> Result<bool> {
+pub async fn retire(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>, at: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE commitments SET retired_at = $1, note = $2, next_ask_at = NULL, next_occurrence = NULL
          WHERE id = $3 AND retired_at IS NULL",

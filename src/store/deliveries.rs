@@ -148,12 +148,7 @@ pub async fn set_chosen(exec: impl AnyExecutor<'_>, id: DeliveryId, c: &Chosen) 
     Ok(())
 }
 
-pub async fn mark_sent(
-    exec: impl AnyExecutor<'_>,
-    id: DeliveryId,
-    at: i64,
-    message_ref: Option<&str>,
-) -> Result<()> {
+pub async fn mark_sent(exec: impl AnyExecutor<'_>, id: DeliveryId, at: i64, message_ref: Option<&str>) -> Result<()> {
     sqlx::query("UPDATE deliveries SET status = 'sent', sent_at = $1, message_ref = $2 WHERE id = $3")
         .bind(at)
         .bind(message_ref)

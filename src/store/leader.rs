@@ -29,7 +29,8 @@ pub async fn try_lead(url: &str) -> Result<Option<Lead>> {
         Backend::Postgres => {
             sqlx::any::install_default_drivers();
             let mut conn = AnyConnection::connect(url).await?;
-            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LEAD).fetch_one(&mut conn).await?;
+            let got: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LEAD).fetch_one(&mut conn).await?;
             Ok(got.then_some(Lead::Postgres(conn)))
         }
         Backend::Sqlite => {

@@ -217,13 +217,7 @@ pub async fn parts(exec: impl AnyExecutor<'_>, id: OutboxId) -> Result<Vec<(Stri
     Ok(rows.into_iter().filter_map(|(p, c, m)| Some((p, c.parse().ok()?, m.parse().ok()?))).collect())
 }
 
-pub async fn add_part(
-    exec: impl AnyExecutor<'_>,
-    id: OutboxId,
-    part: &str,
-    channel: u64,
-    message: u64,
-) -> Result<()> {
+pub async fn add_part(exec: impl AnyExecutor<'_>, id: OutboxId, part: &str, channel: u64, message: u64) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox_parts (outbox_id, part, channel_id, message_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (outbox_id, part) DO NOTHING",
@@ -239,7 +233,10 @@ pub async fn add_part(
 
 /// Items by status, for `mend status` and tests.
 pub async fn count(exec: impl AnyExecutor<'_>, status: ItemStatus) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1").bind(status.as_str()).fetch_one(exec).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1")
+        .bind(status.as_str())
+        .fetch_one(exec)
+        .await?)
 }
 
 /// Pending items of one kind for a couple (a pause drops its waiting nudges).

@@ -67,11 +67,7 @@ pub async fn upsert(exec: impl AnyExecutor<'_>, cipher: &Cipher, r: NewResponse<
     Ok(())
 }
 
-pub async fn for_delivery(
-    exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
-    delivery: DeliveryId,
-) -> Result<Vec<Response>> {
+pub async fn for_delivery(exec: impl AnyExecutor<'_>, cipher: &Cipher, delivery: DeliveryId) -> Result<Vec<Response>> {
     sqlx::query(
         "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
          FROM responses WHERE delivery_id = $1 ORDER BY slot",

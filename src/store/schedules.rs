@@ -45,11 +45,7 @@ pub async fn upsert(exec: impl AnyExecutor<'_>, s: &StoredSchedule) -> Result<()
     Ok(())
 }
 
-pub async fn get(
-    exec: impl AnyExecutor<'_>,
-    couple: CoupleId,
-    kind: ScheduleKind,
-) -> Result<Option<StoredSchedule>> {
+pub async fn get(exec: impl AnyExecutor<'_>, couple: CoupleId, kind: ScheduleKind) -> Result<Option<StoredSchedule>> {
     sqlx::query("SELECT couple_id, kind, spec, tz, next_fire_at FROM schedules WHERE couple_id = $1 AND kind = $2")
         .bind(couple)
         .bind(kind.as_str())

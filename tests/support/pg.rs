@@ -145,13 +145,15 @@ pub fn every_value(url: &str) -> Vec<u8> {
             for (table, column, kind) in columns {
                 if kind == "bytea" {
                     let sql = format!("SELECT \"{column}\" FROM \"{table}\" WHERE \"{column}\" IS NOT NULL");
-                    for v in sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await.unwrap() {
+                    for v in sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await.unwrap()
+                    {
                         bytes.extend(v);
                     }
                 } else {
                     let sql =
                         format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE \"{column}\" IS NOT NULL");
-                    for v in sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await.unwrap() {
+                    for v in sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut c).await.unwrap()
+                    {
                         bytes.extend(v.into_bytes());
                     }
                 }
