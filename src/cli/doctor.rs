@@ -73,6 +73,9 @@ fn key_check(key: &Result<Key, KeyError>) -> Check {
 
 async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
     let url = store.url();
+    if crate::store::Backend::of_url(&url) == crate::store::Backend::Postgres {
+        return postgres(&url, key).await;
+    }
     let Some(path) = crate::store::file_of(&url) else {
         return vec![Check::problem(
             format!("DATABASE_URL ({}) names no file", store.database_url),
@@ -97,7 +100,18 @@ async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
         ));
         return checks;
     };
-    match crate::store::inspect(&path, &Cipher::new(key)).await {
+    let found = crate::store::inspect(&path, &Cipher::new(key)).await;
+    report_inspection(&mut checks, &shown, found);
+    checks
+}
+
+/// What `store::inspect` found in the database `shown`, as checks.
+fn report_inspection(
+    checks: &mut Vec<Check>,
+    shown: &str,
+    found: Result<crate::store::Inspection, crate::store::StoreError>,
+) {
+    match found {
         Err(e) => checks.push(Check::problem(
             format!("could not open database {shown}: {e}"),
             "check DATABASE_URL names mend's database and that it is readable by you",
@@ -131,6 +145,20 @@ async fn database(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
             });
         }
     }
+}
+
+/// A PostgreSQL database: reachable, its migrations, and the key.
+async fn postgres(url: &str, key: Option<&Key>) -> Vec<Check> {
+    let shown = crate::store::shown_url(url);
+    let Some(key) = key else {
+        return vec![Check::problem(
+            format!("could not check database {shown} without the key"),
+            "fix the key first (above)",
+        )];
+    };
+    let mut checks = Vec::new();
+    let found = crate::store::inspect_postgres(url, &Cipher::new(key)).await;
+    report_inspection(&mut checks, &shown, found);
     checks
 }
 

@@ -537,17 +537,45 @@ async fn inspect_pool(pool: &sqlx::SqlitePool, cipher: &Cipher) -> Result<Inspec
     } else {
         Vec::new()
     };
-    let migrator = sqlx::migrate!("migrations/sqlite");
-    let known: Vec<_> = migrator.iter().filter(|m| !m.migration_type.is_down_migration()).collect();
-    let done = |v: i64| rows.iter().any(|(version, ok)| *version == v && *ok);
-    let key_opens = if has("key_check").await? {
-        let stored: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?;
-        stored.map(|sealed| cipher.open(&sealed, KEY_CHECK_CONTEXT).is_ok_and(|plain| plain == KEY_CHECK))
+    let key = if has("key_check").await? {
+        Some(sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(pool).await?)
     } else {
         None
     };
-    Ok(Inspection {
+    Ok(judge(Backend::Sqlite, &rows, key.flatten(), cipher))
+}
+
+/// What a PostgreSQL database holds, read without changing it: for `mend doctor`.
+pub async fn inspect_postgres(url: &str, cipher: &Cipher) -> Result<Inspection> {
+    use sqlx::postgres::PgPoolOptions;
+    let pool = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
+    let has = |table: &'static str| {
+        let pool = &pool;
+        async move { sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL").bind(table).fetch_one(pool).await }
+    };
+    let rows: Vec<(i64, bool)> = if has("_sqlx_migrations").await? {
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations").fetch_all(&pool).await?
+    } else {
+        Vec::new()
+    };
+    let key: Option<Vec<u8>> = if has("key_check").await? {
+        sqlx::query_scalar("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(&pool).await?
+    } else {
+        None
+    };
+    pool.close().await;
+    Ok(judge(Backend::Postgres, &rows, key, cipher))
+}
+
+/// The migrations applied (`rows`: version, whether it succeeded) judged
+/// against this build's, and whether `cipher` opens the key check.
+fn judge(backend: Backend, rows: &[(i64, bool)], key_check: Option<Vec<u8>>, cipher: &Cipher) -> Inspection {
+    let migrator = migrator(backend);
+    let known: Vec<_> = migrator.iter().filter(|m| !m.migration_type.is_down_migration()).collect();
+    let done = |v: i64| rows.iter().any(|(version, ok)| *version == v && *ok);
+    let key_opens =
+        key_check.map(|sealed| cipher.open(&sealed, KEY_CHECK_CONTEXT).is_ok_and(|plain| plain == KEY_CHECK));
+    Inspection {
         applied: known.iter().filter(|m| done(m.version)).count(),
         pending: known
             .iter()
@@ -557,7 +585,18 @@ async fn inspect_pool(pool: &sqlx::SqlitePool, cipher: &Cipher) -> Result<Inspec
         unknown: rows.iter().map(|r| r.0).filter(|v| !known.iter().any(|m| m.version == *v)).collect(),
         failed: rows.iter().filter(|r| !r.1).map(|r| r.0).collect(),
         key_opens,
-    })
+    }
+}
+
+/// A database URL as it may be shown: without its password.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("…"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// A write that changes nothing (the key check row rewritten as it is), in a
