@@ -829,3 +829,80 @@ async fn sigkill_during_a_reflection_fan_out_sends_each_partner_each_reflection_
     mend.kill();
     world.sim.shutdown();
 }
+
+// ---------------------------------------------------------------------------
+// Several processes on one database: one works the outbox at a time.
+
+const LEADS: &str = "this process works the outbox";
+
+/// Which of `mends` say they work the outbox now (in their current run's log).
+fn leading(mends: &[Mend]) -> Vec<usize> {
+    (0..mends.len()).filter(|&i| mends[i].running() && mends[i].log_text().contains(LEADS)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_nothing_is_lost_or_doubled() {
+    const COUPLES: usize = 150;
+    let mut rng = StdRng::seed_from_u64(0xC4A5_0003);
+    let mut world = World::start(COUPLES, None).await;
+    world.create_couples(COUPLES, &mut rng).await;
+    let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
+    world.schedule_all(&world.engine, &daily_at(fire)).await;
+    let mut mends: Vec<Mend> = (0..3).map(|i| Mend::another(&world, &format!("p{i}"), &[])).collect();
+    for m in &mut mends {
+        m.start();
+    }
+    for m in &mut mends {
+        m.wait_connected(WAIT).await;
+    }
+    // Exactly one leads; the others wait to take over.
+    let deadline = Instant::now() + WAIT;
+    while leading(&mends).is_empty() {
+        assert!(Instant::now() < deadline, "no process took the outbox's lead");
+        tokio::time::sleep(ms(50)).await;
+    }
+    tokio::time::sleep(ms(2_500)).await; // every process has asked at least once
+    let lead = leading(&mends);
+    assert_eq!(lead.len(), 1, "one process works the outbox, not {lead:?}");
+    let lead = lead[0];
+
+    // The fan-out begins; the lead is killed a moment into it.
+    sleep_until_utc(fire + chrono::Duration::from_std(between(&mut rng, 600, 1_500)).unwrap()).await;
+    let before = world.visible_prompts();
+    mends[lead].kill();
+    let killed = Instant::now();
+    let at_kill = world.snapshot("the lead killed").await;
+
+    // Another takes over: prompts flow again within 10 s, posted by one process.
+    let mut resumed = None;
+    while killed.elapsed() < Duration::from_secs(10) {
+        let now_leading = leading(&mends);
+        if now_leading.len() == 1 && world.visible_prompts() > at_kill.visible.max(before) {
+            resumed = Some((now_leading[0], killed.elapsed()));
+            break;
+        }
+        assert!(now_leading.len() <= 1, "two processes work the outbox at once: {now_leading:?}");
+        tokio::time::sleep(ms(50)).await;
+    }
+    let (next, took) = resumed.unwrap_or_else(|| panic!("no process took over within 10 s: {at_kill:?}"));
+    assert_ne!(next, lead);
+    world.wait_all_sent(Duration::from_secs(60)).await;
+    tokio::time::sleep(ms(1_000)).await; // a doubled post would show by now
+    world.assert_one_prompt_each(fire).await;
+    assert_eq!(leading(&mends), vec![next], "still one lead");
+
+    let posts = world.sim.requests_to("POST /channels/*/messages");
+    let limited = posts.iter().filter(|r| r.status == 429).count();
+    eprintln!(
+        "three processes: {COUPLES} couples, lead p{lead} killed with {} of them posted, p{next} posting again {took:?} \
+         later; {} message POSTs, {limited} rate-limited",
+        at_kill.visible,
+        posts.len()
+    );
+    assert!(at_kill.visible < COUPLES, "the kill came after the fan-out: it proved no take-over");
+    for m in &mut mends {
+        if m.running() {
+            m.kill();
+        }
+    }
+}

@@ -311,6 +311,8 @@ impl World {
 
 /// The real `mend run`, as a child process on the world's database.
 pub struct Mend {
+    /// Its logs are `<name>-<start>.log` in the world's directory.
+    name: String,
     env: Vec<(String, String)>,
     dir: PathBuf,
     child: Option<Child>,
@@ -337,6 +339,7 @@ impl Mend {
             ("NO_COLOR", "1".to_string()),
         ];
         Mend {
+            name: "mend".to_string(),
             env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             dir: world.fixture.dir.path().to_path_buf(),
             child: None,
@@ -347,11 +350,20 @@ impl Mend {
         }
     }
 
+    /// Another `mend run` on the same world, with logs of its own and
+    /// `vars` added to its environment (several processes on one database).
+    pub fn another(world: &World, name: &str, vars: &[(&str, &str)]) -> Mend {
+        let mut mend = Mend::new(world);
+        mend.name = name.to_string();
+        mend.env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        mend
+    }
+
     /// Starts mend (again); its output goes to a log file of its own.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "mend is already running");
         self.starts += 1;
-        self.log = self.dir.join(format!("mend-{}.log", self.starts));
+        self.log = self.dir.join(format!("{}-{}.log", self.name, self.starts));
         let out = std::fs::File::create(&self.log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_mend"))
             .arg("run")
@@ -363,6 +375,11 @@ impl Mend {
             .spawn()
             .expect("mend starts");
         self.child = Some(child);
+    }
+
+    /// Whether this mend has been started and not killed or stopped.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
     }
 
     pub fn pid(&self) -> u32 {
@@ -424,7 +441,8 @@ impl Mend {
     pub fn problems(&self) -> Vec<String> {
         (1..=self.starts)
             .flat_map(|n| {
-                let text = std::fs::read_to_string(self.dir.join(format!("mend-{n}.log"))).unwrap_or_default();
+                let text =
+                    std::fs::read_to_string(self.dir.join(format!("{}-{n}.log", self.name))).unwrap_or_default();
                 text.lines()
                     .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("panicked"))
                     .map(|l| format!("run {n}: {l}"))
