@@ -176,6 +176,12 @@ impl ShardRange {
         self.first == 0
     }
 
+    /// Whether Discord sends this server's events to a shard of this range.
+    pub fn holds_guild(&self, guild_id: u64) -> bool {
+        let shard = (guild_id >> 22) % u64::from(self.total);
+        (u64::from(self.first)..=u64::from(self.last)).contains(&shard)
+    }
+
     /// Whether this process holds every shard there is.
     pub fn is_all(&self) -> bool {
         self.first == 0 && self.last + 1 == self.total
@@ -248,5 +254,12 @@ mod tests {
         assert!(two.holds_shard_zero() && !two.is_all());
         assert!(!ShardRange { first: 2, last: 3, total: 4 }.holds_shard_zero());
         assert!(ShardRange { first: 0, last: 3, total: 4 }.is_all());
+    }
+
+    #[test]
+    fn a_server_is_on_the_shard_discords_formula_names() {
+        let two = ShardRange { first: 1, last: 2, total: 4 };
+        let on = |shard: u64| (shard << 22) | 12345;
+        assert_eq!([0, 1, 2, 3, 4, 5].map(|s| two.holds_guild(on(s))), [false, true, true, false, false, true]);
     }
 }

@@ -188,7 +188,8 @@ pub struct Startup {
     pub bot_id: u64,
     pub application_id: u64,
     pub servers: usize,
-    /// The shards this process holds, when it holds some of several.
+    /// The shards this process holds, when it holds some of several
+    /// (`servers` and `problems` are then of those shards' servers).
     pub shards: Option<ShardRange>,
     /// The Discord-side checks that failed (the intent, permissions per server).
     pub problems: Vec<checks::Check>,
@@ -198,7 +199,7 @@ impl Startup {
     /// One line saying who and where, with the invite link; then one per problem.
     pub fn lines(&self) -> Vec<String> {
         let servers = if self.servers == 1 { "1 server".to_string() } else { format!("{} servers", self.servers) };
-        let shards = self.shards.map(|r| format!(", {r}")).unwrap_or_default();
+        let shards = self.shards.map(|r| format!(" on {r}")).unwrap_or_default();
         let mut lines = vec![format!(
             "mend: signed in to Discord as {} ({}), in {servers}{shards}; invite link: {}",
             self.bot_name,
@@ -251,7 +252,9 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     // server list Discord does not give now is no reason not to start.
     let mut problems: Vec<checks::Check> =
         Some(checks::members_intent(app.flags)).filter(|c| !c.ok).into_iter().collect();
-    let servers = match patiently(|| checks::servers(&http, me.id)).await {
+    // The servers on this process's shards: another process checks the rest.
+    let mine = |guild: u64| config.shards.is_none_or(|r| r.holds_guild(guild));
+    let servers = match patiently(|| checks::servers(&http, me.id, mine)).await {
         Ok(servers) => {
             problems.extend(servers.iter().map(|s| s.check(app.id.get())).filter(|c| !c.ok));
             servers.len()

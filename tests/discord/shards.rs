@@ -88,7 +88,8 @@ async fn two_processes_share_the_shards_each_answering_its_own_and_shard_0_the_d
     let shard_of = |guild: u64| (guild >> 22) % 2;
     let guilds = sim.world().guilds;
     for shard in [0, 1] {
-        assert!(guilds.iter().any(|(_, g)| shard_of(*g) == shard), "no server on shard {shard}: {guilds:?}");
+        let on = guilds.iter().filter(|(_, g)| shard_of(*g) == shard).count();
+        assert_eq!(on, 2, "servers made a millisecond apart alternate between the shards: {guilds:?}");
     }
 
     // Robin and Jo, a couple in direct messages, paired before mend starts.
@@ -104,9 +105,10 @@ async fn two_processes_share_the_shards_each_answering_its_own_and_shard_0_the_d
     engine.close().await;
 
     let mut procs = [Process::start(&host, "0/2"), Process::start(&host, "1 / 2")];
-    let me = format!("mend: signed in to Discord as mend ({}), in 4 servers", sim.bot_user_id());
-    procs[0].wait_for(&format!("{me}, shard 0 of 2; invite link")).await;
-    procs[1].wait_for(&format!("{me}, shard 1 of 2; invite link")).await;
+    // Four servers, two on each shard: each process counts its own.
+    let me = format!("mend: signed in to Discord as mend ({}), in 2 servers", sim.bot_user_id());
+    procs[0].wait_for(&format!("{me} on shard 0 of 2; invite link")).await;
+    procs[1].wait_for(&format!("{me} on shard 1 of 2; invite link")).await;
     procs[0].wait_for("mend is connected and its commands are registered").await;
     procs[1].wait_for("mend is connected; the process holding shard 0 registers the commands").await;
 

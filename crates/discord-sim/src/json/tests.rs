@@ -38,24 +38,30 @@ fn world() -> World {
     world_with_intents(ALL_INTENTS)
 }
 
+/// Parses every frame sent so far on one connection; returns `(t, event)`
+/// pairs, failing on a frame serenity would drop.
+fn frames(rx: &mut UnboundedReceiver<Outbound>) -> Vec<(String, Event)> {
+    let mut out = vec![];
+    while let Ok(o) = rx.try_recv() {
+        let Outbound::Frame(text) = o else { continue };
+        let raw: Value = serde_json::from_str(&text).unwrap();
+        match serde_json::from_str::<GatewayEvent>(&text) {
+            Ok(GatewayEvent::Dispatch(_, event)) => {
+                let t = raw["t"].as_str().unwrap().to_owned();
+                assert!(!matches!(event, Event::Unknown(_)), "{t} became Event::Unknown: {}", raw["d"]);
+                out.push((t, event));
+            }
+            Ok(_) => {}
+            Err(e) => panic!("frame does not parse: {e}\n{text}"),
+        }
+    }
+    out
+}
+
 impl World {
     /// Parses every frame sent so far; returns `(t, event)` pairs.
     fn events(&mut self) -> Vec<(String, Event)> {
-        let mut out = vec![];
-        while let Ok(o) = self.rx.try_recv() {
-            let Outbound::Frame(text) = o else { continue };
-            let raw: Value = serde_json::from_str(&text).unwrap();
-            match serde_json::from_str::<GatewayEvent>(&text) {
-                Ok(GatewayEvent::Dispatch(_, event)) => {
-                    let t = raw["t"].as_str().unwrap().to_owned();
-                    assert!(!matches!(event, Event::Unknown(_)), "{t} became Event::Unknown: {}", raw["d"]);
-                    out.push((t, event));
-                }
-                Ok(_) => {}
-                Err(e) => panic!("frame does not parse: {e}\n{text}"),
-            }
-        }
-        out
+        frames(&mut self.rx)
     }
 
     fn last(&mut self, t: &str) -> Event {
@@ -300,11 +306,7 @@ fn sharded_world() -> (State, [UnboundedReceiver<Outbound>; 2]) {
 }
 
 fn parsed(rx: &mut UnboundedReceiver<Outbound>) -> Vec<Event> {
-    let mut w = World { state: State::new(Arc::new(SimConfig::default()), String::new()), rx: unbounded_channel().1 };
-    std::mem::swap(&mut w.rx, rx);
-    let events = w.events().into_iter().map(|(_, e)| e).collect();
-    std::mem::swap(&mut w.rx, rx);
-    events
+    frames(rx).into_iter().map(|(_, e)| e).collect()
 }
 
 #[test]

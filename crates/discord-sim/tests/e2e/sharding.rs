@@ -1,15 +1,13 @@
 //! Sharding as Discord does it, with real serenity clients holding one shard
 //! each: every shard gets its own READY listing its guilds, and the
 //! GUILD_CREATEs of those guilds (`(guild_id >> 22) % num_shards`); direct
-//! messages reach shard 0 only; `GET /gateway/bot` recommends a shard count;
-//! and the global REST limit is one per bot token, however many connections
-//! and clients share it.
+//! messages reach shard 0 only; and `GET /gateway/bot` recommends a shard
+//! count.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use discord_sim::{GuildSpec, Sim, SimConfig};
-use serenity::all::{ClientBuilder, Event, GatewayIntents, UserId};
+use serenity::all::{ClientBuilder, Event, GatewayIntents};
 
 use crate::common::{self, Bot, Forward, NoHandler};
 
@@ -119,25 +117,4 @@ async fn gateway_bot_recommends_one_shard_for_a_few_guilds() {
     let gateway = common::http(&sim).get_bot_gateway().await.unwrap();
     assert_eq!(gateway.shards, 1);
     assert_eq!(gateway.url, sim.gateway_url());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_global_limit_is_one_per_token_across_clients() {
-    let sim = Sim::start(SimConfig::for_tests()).await.expect("sim starts");
-    // Two processes' clients: their own connections, the same token. 35 each
-    // in a second is within 50 alone, over it together.
-    let clients = [Arc::new(common::http(&sim)), Arc::new(common::http(&sim))];
-    let calls: Vec<_> = (1..=70u64)
-        .map(|i| {
-            let http = clients[(i % 2) as usize].clone();
-            // Distinct users are distinct buckets; only the global limit binds.
-            tokio::spawn(async move { http.get_user(UserId::new(i)).await })
-        })
-        .collect();
-    for call in calls {
-        assert!(call.await.unwrap().is_err(), "no such user");
-    }
-    let log = sim.requests_to("GET /users/*");
-    assert!(log.iter().any(|r| r.status == 429), "70 in a second from two clients hit the one global limit");
-    assert_eq!(log.iter().filter(|r| r.status == 404).count(), 70, "serenity waited out each 429 and retried");
 }
