@@ -48,7 +48,8 @@ pub struct RunArgs {
 impl RunArgs {
     /// `MEND_SHARDS`, checked.
     pub fn shards(&self) -> Result<Option<ShardRange>, InputError> {
-        ShardRange::parse(self.shards.as_deref().unwrap_or_default()).map_err(|e| InputError(format!("MEND_SHARDS: {e}")))
+        ShardRange::parse(self.shards.as_deref().unwrap_or_default())
+            .map_err(|e| InputError(format!("MEND_SHARDS: {e}")))
     }
 }
 
@@ -131,6 +132,7 @@ impl BotArgs {
 }
 
 pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let shards = args.shards()?;
     let token = args.token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         InputError(
             "DISCORD_TOKEN is not set — put your bot token in it (or run `mend sandbox` to try mend without one)"
@@ -138,7 +140,6 @@ pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Resul
         )
     })?;
     let (settings, bot) = args.bot.settings()?;
-    let shards = args.shards()?;
     // Held while mend serves: `mend restore` and `mend rekey` wait for a stop.
     let _serving = crate::store::hold(&store.url(), false).map_err(|e| InputError(e.to_string()))?;
     let library = load_library(store)?;

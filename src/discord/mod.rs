@@ -178,6 +178,7 @@ pub struct Bot {
     /// Who mend signed in as, where it is, and what `mend doctor` would flag
     /// on Discord's side: what `mend run` says as it starts.
     pub startup: Startup,
+    /// The shards `run` starts (`None`: all of them, as one).
     pub shards: Option<ShardRange>,
 }
 
@@ -275,14 +276,13 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     let cmds = commands::all();
     let registers = config.shards.is_none_or(|r| r.holds_shard_zero());
     let create = poise::builtins::create_application_commands(&cmds);
-    let registered = patiently(|| async {
+    let register = || async {
         match config.guild_id {
-            _ if !registers => Ok(()),
             Some(g) => serenity::GuildId::new(g).set_commands(&http, create.clone()).await.map(|_| ()),
             None => serenity::Command::set_global_commands(&http, create.clone()).await.map(|_| ()),
         }
-    })
-    .await;
+    };
+    let registered = if registers { patiently(register).await } else { Ok(()) };
     if let Err(e) = registered {
         let fix = match (config.guild_id, deliver::discord_code(&e)) {
             (Some(g), Some(50001)) => format!(

@@ -49,7 +49,12 @@ async fn events_until(bot: &mut Bot, until: &str) -> Vec<(String, Event)> {
         }
     })
     .await;
-    assert!(found.is_ok(), "no {until} within {:?}; saw {:?}", common::WAIT, seen.iter().map(|e| &e.0).collect::<Vec<_>>());
+    assert!(
+        found.is_ok(),
+        "no {until} within {:?}; saw {:?}",
+        common::WAIT,
+        seen.iter().map(|e| &e.0).collect::<Vec<_>>()
+    );
     seen
 }
 
