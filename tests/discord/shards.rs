@@ -26,7 +26,8 @@ struct Process {
 
 impl Process {
     fn start(host: &Host, shards: &str) -> Process {
-        let log = host.fixture.dir.path().join(format!("run-{}.log", shards.replace(|c: char| !c.is_ascii_digit(), "")));
+        let log =
+            host.fixture.dir.path().join(format!("run-{}.log", shards.replace(|c: char| !c.is_ascii_digit(), "")));
         let file = std::fs::File::create(&log).unwrap();
         let child = host
             .mend("run")
