@@ -111,3 +111,160 @@ pub fn load_dotenv() -> Option<String> {
     }
     None
 }
+
+/// Which of the bot's gateway shards this process holds (`MEND_SHARDS`), when
+/// several `mend run` share them: `first` to `last` (both included) of `total`.
+/// Discord sends a server's events to shard `(server id >> 22) % total`, and
+/// direct messages to shard 0 only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+/// What `MEND_SHARDS` looks like, for the fix in every refusal.
+const SHARDS_EXAMPLE: &str = "e.g. MEND_SHARDS=0-1/4 (shards 0 and 1 of 4) or MEND_SHARDS=2/4";
+
+impl ShardRange {
+    /// Reads `0-1/4`, `2/4`, `2 / 4`, `0–1 of 4` (as the start-up line says
+    /// it) or `0..=1/4`; empty is "not set" (one process, every shard). A
+    /// mistake is one sentence with the fix.
+    pub fn parse(value: &str) -> Result<Option<ShardRange>, String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let (range, total) = value
+            .split_once('/')
+            .or_else(|| value.split_once(" of "))
+            .ok_or_else(|| format!("\"{value}\" does not say how many shards there are in all — {SHARDS_EXAMPLE}"))?;
+        let number = |s: &str, what: &str| {
+            s.trim().parse::<u32>().map_err(|_| format!("\"{}\" is not a {what} — {SHARDS_EXAMPLE}", s.trim()))
+        };
+        let total = number(total, "number of shards")?;
+        if total == 0 {
+            return Err(format!("there must be at least 1 shard in all, not 0 — {SHARDS_EXAMPLE}"));
+        }
+        let range = range.trim();
+        let (first, last) = if let Some((a, b)) = range.split_once("..=") {
+            (number(a, "shard number")?, number(b, "shard number")?)
+        } else if range.contains("..") {
+            // Rust's `0..1` leaves 1 out, serenity's `start_shard_range(0..1)`
+            // starts it: too easy to read either way.
+            return Err(format!(
+                "\"{range}\" could mean either end included or not — write both ends with a dash, {SHARDS_EXAMPLE}"
+            ));
+        } else if let Some((a, b)) = range.split_once(['-', '–']) {
+            (number(a, "shard number")?, number(b, "shard number")?)
+        } else {
+            let n = number(range, "shard number")?;
+            (n, n)
+        };
+        if first > last {
+            return Err(format!(
+                "the range {first}-{last} runs backwards — write the lower shard first: MEND_SHARDS={last}-{first}/{total}"
+            ));
+        }
+        if last >= total {
+            return Err(format!(
+                "there is no shard {last} of {total} (shards are numbered 0 to {}) — {SHARDS_EXAMPLE}",
+                total - 1
+            ));
+        }
+        Ok(Some(ShardRange { first, last, total }))
+    }
+
+    /// Whether this process holds shard 0, which gets the direct messages,
+    /// and is the one that registers the slash commands.
+    pub fn holds_shard_zero(&self) -> bool {
+        self.first == 0
+    }
+
+    /// Whether Discord sends this server's events to a shard of this range.
+    pub fn holds_guild(&self, guild_id: u64) -> bool {
+        let shard = (guild_id >> 22) % u64::from(self.total);
+        (u64::from(self.first)..=u64::from(self.last)).contains(&shard)
+    }
+
+    /// Whether this process holds every shard there is.
+    pub fn is_all(&self) -> bool {
+        self.first == 0 && self.last + 1 == self.total
+    }
+}
+
+impl std::fmt::Display for ShardRange {
+    /// `shard 2 of 4`, `shards 0–1 of 4`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "shard {} of {}", self.first, self.total)
+        } else {
+            write!(f, "shards {}–{} of {}", self.first, self.last, self.total)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShardRange;
+
+    fn range(first: u32, last: u32, total: u32) -> Option<ShardRange> {
+        Some(ShardRange { first, last, total })
+    }
+
+    #[test]
+    fn shards_are_read_as_people_write_them() {
+        for (typed, want) in [
+            ("0-1/4", range(0, 1, 4)),
+            ("2/4", range(2, 2, 4)),
+            (" 2 / 4 ", range(2, 2, 4)),
+            ("0 - 1 / 4", range(0, 1, 4)),
+            ("0–1 of 4", range(0, 1, 4)),
+            ("0..=1/4", range(0, 1, 4)),
+            ("0-3/4", range(0, 3, 4)),
+            ("0/1", range(0, 0, 1)),
+            ("", None),
+            ("  ", None),
+        ] {
+            assert_eq!(ShardRange::parse(typed), Ok(want), "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_is_one_sentence_with_the_fix() {
+        for (typed, says) in [
+            ("5/4", "there is no shard 5 of 4 (shards are numbered 0 to 3)"),
+            ("4/4", "there is no shard 4 of 4"),
+            ("2-1/4", "runs backwards — write the lower shard first: MEND_SHARDS=1-2/4"),
+            ("0/0", "at least 1 shard in all"),
+            ("0-1", "does not say how many shards there are in all"),
+            ("0..1/4", "write both ends with a dash"),
+            ("a/4", "\"a\" is not a shard number"),
+            ("1/four", "\"four\" is not a number of shards"),
+            ("-1/4", "\"\" is not a shard number"),
+        ] {
+            let e = ShardRange::parse(typed).unwrap_err();
+            assert!(e.contains(says), "{typed:?}: {e}");
+            assert!(e.contains("MEND_SHARDS="), "{typed:?}: the fix shows the setting: {e}");
+            assert!(!e.contains('\n'), "{typed:?}: one line: {e}");
+        }
+    }
+
+    #[test]
+    fn the_start_up_line_names_the_shards_and_reads_back() {
+        let two = ShardRange { first: 0, last: 1, total: 4 };
+        assert_eq!(two.to_string(), "shards 0–1 of 4");
+        assert_eq!(ShardRange { first: 2, last: 2, total: 4 }.to_string(), "shard 2 of 4");
+        assert_eq!(ShardRange::parse(&two.to_string().replace("shards ", "")), Ok(Some(two)));
+        assert!(two.holds_shard_zero() && !two.is_all());
+        assert!(!ShardRange { first: 2, last: 3, total: 4 }.holds_shard_zero());
+        assert!(ShardRange { first: 0, last: 3, total: 4 }.is_all());
+    }
+
+    #[test]
+    fn a_server_is_on_the_shard_discords_formula_names() {
+        let two = ShardRange { first: 1, last: 2, total: 4 };
+        let on = |shard: u64| (shard << 22) | 12345;
+        assert_eq!([0, 1, 2, 3, 4, 5].map(|s| two.holds_guild(on(s))), [false, true, true, false, false, true]);
+    }
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::{InputError, engine, key_from_env, load_library};
-use crate::config::{StoreConfig, defaults};
+use crate::config::{ShardRange, StoreConfig, defaults};
 use crate::core::schedule::Schedule;
 use crate::engine::{Engine, Settings};
 
@@ -32,11 +32,25 @@ pub struct RunArgs {
     /// Serve `/healthz` and `/metrics` on this address (e.g. 127.0.0.1:9000).
     #[arg(long, env = "MEND_HTTP_ADDR")]
     pub http_addr: Option<std::net::SocketAddr>,
+    /// The gateway shards this process holds, when several `mend run` share
+    /// them: `0-1/4` (shards 0 and 1 of 4), `2/4` (shard 2 of 4). Unset: all.
+    /// The process holding shard 0 gets the direct messages and registers the
+    /// commands.
+    #[arg(long, env = "MEND_SHARDS")]
+    pub shards: Option<String>,
     /// Seconds a scheduler step may run before `/healthz` calls it stalled.
     #[arg(long, env = "MEND_HEALTH_STALL_SECONDS", default_value_t = defaults::HEALTH_STALL_SECONDS)]
     pub health_stall_seconds: u64,
     #[command(flatten)]
     pub bot: BotArgs,
+}
+
+impl RunArgs {
+    /// `MEND_SHARDS`, checked.
+    pub fn shards(&self) -> Result<Option<ShardRange>, InputError> {
+        ShardRange::parse(self.shards.as_deref().unwrap_or_default())
+            .map_err(|e| InputError(format!("MEND_SHARDS: {e}")))
+    }
 }
 
 /// How mend behaves, as the host decides.
@@ -118,6 +132,7 @@ impl BotArgs {
 }
 
 pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let shards = args.shards()?;
     let token = args.token.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         InputError(
             "DISCORD_TOKEN is not set — put your bot token in it (or run `mend sandbox` to try mend without one)"
@@ -135,6 +150,7 @@ pub(super) async fn run_bot(store: &StoreConfig, args: RunArgs) -> anyhow::Resul
         api_addr: args.api_addr,
         extra_root_cert: args.extra_root_cert,
         http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
+        shards,
         settings: bot,
     };
     let ops = args

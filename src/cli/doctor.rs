@@ -47,6 +47,7 @@ async fn discord(args: &RunArgs) -> Vec<Check> {
         api_addr: args.api_addr,
         extra_root_cert: args.extra_root_cert.clone(),
         http_timeout: std::time::Duration::from_secs(args.timeout_seconds.clamp(1, 600)),
+        shards: args.shards().ok().flatten(),
         settings: crate::discord::BotSettings::default(),
     };
     crate::discord::checks::discord(&config).await
@@ -219,15 +220,16 @@ fn free_space(dir: &Path) -> Check {
 
 fn settings(args: &RunArgs) -> Check {
     let b = &args.bot;
-    match b.settings() {
-        Ok(_) => Check::ok(format!(
-            "settings: timezone {}, prompts \"{}\", reflections \"{}\", a nudge after {} min within {}, schedules at most every {} min",
+    match b.settings().and_then(|_| args.shards()) {
+        Ok(shards) => Check::ok(format!(
+            "settings: timezone {}, prompts \"{}\", reflections \"{}\", a nudge after {} min within {}, schedules at most every {} min{}",
             b.default_tz,
             b.default_schedule,
             b.default_reflection,
             b.nudge_after_minutes,
             b.nudge_hours,
-            b.min_interval_minutes
+            b.min_interval_minutes,
+            shards.map(|r| format!(", {r} in this process")).unwrap_or_default()
         )),
         Err(e) => Check::problem(format!("a setting is wrong: {e}"), "correct it in the environment (or .env)"),
     }

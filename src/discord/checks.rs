@@ -115,15 +115,16 @@ impl Server {
     }
 }
 
-/// Every server the bot is in, with what it lacks in each (its member's roles
-/// and @everyone, read from Discord).
-pub async fn servers(http: &Http, bot: UserId) -> serenity::Result<Vec<Server>> {
+/// Every server the bot is in that `mine` keeps (by id: those on this
+/// process's shards), with what it lacks in each (its member's roles and
+/// @everyone, read from Discord).
+pub async fn servers(http: &Http, bot: UserId, mine: impl Fn(u64) -> bool) -> serenity::Result<Vec<Server>> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
         let page = http.get_guilds(after.map(serenity::GuildPagination::After), Some(200)).await?;
         let last = page.last().map(|g| g.id);
-        for g in &page {
+        for g in page.iter().filter(|g| mine(g.id.get())) {
             let member = http.get_member(g.id, bot).await?;
             let roles = http.get_guild_roles(g.id).await?;
             let everyone =
@@ -212,7 +213,7 @@ pub async fn discord(config: &BotConfig) -> Vec<Check> {
     };
     http.set_application_id(app.id);
     checks.push(members_intent(app.flags));
-    match servers(&http, me.id).await {
+    match servers(&http, me.id, |_| true).await {
         Ok(servers) if servers.is_empty() => checks.push(Check::problem(
             "mend is in no server (partners can only reach it through a server they share with it)",
             format!("invite it: {}", invite_link(app.id.get())),

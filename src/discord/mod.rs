@@ -22,6 +22,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{ClientBuilder, GatewayIntents, HttpBuilder};
 use tokio::sync::Notify;
 
+use crate::config::ShardRange;
 use crate::engine::{Engine, EngineError};
 
 /// How the bot reaches Discord and behaves; typed and checked at start-up.
@@ -37,6 +38,8 @@ pub struct BotConfig {
     /// How long one request to Discord may take before it is given up (and
     /// retried later: nonces and the outbox keep a retry from doubling).
     pub http_timeout: std::time::Duration,
+    /// The gateway shards this process holds (`None`: all, as one shard).
+    pub shards: Option<ShardRange>,
     pub settings: BotSettings,
 }
 
@@ -75,6 +78,7 @@ impl std::fmt::Debug for BotConfig {
             .field("api_addr", &self.api_addr)
             .field("extra_root_cert", &self.extra_root_cert)
             .field("http_timeout", &self.http_timeout)
+            .field("shards", &self.shards)
             .field("settings", &self.settings)
             .finish()
     }
@@ -174,6 +178,8 @@ pub struct Bot {
     /// Who mend signed in as, where it is, and what `mend doctor` would flag
     /// on Discord's side: what `mend run` says as it starts.
     pub startup: Startup,
+    /// The shards `run` starts (`None`: all of them, as one).
+    pub shards: Option<ShardRange>,
 }
 
 /// What mend says as it starts, at any log level.
@@ -183,6 +189,9 @@ pub struct Startup {
     pub bot_id: u64,
     pub application_id: u64,
     pub servers: usize,
+    /// The shards this process holds, when it holds some of several
+    /// (`servers` and `problems` are then of those shards' servers).
+    pub shards: Option<ShardRange>,
     /// The Discord-side checks that failed (the intent, permissions per server).
     pub problems: Vec<checks::Check>,
 }
@@ -191,8 +200,9 @@ impl Startup {
     /// One line saying who and where, with the invite link; then one per problem.
     pub fn lines(&self) -> Vec<String> {
         let servers = if self.servers == 1 { "1 server".to_string() } else { format!("{} servers", self.servers) };
+        let shards = self.shards.map(|r| format!(" on {r}")).unwrap_or_default();
         let mut lines = vec![format!(
-            "mend: signed in to Discord as {} ({}), in {servers}; invite link: {}",
+            "mend: signed in to Discord as {} ({}), in {servers}{shards}; invite link: {}",
             self.bot_name,
             self.bot_id,
             checks::invite_link(self.application_id)
@@ -217,7 +227,9 @@ impl serenity::RawEventHandler for UnreadableEvents {
 
 /// Builds the bot, failing fast: the token is checked and the slash commands
 /// are registered before the gateway connects, so a setup problem is one line
-/// and a non-zero exit, never a bot that is connected but deaf. The worker is
+/// and a non-zero exit, never a bot that is connected but deaf. Of several
+/// processes sharing the shards, only the one holding shard 0 registers them:
+/// one set of commands, put once. The worker is
 /// built here and started by `start_worker`, once (never from `Ready`, which
 /// fires again on every reconnect).
 pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError> {
@@ -241,7 +253,9 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
     // server list Discord does not give now is no reason not to start.
     let mut problems: Vec<checks::Check> =
         Some(checks::members_intent(app.flags)).filter(|c| !c.ok).into_iter().collect();
-    let servers = match patiently(|| checks::servers(&http, me.id)).await {
+    // The servers on this process's shards: another process checks the rest.
+    let mine = |guild: u64| config.shards.is_none_or(|r| r.holds_guild(guild));
+    let servers = match patiently(|| checks::servers(&http, me.id, mine)).await {
         Ok(servers) => {
             problems.extend(servers.iter().map(|s| s.check(app.id.get())).filter(|c| !c.ok));
             servers.len()
@@ -251,17 +265,24 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
             0
         }
     };
-    let startup =
-        Startup { bot_name: me.name.clone(), bot_id: me.id.get(), application_id: app.id.get(), servers, problems };
+    let startup = Startup {
+        bot_name: me.name.clone(),
+        bot_id: me.id.get(),
+        application_id: app.id.get(),
+        servers,
+        shards: config.shards,
+        problems,
+    };
     let cmds = commands::all();
+    let registers = config.shards.is_none_or(|r| r.holds_shard_zero());
     let create = poise::builtins::create_application_commands(&cmds);
-    let registered = patiently(|| async {
+    let register = || async {
         match config.guild_id {
             Some(g) => serenity::GuildId::new(g).set_commands(&http, create.clone()).await.map(|_| ()),
             None => serenity::Command::set_global_commands(&http, create.clone()).await.map(|_| ()),
         }
-    })
-    .await;
+    };
+    let registered = if registers { patiently(register).await } else { Ok(()) };
     if let Err(e) = registered {
         let fix = match (config.guild_id, deliver::discord_code(&e)) {
             (Some(g), Some(50001)) => format!(
@@ -285,6 +306,17 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         .options(poise::FrameworkOptions {
             commands: cmds,
             on_error: |error| Box::pin(on_error(error)),
+            // Which command, on which shard: never what was typed.
+            pre_command: |ctx| {
+                Box::pin(async move {
+                    tracing::info!(
+                        command = %ctx.command().qualified_name,
+                        interaction = ctx.id(),
+                        shard = ctx.serenity_context().shard_id.0,
+                        "command"
+                    );
+                })
+            },
             event_handler: |framework, event| {
                 Box::pin(components::on_event(framework.serenity_context, event, framework.user_data))
             },
@@ -292,7 +324,11 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         })
         .setup(move |_ctx, _ready, _framework| {
             Box::pin(async move {
-                tracing::info!("mend is connected and its commands are registered");
+                if registers {
+                    tracing::info!("mend is connected and its commands are registered");
+                } else {
+                    tracing::info!("mend is connected; the process holding shard 0 registers the commands");
+                }
                 Ok(Data { engine: data_engine, settings, wake: setup_wake, lifecycle: setup_lifecycle })
             })
         })
@@ -308,7 +344,7 @@ pub async fn build(config: BotConfig, engine: Engine) -> Result<Bot, StartError>
         .map_err(|e| StartError::Connect(e.to_string()))?;
     let transport = deliver::DiscordTransport { http: client.http.clone(), referral: config.settings.referral.clone() };
     let worker = Arc::new(Worker::new(engine, transport, lifecycle.clone()));
-    Ok(Bot { client, wake, unreadable_events, lifecycle, worker, startup })
+    Ok(Bot { client, wake, unreadable_events, lifecycle, worker, startup, shards: config.shards })
 }
 
 /// A start-up request, tried again while Discord answers that it is busy (a
@@ -343,7 +379,16 @@ impl Bot {
 
 /// Runs until the gateway closes; a rejected token is `StartError::BadToken`.
 pub async fn run(bot: &mut Bot) -> Result<(), StartError> {
-    match bot.client.start().await {
+    let client = &mut bot.client;
+    let ran = match bot.shards {
+        None => client.start().await,
+        Some(r) if r.is_all() => client.start_shards(r.total).await,
+        Some(r) if r.first == r.last => client.start_shard(r.first, r.total).await,
+        // serenity starts the end of this range too (`start_connection(start,
+        // end, ..)` boots start..=end).
+        Some(r) => client.start_shard_range(r.first..r.last, r.total).await,
+    };
+    match ran {
         Ok(()) => Ok(()),
         Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => Err(StartError::BadToken),
         Err(serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents)) => Err(StartError::IntentOff),

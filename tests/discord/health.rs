@@ -42,6 +42,7 @@ impl Served {
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
             http_timeout: Duration::from_secs(10),
+            shards: None,
             settings: crate::support::bot::bot_settings(),
         };
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");

@@ -21,5 +21,6 @@ mod reflection;
 mod refusals;
 mod safety;
 mod server;
+mod shards;
 mod space;
 mod startup;

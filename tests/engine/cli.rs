@@ -440,3 +440,32 @@ fn the_sandbox_never_wipes_the_real_database_or_key() {
     assert_eq!(std::fs::read(dir.path().join("mend.db")).unwrap(), b"the real one");
     assert_eq!(std::fs::read(dir.path().join("real.key")).unwrap(), b"the real key");
 }
+
+/// A `MEND_SHARDS` that names no real part of the shards is refused before
+/// anything starts: one line with the fix, exit 2, in the environment or as
+/// `--shards`.
+#[test]
+fn a_bad_shard_range_is_one_line_with_the_fix_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (how, value, says) in [
+        ("env", "5/4", "mend: MEND_SHARDS: there is no shard 5 of 4 (shards are numbered 0 to 3)"),
+        (
+            "flag",
+            "2-1/4",
+            "mend: MEND_SHARDS: the range 2-1 runs backwards — write the lower shard first: MEND_SHARDS=1-2/4",
+        ),
+        ("env", "0/0", "mend: MEND_SHARDS: there must be at least 1 shard in all"),
+    ] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mend"));
+        c.arg("run").current_dir(dir.path()).env_remove("DATABASE_URL").env("DISCORD_TOKEN", "not-used");
+        match how {
+            "env" => c.env("MEND_SHARDS", value),
+            _ => c.env_remove("MEND_SHARDS").args(["--shards", value]),
+        };
+        let o = c.output().expect("mend runs");
+        assert_eq!(o.status.code(), Some(2), "{value}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{value}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with(says), "{value}: {}", stderr(&o));
+        assert!(!dir.path().join("mend.db").exists(), "{value}: refused before the database was opened");
+    }
+}

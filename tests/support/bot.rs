@@ -88,6 +88,7 @@ impl TestBot {
             api_addr: Some(sim.https_addr()),
             extra_root_cert: Some(ca),
             http_timeout: HTTP_TIMEOUT.with(|t| t.get()),
+            shards: None,
             settings: bot_settings(),
         };
         let mut bot = mend::discord::build(config, engine.clone()).await.expect("the bot builds");

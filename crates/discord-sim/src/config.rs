@@ -113,7 +113,8 @@ pub struct RouteLimit {
     pub limit: BucketLimit,
 }
 
-/// The world the sim starts with: one guild with its members and channels.
+/// The world the sim starts with: one guild with its members and channels,
+/// and any number of other guilds (`more_guilds`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct WorldSpec {
@@ -131,6 +132,31 @@ pub struct WorldSpec {
     pub bot_permissions: u64,
     /// Permissions of @everyone.
     pub everyone_permissions: u64,
+    /// Other guilds the bot is in, each with the bot's role as above and the
+    /// world's owner as owner. Guild ids are made a millisecond apart, so that
+    /// guilds spread over shards (`(guild_id >> 22) % num_shards`) as guilds
+    /// made at different times do.
+    pub more_guilds: Vec<GuildSpec>,
+}
+
+/// One more guild of the world.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GuildSpec {
+    pub name: String,
+    /// Human members besides the owner; a name the world already has is that
+    /// same user (a user may be in several guilds).
+    pub members: Vec<String>,
+    /// Text channels; the first one is the system channel. Give them names no
+    /// other guild uses, for `Sim::channel_id` to find them.
+    pub channels: Vec<String>,
+}
+
+impl GuildSpec {
+    pub fn new(name: &str, members: &[&str], channels: &[&str]) -> Self {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        Self { name: name.into(), members: strings(members), channels: strings(channels) }
+    }
 }
 
 impl Default for WorldSpec {
@@ -144,6 +170,7 @@ impl Default for WorldSpec {
             bot_name: "mend".into(),
             bot_permissions: bits::BOT_DEFAULT,
             everyone_permissions: bits::EVERYONE_DEFAULT,
+            more_guilds: Vec::new(),
         }
     }
 }

@@ -20,6 +20,19 @@ impl IdGen {
         self.last = candidate.max(self.last + 1);
         self.last
     }
+
+    /// `n` snowflakes in `n` consecutive milliseconds of their own (the
+    /// latest a few milliseconds ahead at most): things made at different
+    /// times, whose `id >> 22` differ.
+    pub(crate) fn spread(&mut self, n: usize) -> Vec<u64> {
+        let now_ms = (chrono::Utc::now().timestamp_millis() as u64).saturating_sub(DISCORD_EPOCH_MS);
+        let first = now_ms.max((self.last >> 22) + 1);
+        let ids: Vec<u64> = (0..n as u64).map(|k| (first + k) << 22).collect();
+        if let Some(last) = ids.last() {
+            self.last = *last;
+        }
+        ids
+    }
 }
 
 /// The RFC 3339 timestamp (with offset, as serenity requires) encoded in a snowflake.
@@ -61,6 +74,17 @@ mod tests {
         let year: i32 = snowflake_timestamp(a)[..4].parse().unwrap();
         assert!(year >= 2024, "{}", snowflake_timestamp(a));
         assert!(snowflake_timestamp(a).ends_with('Z') || snowflake_timestamp(a).contains('+'));
+    }
+
+    #[test]
+    fn spread_ids_are_a_millisecond_apart_and_later_ids_follow() {
+        let mut ids = IdGen::default();
+        let before = ids.next();
+        let spread = ids.spread(4);
+        assert!(spread[0] > before);
+        let ms: Vec<u64> = spread.iter().map(|id| id >> 22).collect();
+        assert_eq!(ms, (0..4).map(|k| ms[0] + k).collect::<Vec<_>>());
+        assert!(ids.next() > spread[3]);
     }
 
     #[test]

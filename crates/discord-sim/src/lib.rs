@@ -35,7 +35,7 @@ mod tls;
 mod views;
 
 pub use actor::SimUser;
-pub use config::{BucketLimit, RateLimitConfig, RouteLimit, SimConfig, WorldSpec, intents};
+pub use config::{BucketLimit, GuildSpec, RateLimitConfig, RouteLimit, SimConfig, WorldSpec, intents};
 pub use error::{ApiError, SimError};
 pub use gateway::session::{GatewayStats, SentDispatch};
 pub use rest::limits::{Fault, FaultKind, RequestRecord};

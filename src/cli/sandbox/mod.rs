@@ -160,6 +160,7 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
         api_addr: Some(sim.https_addr()),
         extra_root_cert: Some(ca),
         http_timeout: std::time::Duration::from_secs(30),
+        shards: None,
         settings,
     };
     let mut bot = crate::discord::build(config, engine.clone()).await.map_err(|e| InputError(e.to_string()))?;

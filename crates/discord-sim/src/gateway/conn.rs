@@ -120,7 +120,7 @@ pub(crate) fn identify(state: &mut State, conn: u64, d: &Value) -> Result<(), Cl
     let session_id = random_token("", 32);
     state.gateway.identify(conn, session_id.clone(), wanted, shard);
     let ready = events::ready(state, &session_id, shard);
-    state.gateway.send_to(&session_id, Dispatch::new("READY", ready));
+    state.gateway.send_to(&session_id, Dispatch::for_session("READY", ready));
     let bot = state.bot_id();
     let guilds: Vec<(u64, Value)> = state
         .guilds

@@ -34,12 +34,19 @@ pub(crate) struct Dispatch {
     pub intent: u64,
     /// Guild the event belongs to (shard routing); DMs and global events go to shard 0.
     pub guild_id: Option<u64>,
+    /// READY and RESUMED belong to the session itself, whatever its shard.
+    pub session_bound: bool,
     pub content: Content,
 }
 
 impl Dispatch {
     pub fn new(t: impl Into<String>, d: Value) -> Self {
-        Self { t: t.into(), d, intent: 0, guild_id: None, content: Content::Visible }
+        Self { t: t.into(), d, intent: 0, guild_id: None, session_bound: false, content: Content::Visible }
+    }
+
+    /// An event about the session (READY, RESUMED): sent to it on any shard.
+    pub fn for_session(t: impl Into<String>, d: Value) -> Self {
+        Self { session_bound: true, ..Self::new(t, d) }
     }
 
     pub fn intent(mut self, intent: u64) -> Self {
@@ -76,6 +83,8 @@ pub struct SentDispatch {
     pub seq: u64,
     pub t: String,
     pub d: Value,
+    /// The session's `[shard_id, num_shards]`, as it identified.
+    pub shard: [u64; 2],
 }
 
 const REPLAY_BUFFER: usize = 2000;
@@ -163,7 +172,7 @@ impl Gateway {
                 let _ = c.tx.send(Outbound::Frame(frame(missed)));
             }
         }
-        self.send_to(session_id, Dispatch::new("RESUMED", json!({})));
+        self.send_to(session_id, Dispatch::for_session("RESUMED", json!({})));
         Ok(())
     }
 
@@ -184,8 +193,9 @@ impl Gateway {
             return;
         }
         let (shard, shards) = session.shard;
+        // Discord's sharding formula; DMs and other events of no guild go to shard 0.
         let target = d.guild_id.map_or(0, |g| (g >> 22) % shards.max(1));
-        if target != shard {
+        if target != shard && !d.session_bound {
             return;
         }
         let mut payload = d.d;
@@ -193,7 +203,7 @@ impl Gateway {
             blank_content(&mut payload);
         }
         session.seq += 1;
-        let sent = SentDispatch { seq: session.seq, t: d.t, d: payload };
+        let sent = SentDispatch { seq: session.seq, t: d.t, d: payload, shard: [shard, shards] };
         if let Some(c) = session.conn.and_then(|c| self.conns.get(&c)) {
             let _ = c.tx.send(Outbound::Frame(frame(&sent)));
         }
@@ -373,9 +383,24 @@ mod tests {
         gw.send_to("s", Dispatch::new("DM", json!({})));
         gw.send_to("s", Dispatch::new("G0", json!({})).guild(Some(2 << 22)));
         gw.send_to("s", Dispatch::new("G1", json!({})).guild(Some(3 << 22)));
+        gw.send_to("s", Dispatch::for_session("READY", json!({})));
         let got = frames(&mut rx);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0]["t"], "G1");
+        let names: Vec<_> = got.iter().map(|f| f["t"].clone()).collect();
+        assert_eq!(names, vec![json!("G1"), json!("READY")], "shard 1 of 2: its guilds and its own READY, no DM");
+        assert_eq!(gw.sent().iter().map(|d| d.shard).collect::<Vec<_>>(), vec![[1, 2], [1, 2]]);
+    }
+
+    #[test]
+    fn a_session_on_another_shard_resumes() {
+        let mut gw = Gateway::default();
+        let (tx, _rx) = unbounded_channel();
+        let first = gw.connect(tx);
+        gw.identify(first, "s".into(), 0, (3, 4));
+        gw.disconnect(first);
+        let (tx, mut rx) = unbounded_channel();
+        let second = gw.connect(tx);
+        assert!(gw.resume(second, "s", 0).is_ok());
+        assert_eq!(frames(&mut rx).iter().map(|f| f["t"].clone()).collect::<Vec<_>>(), vec![json!("RESUMED")]);
     }
 
     #[test]

@@ -38,24 +38,30 @@ fn world() -> World {
     world_with_intents(ALL_INTENTS)
 }
 
+/// Parses every frame sent so far on one connection; returns `(t, event)`
+/// pairs, failing on a frame serenity would drop.
+fn frames(rx: &mut UnboundedReceiver<Outbound>) -> Vec<(String, Event)> {
+    let mut out = vec![];
+    while let Ok(o) = rx.try_recv() {
+        let Outbound::Frame(text) = o else { continue };
+        let raw: Value = serde_json::from_str(&text).unwrap();
+        match serde_json::from_str::<GatewayEvent>(&text) {
+            Ok(GatewayEvent::Dispatch(_, event)) => {
+                let t = raw["t"].as_str().unwrap().to_owned();
+                assert!(!matches!(event, Event::Unknown(_)), "{t} became Event::Unknown: {}", raw["d"]);
+                out.push((t, event));
+            }
+            Ok(_) => {}
+            Err(e) => panic!("frame does not parse: {e}\n{text}"),
+        }
+    }
+    out
+}
+
 impl World {
     /// Parses every frame sent so far; returns `(t, event)` pairs.
     fn events(&mut self) -> Vec<(String, Event)> {
-        let mut out = vec![];
-        while let Ok(o) = self.rx.try_recv() {
-            let Outbound::Frame(text) = o else { continue };
-            let raw: Value = serde_json::from_str(&text).unwrap();
-            match serde_json::from_str::<GatewayEvent>(&text) {
-                Ok(GatewayEvent::Dispatch(_, event)) => {
-                    let t = raw["t"].as_str().unwrap().to_owned();
-                    assert!(!matches!(event, Event::Unknown(_)), "{t} became Event::Unknown: {}", raw["d"]);
-                    out.push((t, event));
-                }
-                Ok(_) => {}
-                Err(e) => panic!("frame does not parse: {e}\n{text}"),
-            }
-        }
-        out
+        frames(&mut self.rx)
     }
 
     fn last(&mut self, t: &str) -> Event {
@@ -279,4 +285,64 @@ fn integer_and_string_options_are_typed() {
     );
     assert!(w.state.invoke(alex, general, "schedule", &json!({"hour": 8}), None).is_err(), "required option");
     assert!(w.state.invoke(alex, general, "schedule", &json!({"timezone": 5}), None).is_err(), "wrong type");
+}
+
+/// A world of four guilds, one session per shard of two.
+fn sharded_world() -> (State, [UnboundedReceiver<Outbound>; 2]) {
+    let mut cfg = SimConfig::default();
+    cfg.world.more_guilds = (1..=3)
+        .map(|i| crate::config::GuildSpec::new(&format!("Guild {i}"), &["alex"], &[&format!("room-{i}")]))
+        .collect();
+    let mut state = State::new(Arc::new(cfg), "ws://127.0.0.1:1".into());
+    let token = format!("Bot {}", state.cfg.token);
+    let rxs = [0, 1].map(|shard| {
+        let (tx, rx) = unbounded_channel();
+        let conn = state.gateway.connect(tx);
+        identify(&mut state, conn, &json!({"token": token, "intents": ALL_INTENTS, "shard": [shard, 2]}))
+            .expect("identify accepted");
+        rx
+    });
+    (state, rxs)
+}
+
+fn parsed(rx: &mut UnboundedReceiver<Outbound>) -> Vec<Event> {
+    frames(rx).into_iter().map(|(_, e)| e).collect()
+}
+
+#[test]
+fn each_shard_gets_its_own_ready_and_the_guilds_of_its_shard_and_dms_go_to_shard_0() {
+    let (mut state, mut rxs) = sharded_world();
+    let guilds: Vec<u64> = state.seeded.guilds.iter().map(|(_, id)| *id).collect();
+    assert_eq!(guilds.len(), 4);
+    let shard_of = |g: u64| (g >> 22) % 2;
+    for shard in [0, 1] {
+        let mine: Vec<u64> = guilds.iter().copied().filter(|g| shard_of(*g) == shard).collect();
+        assert_eq!(mine.len(), 2, "guilds made a millisecond apart alternate between two shards");
+        let events = parsed(&mut rxs[shard as usize]);
+        let Event::Ready(ready) = &events[0] else { panic!("shard {shard}: first READY, got {:?}", events.first()) };
+        assert_eq!(ready.ready.shard.map(|s| (s.id.0, s.total)), Some((shard as u32, 2)));
+        let listed: Vec<u64> = ready.ready.guilds.iter().map(|g| g.id.get()).collect();
+        assert_eq!(listed, mine, "READY lists the guilds of its shard only");
+        let created: Vec<u64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::GuildCreate(g) => Some(g.guild.id.get()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, mine, "one GUILD_CREATE per guild of the shard");
+    }
+    state.set_commands(None, &json!([{"name": "help", "description": "Help"}])).unwrap();
+    let alex = state.seeded.user("alex").unwrap();
+    for (name, channel) in [("room-1", "room-1"), ("room-2", "room-2"), ("general", "general")] {
+        let channel = state.seeded.channel(channel).unwrap();
+        let guild = state.channels[&channel].guild_id.unwrap();
+        state.invoke(alex, channel, "help", &json!({}), None).unwrap();
+        let [on_0, on_1] = [0, 1].map(|s| parsed(&mut rxs[s]).len());
+        assert_eq!((on_0, on_1), if shard_of(guild) == 0 { (1, 0) } else { (0, 1) }, "{name}");
+    }
+    let dm = state.open_dm(alex);
+    state.invoke(alex, dm, "help", &json!({}), None).unwrap();
+    let [on_0, on_1] = [0, 1].map(|s| parsed(&mut rxs[s]).len());
+    assert_eq!((on_0, on_1), (1, 0), "a DM interaction reaches shard 0 only");
 }

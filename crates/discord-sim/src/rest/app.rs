@@ -33,10 +33,19 @@ async fn gateway(State(shared): Ctx) -> Json<Value> {
     Json(json!({"url": shared.read(|s| s.gateway_url.clone())}))
 }
 
+/// Discord recommends about one shard per 1,000 guilds, and at least one.
+pub(crate) fn recommended_shards(guilds: usize) -> usize {
+    guilds.div_ceil(1000).max(1)
+}
+
 async fn gateway_bot(State(shared): Ctx) -> Json<Value> {
+    let (url, guilds) = shared.read(|s| {
+        let bot = s.bot_id();
+        (s.gateway_url.clone(), s.guilds.values().filter(|g| g.members.contains_key(&bot)).count())
+    });
     Json(json!({
-        "url": shared.read(|s| s.gateway_url.clone()),
-        "shards": 1,
+        "url": url,
+        "shards": recommended_shards(guilds),
         "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1},
     }))
 }
@@ -178,4 +187,13 @@ async fn create_dm(State(shared): Ctx, body: Payload) -> Reply {
         let id = s.open_dm(recipient);
         Ok(Json(crate::json::model::channel(s, &s.channels[&id])))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_shard_per_thousand_guilds_and_at_least_one() {
+        let shards: Vec<usize> = [0, 1, 999, 1000, 1001, 2500].map(super::recommended_shards).to_vec();
+        assert_eq!(shards, vec![1, 1, 1, 1, 2, 3]);
+    }
 }

@@ -36,6 +36,8 @@ pub struct WorldIds {
     pub bot_role_id: u64,
     pub guild_id: u64,
     pub owner_id: u64,
+    /// Every guild by name, the seeded one (`guild_id`) first, then `more_guilds`.
+    pub guilds: Vec<(String, u64)>,
     /// Text channels by name, in creation order.
     pub channels: Vec<(String, u64)>,
     /// Every seeded human user by name (members and outsiders).
@@ -49,6 +51,10 @@ impl WorldIds {
 
     pub fn channel(&self, name: &str) -> Option<u64> {
         self.channels.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
+    }
+
+    pub fn guild(&self, name: &str) -> Option<u64> {
+        self.guilds.iter().find(|(n, _)| n == name).map(|(_, id)| *id)
     }
 }
 

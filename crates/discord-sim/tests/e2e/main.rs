@@ -11,3 +11,4 @@ mod poise_e2e;
 mod rate_limits;
 mod rest_shapes;
 mod serenity_e2e;
+mod sharding;

@@ -80,3 +80,23 @@ async fn global_limit_429s_are_absorbed_by_serenity() {
     assert!(log.iter().any(|r| r.status == 429), "more than 50 in a second hit the global limit");
     assert_eq!(log.iter().filter(|r| r.status == 404).count(), 70);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_global_limit_is_one_per_token_across_clients() {
+    let sim = sim_with(BucketLimit { limit: 1000, window_ms: 1000 }, Some(50)).await;
+    // Two processes' clients (their own connections, the same token): 35 each
+    // in a second is within 50 alone, over it together.
+    let clients = [std::sync::Arc::new(common::http(&sim)), std::sync::Arc::new(common::http(&sim))];
+    let calls: Vec<_> = (1..=70u64)
+        .map(|i| {
+            let http = clients[(i % 2) as usize].clone();
+            tokio::spawn(async move { http.get_user(UserId::new(i)).await })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap().is_err(), "there is no such user");
+    }
+    let log = sim.requests_to("GET /users/*");
+    assert!(log.iter().any(|r| r.status == 429), "70 in a second from two clients hit the one global limit");
+    assert_eq!(log.iter().filter(|r| r.status == 404).count(), 70, "each client waited out its 429s and retried");
+}
