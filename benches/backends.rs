@@ -259,7 +259,9 @@ fn hold_the_lead(url: &str) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let _lead = mend::store::leader::try_lead(url).await.unwrap().expect("the child leads");
+        use std::io::Write;
         println!("leading");
+        std::io::stdout().flush().unwrap();
         tokio::time::sleep(Duration::from_secs(600)).await;
     });
 }
@@ -296,8 +298,7 @@ async fn failover(servers: &Servers, backend: Backend) -> Vec<Duration> {
     took
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     if let Ok(url) = std::env::var("MEND_BENCH_HOLD_LEAD") {
         return hold_the_lead(&url);
     }
@@ -305,6 +306,10 @@ async fn main() {
         println!("backends bench: run with `cargo bench --bench backends`");
         return;
     }
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(bench());
+}
+
+async fn bench() {
     let servers = Servers::start();
     let backends = [Backend::Sqlite, Backend::Postgres];
     let mut rows = Vec::new();

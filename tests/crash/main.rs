@@ -848,7 +848,8 @@ async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_noth
     world.create_couples(COUPLES, &mut rng).await;
     let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
     world.schedule_all(&world.engine, &daily_at(fire)).await;
-    let mut mends: Vec<Mend> = (0..3).map(|i| Mend::another(&world, &format!("p{i}"), &[])).collect();
+    let mut mends: Vec<Mend> =
+        (0..3).map(|i| Mend::another(&world, &format!("p{i}"), &[("MEND_SHARDS", &format!("{i}/3"))])).collect();
     for m in &mut mends {
         m.start();
     }

@@ -27,7 +27,7 @@ use rand::rngs::StdRng;
 pub const MEND_KEY: &str = "4d454e442d43524153482d54455354530123456789abcdef0011223344556677";
 
 /// The line mend logs once its commands are registered and its scheduler runs.
-const CONNECTED: &str = "mend is connected and its commands are registered";
+const CONNECTED: &str = "mend is connected";
 
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -441,8 +441,7 @@ impl Mend {
     pub fn problems(&self) -> Vec<String> {
         (1..=self.starts)
             .flat_map(|n| {
-                let text =
-                    std::fs::read_to_string(self.dir.join(format!("{}-{n}.log", self.name))).unwrap_or_default();
+                let text = std::fs::read_to_string(self.dir.join(format!("{}-{n}.log", self.name))).unwrap_or_default();
                 text.lines()
                     .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("panicked"))
                     .map(|l| format!("run {n}: {l}"))
