@@ -57,6 +57,13 @@ impl Fixture {
         Fixture { dir, url, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
     }
 
+    /// A fixture on a SQLite file whatever backend the suite runs on, for
+    /// tests that start from one (`mend migrate-to`).
+    pub fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        Fixture { dir, key: Key::generate(), clock: Arc::new(ManualClock::new(monday())), library: library() }
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
     }
