@@ -137,7 +137,8 @@ async fn in_parent_order(sqlite: &mut super::Tx) -> Result<Vec<String>> {
     while ordered.len() < names.len() {
         let ready: Vec<String> = names
             .iter()
-            .filter(|n| !ordered.contains(n) && parents[*n].iter().all(|p| ordered.contains(p) || !parents.contains_key(p)))
+            .filter(|n| !ordered.contains(*n))
+            .filter(|n| parents[*n].iter().all(|p| ordered.contains(p) || !parents.contains_key(p)))
             .cloned()
             .collect();
         if ready.is_empty() {
@@ -158,14 +159,9 @@ async fn refuse_rows(target: &Pool, tables: &[String], cipher: &Cipher) -> Resul
     .await?;
     let mut key_check = false;
     for table in tables.iter().filter(|t| present.contains(t)) {
-        let any: bool = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-            "SELECT CAST(EXISTS (SELECT 1 FROM {}) AS BIGINT)",
-            quoted(table)
-        )))
-        .fetch_one(target)
-        .await?
-            == 1;
-        if !any {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) one", quoted(table));
+        let has_rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(target).await?;
+        if has_rows == 0 {
             continue;
         }
         if table != "key_check" {

@@ -6,10 +6,9 @@
 //! before anything is written.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output};
 
-use crate::support::Fixture;
+use crate::support::{Fixture, pg};
 use crate::support::app::TestApp;
 use mend::core::answer::Answer;
 use mend::core::entities::{CoupleId, Partner};
@@ -137,7 +136,7 @@ async fn open(lived: &Lived, url: &str, key: &Key) -> Result<Engine, mend::engin
 async fn a_lived_in_database_moves_to_postgres_and_reads_the_same() {
     let lived = lived().await;
     let file = std::fs::read(lived.app.db_path()).unwrap();
-    let target = fresh_pg().await;
+    let target = pg::fresh_database_url();
     let key = &lived.app.fixture.key;
 
     let moved = migrate_to(&lived, key, &target);
@@ -153,7 +152,7 @@ async fn a_lived_in_database_moves_to_postgres_and_reads_the_same() {
     let pg = open(&lived, &target, key).await.unwrap();
     assert_eq!(view(&pg, &lived.couples).await, lived.view);
     assert!(pg.couple(lived.ended).await.is_err(), "the ended couple stays gone");
-    let stored = every_bytea(&target).await;
+    let stored = pg::every_value(&target);
     assert!(!stored.windows(6).any(|w| w == b"badger"), "answers arrive sealed");
 
     // New ids go on after every id SQLite ever handed out, the ended couple's too.
@@ -182,7 +181,7 @@ async fn a_lived_in_database_moves_to_postgres_and_reads_the_same() {
 async fn a_wrong_key_or_a_running_mend_is_refused_before_anything_is_written() {
     let lived = lived().await;
     let file = std::fs::read(lived.app.db_path()).unwrap();
-    let target = fresh_pg().await;
+    let target = pg::fresh_database_url();
 
     let wrong = migrate_to(&lived, &Key::generate(), &target);
     let err = String::from_utf8_lossy(&wrong.stderr);
@@ -231,57 +230,4 @@ async fn snapshot(url: &str) -> Vec<(String, i64, String)> {
     out.extend(sequences.into_iter().map(|(s, v)| (s, v.unwrap_or(0), "sequence".into())));
     pool.close().await;
     out
-}
-
-/// Every `bytea` value the PostgreSQL database holds, end to end.
-async fn every_bytea(url: &str) -> Vec<u8> {
-    let pool = mend::store::open(url, 1).await.unwrap();
-    let columns: Vec<(String, String)> = sqlx::query_as(
-        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns
-         WHERE table_schema = current_schema() AND data_type = 'bytea'",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut bytes = Vec::new();
-    for (t, c) in columns {
-        let sql = format!("SELECT \"{c}\" FROM \"{t}\" WHERE \"{c}\" IS NOT NULL");
-        for v in sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.unwrap() {
-            bytes.extend(v);
-        }
-    }
-    pool.close().await;
-    bytes
-}
-
-/// A brand-new, empty database in the suite's PostgreSQL cluster
-/// (`MEND_TEST_POSTGRES_URL`, or one of this process's own from `.ci/postgres
-/// serve`). To give way to `support::pg::fresh_database_url` once it lands.
-async fn fresh_pg() -> String {
-    static ADMIN: OnceLock<String> = OnceLock::new();
-    let admin = ADMIN.get_or_init(|| std::env::var("MEND_TEST_POSTGRES_URL").unwrap_or_else(|_| serve_cluster()));
-    let name = format!("migrate_{}_{}", std::process::id(), rand::random::<u32>());
-    let pool = mend::store::open(admin, 1).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
-    pool.close().await;
-    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
-}
-
-/// Starts a cluster that lives as long as this process: `.ci/postgres serve`
-/// stops it when its standard input closes, which the kernel does at our exit.
-fn serve_cluster() -> String {
-    use std::io::BufRead;
-    let mut child = Command::new("bash")
-        .args([".ci/postgres", "serve"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect(".ci/postgres serve starts");
-    let mut url = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
-    assert!(url.starts_with("postgres://"), "no cluster: set MEND_TEST_POSTGRES_URL");
-    // Its standard input stays open until we exit.
-    std::mem::forget(child);
-    url.trim().to_string()
 }

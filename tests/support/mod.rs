@@ -61,7 +61,8 @@ impl Fixture {
     /// tests that start from one (`mend migrate-to`).
     pub fn sqlite() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        Fixture { dir, key: Key::generate(), clock: Arc::new(ManualClock::new(monday())), library: library() }
+        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+        Fixture { dir, url, key: Key::generate(), clock: Arc::new(ManualClock::new(monday())), library: library() }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
