@@ -75,6 +75,8 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
         store.database_url,
         path.display()
     );
-    println!("then: set DATABASE_URL={shown} (with its password, if it has one) and start mend again, with the same key.");
+    println!(
+        "then: set DATABASE_URL={shown} (with its password, if it has one) and start mend again, with the same key."
+    );
     Ok(ExitCode::SUCCESS)
 }

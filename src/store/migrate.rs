@@ -179,9 +179,10 @@ async fn refuse_rows(target: &Pool, tables: &[String], cipher: &Cipher) -> Resul
 /// The high-water mark of each SQLite AUTOINCREMENT table: the highest id it
 /// ever handed out, though that row may be gone.
 async fn sqlite_sequence(sqlite: &mut super::Tx) -> Result<BTreeMap<String, i64>> {
-    let has: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
-        .fetch_one(&mut **sqlite)
-        .await?;
+    let has: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+            .fetch_one(&mut **sqlite)
+            .await?;
     if has == 0 {
         return Ok(BTreeMap::new());
     }
@@ -227,7 +228,12 @@ async fn columns_of(pg: &mut super::Tx, sqlite: &mut super::Tx, table: &str) -> 
 
 /// Streams `table` out of SQLite and into PostgreSQL a batch at a time;
 /// returns how many rows were copied.
-async fn copy_table(sqlite: &mut super::Tx, pg: &mut super::Tx, table: &str, columns: &[(String, Kind)]) -> Result<u64> {
+async fn copy_table(
+    sqlite: &mut super::Tx,
+    pg: &mut super::Tx,
+    table: &str,
+    columns: &[(String, Kind)],
+) -> Result<u64> {
     let select = columns
         .iter()
         .map(|(c, kind)| match kind {

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use crate::support::{Fixture, pg};
 use crate::support::app::TestApp;
+use crate::support::{Fixture, pg};
 use mend::core::answer::Answer;
 use mend::core::entities::{CoupleId, Partner};
 use mend::core::model::{Kind, Role, ScheduleKind, Slot};
@@ -80,13 +80,12 @@ async fn lived() -> Lived {
     let couples = vec![kept, forgotten];
     let view = view(&app.engine, &couples).await;
     let db = app.db().await;
-    let high_water: BTreeMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT name, seq FROM sqlite_sequence")
-            .fetch_all(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
+    let high_water: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>("SELECT name, seq FROM sqlite_sequence")
+        .fetch_all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     db.close().await;
     app.engine.close().await;
     Lived { app, couples, ended, view, high_water }
