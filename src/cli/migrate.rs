@@ -54,7 +54,7 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
     let mut rows = 0;
     let moved = migrate::to_postgres(&source, &pool, &cipher, |m| {
         rows += m.rows;
-        eprintln!("copied {}: {} rows", m.table, m.rows);
+        eprintln!("copied {}: {} {}", m.table, m.rows, if m.rows == 1 { "row" } else { "rows" });
     })
     .await;
     source.close().await;
@@ -70,7 +70,8 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
         e => anyhow::Error::from(e).context(format!("the move into {shown} was undone")),
     })?;
     println!(
-        "moved {rows} rows in {} tables from {} into {shown}, in one transaction; {} is left as it was.",
+        "moved {rows} {} in {} tables from {} into {shown}, in one transaction; {} is left as it was.",
+        if rows == 1 { "row" } else { "rows" },
         moved.len(),
         store.database_url,
         path.display()
