@@ -20,6 +20,7 @@ use crate::simulate::{self, SimOptions};
 mod bot;
 mod doctor;
 mod inspect;
+mod migrate;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 
@@ -77,6 +78,15 @@ pub enum Command {
     Rekey {
         #[arg(value_name = "NEWKEY")]
         new_key: PathBuf,
+    },
+    /// Move the SQLite database (DATABASE_URL) into an empty PostgreSQL
+    /// database, in one transaction: every table, ids kept, answers still
+    /// sealed; the SQLite file is left as it was. Stop mend first; then set
+    /// DATABASE_URL=postgres://… and start it again with the same key.
+    MigrateTo {
+        /// The empty PostgreSQL database, e.g. postgres://mend@localhost/mend.
+        #[arg(value_name = "POSTGRES_URL")]
+        url: String,
     },
     /// Run the whole engine on a simulated clock with scripted couples, print the
     /// first couple's transcript and a summary, and check the invariants.
@@ -143,6 +153,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => inspect::backup(&cli.store, &file).await,
         Command::Restore { file } => inspect::restore(&cli.store, &file).await,
         Command::Rekey { new_key } => inspect::rekey(&cli.store, &new_key).await,
+        Command::MigrateTo { url } => migrate::migrate_to(&cli.store, &url).await,
         Command::Simulate { couples, days, seed, db, quiet } => {
             let library = load_library(&cli.store)?;
             let options = SimOptions { couples, days, seed, db, transcript: !quiet };

@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod hard_moments;
 pub mod homes;
 pub mod leader;
+pub mod migrate;
 pub mod outbox;
 pub mod pairings;
 pub mod reflections;

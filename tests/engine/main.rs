@@ -15,6 +15,7 @@ mod fuzz;
 mod hosting;
 mod ids_never_reused;
 mod leader;
+mod migrate;
 mod prompt_library;
 mod race;
 mod rekey;

@@ -28,7 +28,11 @@ impl TestApp {
     }
 
     pub async fn with(settings: Settings) -> TestApp {
-        let fixture = Fixture::new();
+        Self::on(Fixture::new(), settings).await
+    }
+
+    /// An app on a fixture of the test's choosing (`Fixture::sqlite()`).
+    pub async fn on(fixture: Fixture, settings: Settings) -> TestApp {
         let engine = fixture.engine(settings.clone()).await;
         let worker = Arc::new(Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default())));
         let clock = fixture.clock.clone();

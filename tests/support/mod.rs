@@ -57,6 +57,14 @@ impl Fixture {
         Fixture { dir, url, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
     }
 
+    /// A fixture on a SQLite file whatever backend the suite runs on, for
+    /// tests that start from one (`mend migrate-to`).
+    pub fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+        Fixture { dir, url, key: Key::generate(), clock: Arc::new(ManualClock::new(monday())), library: library() }
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("mend.db")
     }
