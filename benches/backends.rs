@@ -298,6 +298,9 @@ async fn failover(servers: &Servers, backend: Backend) -> Vec<Duration> {
     took
 }
 
+/// One backend's figures.
+type Row = (Backend, Claims, Answers, Vec<Duration>);
+
 fn main() {
     if let Ok(url) = std::env::var("MEND_BENCH_HOLD_LEAD") {
         return hold_the_lead(&url);
@@ -366,7 +369,7 @@ async fn bench() {
             ms(*f.last().unwrap())
         );
     }
-    let ratio = |f: &dyn Fn(&(Backend, Claims, Answers, Vec<Duration>)) -> f64| f(&rows[1]) / f(&rows[0]);
+    let ratio = |f: &dyn Fn(&Row) -> f64| f(&rows[1]) / f(&rows[0]);
     println!();
     println!(
         "PostgreSQL / SQLite, this run: claim {:.2}×, idle tick {:.2}×, step {:.2}×, answer p99 {:.2}×",
