@@ -81,9 +81,10 @@ async fn health(addr: SocketAddr) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-/// Asks `/healthz` until it answers `want` with `words` in its body.
+/// Asks `/healthz` until it answers `want` with `words` in its body. serenity
+/// may take ~10 s to report a shard gone (see below): 20 s, for a loaded machine.
 async fn wait_health(addr: SocketAddr, want: u16, words: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(8);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, body) = health(addr).await;
         if status == want && body.contains(words) {
