@@ -87,7 +87,13 @@ fn engine_at(url: &str, clock: Arc<ManualClock>, settings: Settings) -> impl std
     let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
     let url = url.to_string();
-    async move { Engine::open(&url, cipher, library, clock, settings).await.unwrap() }
+    async move {
+        // The keystore beside a SQLite file; for PostgreSQL, one in memory (its
+        // keys are read once each and kept open, as a keystore database's are).
+        let keystore = mend::store::keys::default_url(&url).unwrap_or_else(|| "sqlite::memory:".into());
+        let keys = mend::store::keys::Keys::open(&keystore, cipher).await.unwrap();
+        Engine::open(&url, keys, library, clock, settings).await.unwrap()
+    }
 }
 
 /// `couples` couples, each with a daily prompt and a weekly reflection;

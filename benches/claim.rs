@@ -91,7 +91,8 @@ async fn measure(couples: i64) -> Figures {
     let settings = Settings { claim_batch: DUE, ..Settings::default() };
     // The engine creates and migrates the database; the bench's own pool seeds
     // it in bulk and resets what is due between claims.
-    let engine = Engine::open(&url, cipher, library, clock.clone(), settings).await.unwrap();
+    let keys = mend::store::keys::Keys::open(&mend::store::keys::default_url(&url).unwrap(), cipher).await.unwrap();
+    let engine = Engine::open(&url, keys, library, clock.clone(), settings).await.unwrap();
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let started = Instant::now();
     seed(&pool, couples, at.timestamp()).await;

@@ -378,8 +378,9 @@ async fn open(label: &'static str, history_couples: i64, days: i64) -> Bench {
     let key = mend::crypto::Key::generate();
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
     let clock = Arc::new(ManualClock::new(at()));
-    let engine =
-        Engine::open(&url, Cipher::new(&key), library.clone(), clock.clone(), Settings::default()).await.unwrap();
+    let keys =
+        mend::store::keys::Keys::open(&mend::store::keys::default_url(&url).unwrap(), Cipher::new(&key)).await.unwrap();
+    let engine = Engine::open(&url, keys, library.clone(), clock.clone(), Settings::default()).await.unwrap();
     let pool = SqlitePool::connect(&url).await.unwrap();
     let started = Instant::now();
     seed_couples(&pool, days, at().timestamp()).await;

@@ -40,12 +40,32 @@ pub struct StoreConfig {
     /// (separate several with `:` in the environment variable).
     #[arg(long = "extra-prompts", env = "MEND_EXTRA_PROMPTS", value_delimiter = ':', global = true)]
     pub extra_prompts: Vec<PathBuf>,
+
+    /// Where each partner's own key is kept, apart from the database and its
+    /// backups: a SQLite file (by default the database's path with `.keys`
+    /// added) or a PostgreSQL database of its own. Required with a PostgreSQL
+    /// database.
+    #[arg(long, env = "MEND_KEYSTORE", global = true)]
+    pub keystore: Option<String>,
 }
 
 impl StoreConfig {
     /// The database URL with `sqlite:` added to a bare path.
     pub fn url(&self) -> String {
         database_url(&self.database_url)
+    }
+
+    /// The keystore's URL: `MEND_KEYSTORE`, or beside a SQLite database.
+    pub fn keystore_url(&self) -> Result<String, String> {
+        match self.keystore.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) if database_url(k) == self.url() => Err(
+                "MEND_KEYSTORE names the database itself: the keys must live apart from it (and from its backups), in a file or a database of their own".into(),
+            ),
+            Some(k) => Ok(database_url(k)),
+            None => crate::store::keys::default_url(&self.url()).ok_or_else(|| {
+                "MEND_KEYSTORE is not set: on PostgreSQL each partner's key lives in a store of its own, kept out of the database's backups — set MEND_KEYSTORE=postgres://…/mend_keys (a database every mend process reaches) or, with one machine, a file path such as /var/lib/mend/mend.keys".into()
+            }),
+        }
     }
 }
 

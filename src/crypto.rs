@@ -12,8 +12,12 @@ use rand::RngCore;
 
 const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 24;
-/// Marks the format of stored ciphertext, so it can change later.
+/// Marks the format of stored ciphertext: `1`, sealed under the host key;
+/// `2`, under a partner's data key, whose id follows.
 const VERSION: u8 = 1;
+const DATA_VERSION: u8 = 2;
+/// `2 ‖ key id` (big-endian), authenticated with the text.
+const DATA_HEADER: usize = 1 + 8;
 
 /// Why a key could not be had or used, worded for the host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +36,14 @@ pub enum KeyError {
         "this encryption key is not the one the database was written with; use the original MEND_KEY / MEND_KEY_FILE"
     )]
     Wrong,
+    #[error(
+        "the keystore (MEND_KEYSTORE) is not the one this database's texts are sealed with; point MEND_KEYSTORE at the keystore it was written with (by default the database's path with .keys added)"
+    )]
+    OtherKeystore,
+    #[error(
+        "the keystore (MEND_KEYSTORE) already holds the keys of another database; give each database a keystore of its own"
+    )]
+    KeystoreTaken,
     #[error("{0} already exists; mend will not overwrite a key (answers written with it would become unreadable)")]
     Exists(String),
 }
@@ -150,9 +162,115 @@ impl Cipher {
         if sealed.len() < 1 + NONCE_BYTES || sealed[0] != VERSION {
             return Err(KeyError::Wrong);
         }
-        let (nonce, body) = sealed[1..].split_at(NONCE_BYTES);
+        self.open_after(&sealed[1..], context)
+    }
+
+    /// `header ‖ nonce ‖ ciphertext+tag`, the header authenticated before `context`.
+    fn seal_under(&self, header: &[u8], plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        rand::rng().fill_bytes(&mut nonce);
+        let aad = [header, context].concat();
+        let sealed = self
+            .0
+            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: &aad })
+            .expect("encryption of an in-memory buffer cannot fail");
+        [header, &nonce, &sealed].concat()
+    }
+
+    fn open_after(&self, nonce_and_body: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if nonce_and_body.len() < NONCE_BYTES {
+            return Err(KeyError::Wrong);
+        }
+        let (nonce, body) = nonce_and_body.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().expect("split at the nonce length");
-        self.0.decrypt(&XNonce::from(nonce), Payload { msg: body, aad: context }).map_err(|_| KeyError::Wrong)
+        self.0.decrypt(&XNonce::from(nonce), Payload { msg: body, aad }).map_err(|_| KeyError::Wrong)
+    }
+}
+
+/// A partner's own key: their texts are sealed under it, and it is sealed
+/// under the host key in the keystore. Destroying it (`/forget`, `/couple
+/// end`) makes every copy of those texts unreadable, wherever the copy is.
+#[derive(Clone)]
+pub struct DataKey {
+    id: i64,
+    cipher: Cipher,
+    key: Key,
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DataKey({}, …)", self.id)
+    }
+}
+
+impl DataKey {
+    /// A new key with a random id (never 0, never negative).
+    pub fn generate() -> DataKey {
+        let id = (rand::random::<u64>() >> 1).max(1) as i64;
+        DataKey::from_key(id, Key::generate())
+    }
+
+    fn from_key(id: i64, key: Key) -> DataKey {
+        DataKey { id, cipher: Cipher::new(&key), key }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The key sealed under the host's, bound to its id.
+    pub fn sealed_by(&self, host: &Cipher) -> Vec<u8> {
+        host.seal(&self.key.0, &Self::context(self.id))
+    }
+
+    /// A key from the keystore, opened with the host's.
+    pub fn open_with(host: &Cipher, id: i64, sealed: &[u8]) -> Result<DataKey, KeyError> {
+        let bytes = host.open(sealed, &Self::context(id))?;
+        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KeyError::Wrong)?;
+        Ok(DataKey::from_key(id, Key(key)))
+    }
+
+    fn context(id: i64) -> Vec<u8> {
+        format!("data-key:{id}").into_bytes()
+    }
+
+    fn header(&self) -> [u8; DATA_HEADER] {
+        let mut h = [0u8; DATA_HEADER];
+        h[0] = DATA_VERSION;
+        h[1..].copy_from_slice(&self.id.to_be_bytes());
+        h
+    }
+
+    /// `2 ‖ key id ‖ nonce ‖ ciphertext+tag`; `context` as for [`Cipher::seal`].
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        self.cipher.seal_under(&self.header(), plaintext, context)
+    }
+
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if sealed.len() < DATA_HEADER || sealed[..DATA_HEADER] != self.header() {
+            return Err(KeyError::Wrong);
+        }
+        self.cipher.open_after(&sealed[DATA_HEADER..], &[&sealed[..DATA_HEADER], context].concat())
+    }
+}
+
+/// How a stored text is sealed, read from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedWith {
+    /// The host key itself (texts written before data keys, the key check).
+    Host,
+    /// The data key with this id.
+    Data(i64),
+    Unknown,
+}
+
+pub fn sealed_with(sealed: &[u8]) -> SealedWith {
+    match sealed.first() {
+        Some(&VERSION) => SealedWith::Host,
+        Some(&DATA_VERSION) if sealed.len() >= DATA_HEADER => {
+            SealedWith::Data(i64::from_be_bytes(sealed[1..DATA_HEADER].try_into().expect("eight bytes")))
+        }
+        _ => SealedWith::Unknown,
     }
 }
 
@@ -180,6 +298,28 @@ mod tests {
         assert_eq!(c.open(&sealed, b"d2s0"), Err(KeyError::Wrong), "moved to another row");
         assert_eq!(Cipher::new(&Key::generate()).open(&sealed, b"d1s0"), Err(KeyError::Wrong));
         assert_ne!(c.seal(b"same", b"x"), c.seal(b"same", b"x"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn a_data_key_opens_only_its_own_texts_and_names_itself() {
+        let host = Cipher::new(&Key::generate());
+        let key = DataKey::generate();
+        let sealed = key.seal(b"the kitchen, that evening", b"response:1:0");
+        assert_eq!(sealed_with(&sealed), SealedWith::Data(key.id()));
+        assert_eq!(key.open(&sealed, b"response:1:0").unwrap(), b"the kitchen, that evening");
+        assert_eq!(key.open(&sealed, b"response:2:0"), Err(KeyError::Wrong), "moved to another row");
+        assert_eq!(DataKey::generate().open(&sealed, b"response:1:0"), Err(KeyError::Wrong));
+        // Its id is authenticated: a text relabelled to another key does not open.
+        let mut relabelled = sealed.clone();
+        relabelled[8] ^= 1;
+        assert_eq!(key.open(&relabelled, b"response:1:0"), Err(KeyError::Wrong));
+        // Through the keystore: sealed under the host key, bound to its id.
+        let stored = key.sealed_by(&host);
+        let back = DataKey::open_with(&host, key.id(), &stored).unwrap();
+        assert_eq!(back.open(&sealed, b"response:1:0").unwrap(), b"the kitchen, that evening");
+        assert!(DataKey::open_with(&host, key.id() + 1, &stored).is_err(), "a sealed key moved to another id");
+        assert!(DataKey::open_with(&Cipher::new(&Key::generate()), key.id(), &stored).is_err());
+        assert_eq!(sealed_with(&host.seal(b"x", b"y")), SealedWith::Host);
     }
 
     #[test]

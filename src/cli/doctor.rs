@@ -19,7 +19,8 @@ pub(super) async fn doctor(store: &StoreConfig, args: RunArgs) -> anyhow::Result
     checks.extend(discord(&args).await);
     let key = Key::from_env();
     checks.push(key_check(&key));
-    checks.extend(database(store, key.ok().as_ref()).await);
+    checks.extend(database(store, key.as_ref().ok()).await);
+    checks.extend(keystore(store, key.as_ref().ok()).await);
     checks.push(settings(&args));
     for check in &checks {
         println!("{check}");
@@ -51,6 +52,62 @@ async fn discord(args: &RunArgs) -> Vec<Check> {
         settings: crate::discord::BotSettings::default(),
     };
     crate::discord::checks::discord(&config).await
+}
+
+/// The keystore: named (required beside PostgreSQL), owner-only, and opened
+/// by the key. A missing SQLite keystore is not created here.
+async fn keystore(store: &StoreConfig, key: Option<&Key>) -> Vec<Check> {
+    let url = match store.keystore_url() {
+        Ok(url) => url,
+        Err(problem) => {
+            let (what, fix) = problem.split_once(": ").unwrap_or((problem.as_str(), "set MEND_KEYSTORE"));
+            return vec![Check::problem(what, fix)];
+        }
+    };
+    let shown = crate::store::shown_url(&url);
+    let mut checks = Vec::new();
+    if let Some(path) = crate::store::file_of(&url) {
+        if !path.exists() {
+            return vec![Check::ok(format!(
+                "the keystore {shown} does not exist yet: mend creates it at its next start (keep it with the database, out of its backups)"
+            ))];
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            checks.push(if mode & 0o077 == 0 {
+                Check::ok(format!("the keystore {shown} is readable by its owner only"))
+            } else {
+                Check::problem(
+                    format!("the keystore {shown} can be read by other users"),
+                    format!("run `chmod 600 {}`", path.display()),
+                )
+            });
+        }
+    }
+    let Some(key) = key else { return checks };
+    let opened = match crate::store::keys::Keys::open(&url, Cipher::new(key)).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            checks.push(Check::problem(
+                format!("could not open the keystore {shown}: {e}"),
+                "check MEND_KEYSTORE (a file path, or the URL of a PostgreSQL database of its own)",
+            ));
+            return checks;
+        }
+    };
+    checks.push(match opened.host_opens().await {
+        Ok(Some(true)) => Check::ok(format!("the key opens the partners' keys in the keystore {shown}")),
+        Ok(None) => Check::ok(format!("the keystore {shown} holds no partner's key yet")),
+        Ok(Some(false)) => Check::problem(
+            format!("the key does not open the partners' keys in the keystore {shown}"),
+            "set MEND_KEY / MEND_KEY_FILE to the key mend last ran with (after `mend rekey`, the new one)",
+        ),
+        Err(e) => Check::problem(format!("could not read the keystore {shown}: {e}"), "check MEND_KEYSTORE"),
+    });
+    opened.close().await;
+    checks
 }
 
 fn key_check(key: &Result<Key, KeyError>) -> Check {

@@ -111,7 +111,10 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
     let _alone = hold_alone(store)?;
     // The key must open the backup before anything is touched.
     let key = key_from_env()?;
-    let backup = StoreConfig { database_url: file.display().to_string(), ..store.clone() };
+    // The backup's texts are sealed with the live keystore's keys (what was
+    // forgotten since stays unreadable, and is deleted below).
+    let keystore = store.keystore_url().map_err(input)?;
+    let backup = StoreConfig { database_url: file.display().to_string(), keystore: Some(keystore), ..store.clone() };
     let from = engine(&backup, load_library(store)?, &key, Settings::default()).await?;
     let mut kept = None;
     if target.exists() {
@@ -130,6 +133,15 @@ pub(super) async fn restore(store: &StoreConfig, file: &std::path::Path) -> anyh
     }
     let st = from.backup(&target).await?;
     from.close().await;
+    let restored = engine(store, load_library(store)?, &key, Settings::default()).await?;
+    let forgotten = restored.forget_again().await?;
+    restored.close().await;
+    if forgotten > 0 {
+        println!(
+            "{forgotten} partner(s) had asked mend to forget their words after this backup was taken: \
+             those words are gone from the restored database too"
+        );
+    }
     match kept {
         Some(aside) => println!(
             "restored {} into {} ({} couples); the database it replaced is kept as {}",
@@ -181,17 +193,17 @@ pub(super) async fn rekey(store: &StoreConfig, new_key: &std::path::Path) -> any
     let mut last = None::<std::time::Instant>;
     let progress = |n: u64| {
         if last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1)) {
-            eprintln!("resealing… {n} texts so far (nothing changes until all are done)");
+            eprintln!("resealing… {n} keys and texts so far (nothing changes until all are done)");
             last = Some(std::time::Instant::now());
         }
     };
     let resealed = engine.rekey(&crate::crypto::Cipher::new(&new), progress).await?;
     println!(
-        "resealed {resealed} texts under the key in {}; the old key no longer opens this database.",
+        "resealed {resealed} keys and texts under the key in {}; the old key no longer opens this database.",
         new_key.display()
     );
     println!(
-        "then: export MEND_KEY_FILE={} (or MEND_KEY) and start mend again. Backups written before now still need the old key: keep it with them, or take a new backup.",
+        "then: export MEND_KEY_FILE={} (or MEND_KEY) and start mend again. Backups written before now are restored with the new key (the partners' keys they need are in the keystore, under it).",
         new_key.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -33,7 +33,8 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
     let _alone = store::hold(&source_url, true).map_err(|e| input(e.to_string()))?;
 
     // The key must open the database before anything is written anywhere.
-    let cipher = Cipher::new(&key_from_env()?);
+    let key = key_from_env()?;
+    let cipher = Cipher::new(&key);
     let seen = store::inspect(&path, &cipher).await?;
     if seen.key_opens == Some(false) {
         return Err(input(KeyError::Wrong.to_string()));
@@ -45,7 +46,9 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
         )));
     }
     // Migrations this mend has and the file lacks are applied, as any command does.
-    let source = store::connect(&source_url, &cipher).await.map_err(|e| match e {
+    let keys = super::keys(store, &key).await?;
+    let keystore = store.keystore_url().map_err(input)?;
+    let source = store::connect(&source_url, &keys).await.map_err(|e| match e {
         StoreError::Key(e) => input(e.to_string()),
         e => input(format!("could not open the database {}: {e}", store.database_url)),
     })?;
@@ -58,6 +61,7 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
     })
     .await;
     source.close().await;
+    keys.close().await;
     pool.close().await;
     let moved = moved.map_err(|e| match e {
         MoveError::NotEmpty { table } => input(format!(
@@ -77,7 +81,9 @@ pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Res
         path.display()
     );
     println!(
-        "then: set DATABASE_URL={shown} (with its password, if it has one) and start mend again, with the same key."
+        "then: set DATABASE_URL={shown} (with its password, if it has one) and MEND_KEYSTORE={} (the partners' keys \
+         stay in it, apart from the database), and start mend again, with the same key.",
+        store::shown_url(&keystore)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -178,7 +178,8 @@ pub fn load_library(store: &StoreConfig) -> anyhow::Result<Library> {
 /// Opens the configured database with `key` and builds an engine on the system
 /// clock; a wrong key or a database that cannot be opened is one line.
 pub async fn engine(store: &StoreConfig, library: Library, key: &Key, settings: Settings) -> anyhow::Result<Engine> {
-    let opened = Engine::open(&store.url(), Cipher::new(key), Arc::new(library), Arc::new(SystemClock), settings).await;
+    let keys = keys(store, key).await?;
+    let opened = Engine::open(&store.url(), keys, Arc::new(library), Arc::new(SystemClock), settings).await;
     match opened {
         Ok(engine) => Ok(engine),
         Err(crate::engine::EngineError::Store(crate::store::StoreError::Key(e))) => {
@@ -186,6 +187,14 @@ pub async fn engine(store: &StoreConfig, library: Library, key: &Key, settings: 
         }
         Err(e) => Err(InputError(format!("could not open the database {}: {e}", store.database_url)).into()),
     }
+}
+
+/// The configured keystore, opened with the host key; a problem is one line.
+pub async fn keys(store: &StoreConfig, key: &Key) -> anyhow::Result<crate::store::keys::Keys> {
+    let url = store.keystore_url().map_err(InputError)?;
+    crate::store::keys::Keys::open(&url, Cipher::new(key))
+        .await
+        .map_err(|e| InputError(format!("could not open the keystore {}: {e}", crate::store::shown_url(&url))).into())
 }
 
 /// The encryption key from MEND_KEY or MEND_KEY_FILE.

@@ -8,7 +8,7 @@ use crate::core::entities::{Chosen, CoupleId, Delivery, DeliveryId, Response, Re
 use crate::core::model::{Kind, Slot};
 use crate::core::outbox::{ItemKind, NewItem, Notice, To, lifetime};
 use crate::core::prompts::Prompt;
-use crate::crypto::Cipher;
+use crate::store::keys::Keys;
 use crate::store::responses::NewResponse;
 use crate::store::{self, deliveries, outbox, responses};
 
@@ -28,7 +28,7 @@ impl Engine {
     }
 
     pub async fn responses(&self, id: DeliveryId) -> Result<Vec<Response>> {
-        Ok(responses::for_delivery(&self.pool, &self.cipher, id).await?)
+        Ok(responses::for_delivery(&self.pool, &self.keys, id).await?)
     }
 
     /// The prompt a partner can still answer: theirs, sent and not yet revealed.
@@ -58,7 +58,7 @@ impl Engine {
             (Answer::Action { .. }, Kind::Shared | Kind::Journal) => return Err(UserError::TextNeeded.into()),
             _ => {}
         }
-        let before = responses::for_delivery(&mut *tx, &self.cipher, id).await?;
+        let before = responses::for_delivery(&mut *tx, &self.keys, id).await?;
         let edited = before.iter().any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
         let saved = NewResponse {
             delivery: id,
@@ -68,7 +68,7 @@ impl Engine {
             done: answer.done(),
             at: now,
         };
-        responses::upsert(&mut *tx, &self.cipher, saved).await?;
+        responses::upsert(&mut *tx, &self.keys, saved).await?;
         let mut owed = Vec::new();
         if !edited && chosen.kind != Kind::Journal {
             owed.push(NewItem::notice(Some(couple), Notice::Answered { slot }, To::HomeOr(slot.other()), now));
@@ -105,7 +105,7 @@ impl Engine {
         if delivery.revealed_at.is_some() {
             return Err(UserError::AlreadyRevealed.into());
         }
-        respond(&mut tx, &self.cipher, id, slot, ResponseStatus::Skipped, now).await?;
+        respond(&mut tx, &self.keys, id, slot, ResponseStatus::Skipped, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -125,7 +125,7 @@ impl Engine {
     /// What a partner may see of their couple's deliveries, newest first.
     pub async fn seen_by(&self, couple: CoupleId, slot: Slot, limit: usize) -> Result<Vec<Seen>> {
         let delivered = deliveries::for_couple(&self.pool, couple, 0, i64::MAX).await?;
-        let answers = responses::for_couple(&self.pool, &self.cipher, couple, 0, i64::MAX).await?;
+        let answers = responses::for_couple(&self.pool, &self.keys, couple, 0, i64::MAX).await?;
         Ok(delivered
             .into_iter()
             .rev()
@@ -145,19 +145,19 @@ impl Engine {
 /// answer already written.
 pub(super) async fn respond(
     tx: &mut sqlx::AnyConnection,
-    cipher: &Cipher,
+    keys: &Keys,
     id: DeliveryId,
     slot: Slot,
     status: ResponseStatus,
     now: i64,
 ) -> Result<()> {
-    let answered = responses::for_delivery(&mut *tx, cipher, id)
+    let answered = responses::for_delivery(&mut *tx, keys, id)
         .await?
         .iter()
         .any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
     if !answered {
         let r = NewResponse { delivery: id, slot, status, body: None, done: None, at: now };
-        responses::upsert(&mut *tx, cipher, r).await?;
+        responses::upsert(&mut *tx, keys, r).await?;
     }
     Ok(())
 }

@@ -98,10 +98,8 @@ impl Engine {
     pub async fn check_in_form(&self, user: u64, reflection: i64) -> Result<CheckInForm> {
         let (couple, slot, _) = self.own_reflection(user, reflection).await?;
         let open = reflections::takes_check_ins(&self.pool, reflection, ts(self.now())).await?;
-        let mine = checkins::for_reflection(&self.pool, &self.cipher, reflection)
-            .await?
-            .into_iter()
-            .find(|c| c.writer == slot);
+        let mine =
+            checkins::for_reflection(&self.pool, &self.keys, reflection).await?.into_iter().find(|c| c.writer == slot);
         Ok(CheckInForm { couple, slot, open, mine })
     }
 
@@ -147,7 +145,7 @@ impl Engine {
         }
         checkins::upsert(
             &mut *tx,
-            &self.cipher,
+            &self.keys,
             reflection,
             couple,
             slot,
@@ -166,7 +164,7 @@ impl Engine {
 
     /// `slot`'s own check-ins, for their export.
     pub async fn check_ins_of(&self, couple: CoupleId, slot: Slot) -> Result<Vec<StoredCheckIn>> {
-        Ok(checkins::of_partner(&self.pool, &self.cipher, couple, slot).await?)
+        Ok(checkins::of_partner(&self.pool, &self.keys, couple, slot).await?)
     }
 
     /// Every reflection posted to a couple, oldest first: both partners may see
@@ -175,7 +173,7 @@ impl Engine {
         let mut out = Vec::new();
         for (r, posted_at) in reflections::posted(&self.pool, couple).await? {
             let mut reflection = self.reflection(couple, r.week_start, r.occurrence).await?;
-            reflection.add_check_ins(&checkins::for_reflection(&self.pool, &self.cipher, r.id).await?);
+            reflection.add_check_ins(&checkins::for_reflection(&self.pool, &self.keys, r.id).await?);
             out.push(PostedReflection { week_start: r.week_start, posted_at, reflection });
         }
         Ok(out)

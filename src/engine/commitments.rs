@@ -100,7 +100,7 @@ impl Engine {
         let next = occurrence.map(|o| (o, ask_at(self, &c, o)));
         let spec = schedule.as_ref().map(|s| s.spec().to_string());
         let new = commitments::NewCommitment { couple, slot, text: &text, spec: spec.as_deref(), at: ts(now), next };
-        let id = commitments::insert(&mut tx, &self.cipher, &new).await?;
+        let id = commitments::insert(&mut tx, &self.keys, &new).await?;
         let notice = Notice::Committed { commitment: id, slot };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, ts(now)), ts(now)).await?;
         tx.commit().await?;
@@ -121,7 +121,7 @@ impl Engine {
             let due = commitments::due(&mut *tx, now, self.settings.claim_batch).await?;
             for (id, couple, occurrence) in &due {
                 let Some(c) = couples::get(&mut tx, *couple).await? else { continue };
-                let Some(m) = commitments::get(&mut *tx, &self.cipher, *id).await? else { continue };
+                let Some(m) = commitments::get(&mut *tx, &self.keys, *id).await? else { continue };
                 let schedule = m.spec.as_deref().and_then(|spec| Schedule::parse_stored(spec, &c.tz).ok());
                 // The newest occurrence whose ask is due: one missed while mend
                 // was down is passed over for it, never asked late in a burst.
@@ -163,7 +163,7 @@ impl Engine {
 
     /// A commitment of `couple` (refused for anyone else's).
     pub async fn commitment(&self, couple: CoupleId, id: i64) -> Result<Commitment> {
-        match commitments::get(&self.pool, &self.cipher, id).await? {
+        match commitments::get(&self.pool, &self.keys, id).await? {
             Some(m) if m.couple_id == couple => Ok(m),
             _ => Err(UserError::NotYours.into()),
         }
@@ -171,7 +171,7 @@ impl Engine {
 
     /// A commitment as an outbox notice tells it (`None`: gone since).
     pub async fn commitment_for_notice(&self, id: i64) -> Result<Option<Commitment>> {
-        Ok(commitments::get(&self.pool, &self.cipher, id).await?)
+        Ok(commitments::get(&self.pool, &self.keys, id).await?)
     }
 
     /// The check `id`, if still open to be answered.
@@ -181,7 +181,7 @@ impl Engine {
 
     /// The couple's commitments, open first.
     pub async fn commitments(&self, couple: CoupleId) -> Result<Vec<Commitment>> {
-        Ok(commitments::of_couple(&self.pool, &self.cipher, couple).await?)
+        Ok(commitments::of_couple(&self.pool, &self.keys, couple).await?)
     }
 
     /// The partner it was made to answers "Did you notice it?". Only "Yes, I
@@ -198,7 +198,7 @@ impl Engine {
         let mut tx = store::begin_couple(&self.pool, couple).await?;
         let k =
             commitments::check(&mut *tx, check).await?.filter(|k| k.couple_id == couple).ok_or(UserError::NotYours)?;
-        let m = commitments::get(&mut *tx, &self.cipher, k.commitment_id).await?.ok_or(UserError::CommitmentGone)?;
+        let m = commitments::get(&mut *tx, &self.keys, k.commitment_id).await?.ok_or(UserError::CommitmentGone)?;
         if m.slot == slot {
             return Err(UserError::NotYours.into());
         }
@@ -224,7 +224,7 @@ impl Engine {
         slot: Slot,
         id: i64,
     ) -> Result<Commitment> {
-        let m = commitments::get(&mut *tx, &self.cipher, id).await?.filter(|m| m.couple_id == couple);
+        let m = commitments::get(&mut *tx, &self.keys, id).await?.filter(|m| m.couple_id == couple);
         let m = m.ok_or(UserError::NotYours)?;
         if m.slot != slot {
             return Err(UserError::NotYourCommitment.into());
@@ -251,7 +251,7 @@ impl Engine {
         if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
             return Err(UserError::CommitmentsHeld.into());
         }
-        commitments::revise(&mut *tx, &self.cipher, id, &text, clean_note(note).as_deref(), now).await?;
+        commitments::revise(&mut *tx, &self.keys, id, &text, clean_note(note).as_deref(), now).await?;
         let notice = Notice::CommitmentRevised { commitment: id };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         tx.commit().await?;
@@ -264,7 +264,7 @@ impl Engine {
         let now = ts(self.now());
         let mut tx = store::begin_couple(&self.pool, couple).await?;
         self.own_open(&mut tx, couple, slot, id).await?;
-        if commitments::retire(&mut *tx, &self.cipher, id, clean_note(note).as_deref(), now).await? {
+        if commitments::retire(&mut *tx, &self.keys, id, clean_note(note).as_deref(), now).await? {
             let notice = Notice::CommitmentRetired { commitment: id };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         }
@@ -280,7 +280,7 @@ impl Engine {
         if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
             return Err(UserError::CommitmentsHeld.into());
         }
-        let all = commitments::of_couple(&mut *tx, &self.cipher, couple).await?;
+        let all = commitments::of_couple(&mut *tx, &self.keys, couple).await?;
         let m = all.iter().find(|m| m.id == id).ok_or(UserError::NotYours)?;
         if m.slot == slot {
             return Err(UserError::NotYours.into());
@@ -301,7 +301,7 @@ impl Engine {
     /// What `slot` answered when asked about their partner's commitments, with
     /// each commitment: theirs alone, for their export.
     pub async fn noticed_by(&self, couple: CoupleId, slot: Slot) -> Result<Vec<(Commitment, Check)>> {
-        let all = commitments::of_couple(&self.pool, &self.cipher, couple).await?;
+        let all = commitments::of_couple(&self.pool, &self.keys, couple).await?;
         let checks = commitments::checks_of_couple(&self.pool, couple).await?;
         Ok(checks
             .into_iter()
@@ -313,8 +313,7 @@ impl Engine {
     /// records go with them), for the adapter to delete as the couple ends.
     pub async fn take_commitment_messages(&self, couple: CoupleId) -> Result<Vec<(u64, u64)>> {
         let mut tx = store::begin_couple(&self.pool, couple).await?;
-        let ids: Vec<i64> =
-            commitments::of_couple(&mut *tx, &self.cipher, couple).await?.iter().map(|m| m.id).collect();
+        let ids: Vec<i64> = commitments::of_couple(&mut *tx, &self.keys, couple).await?.iter().map(|m| m.id).collect();
         let messages = outbox::take_commitment_messages(&mut tx, couple, &ids).await?;
         tx.commit().await?;
         Ok(messages)

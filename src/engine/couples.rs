@@ -216,7 +216,7 @@ impl Engine {
                 return Err(UserError::NotYours.into());
             }
             if d.revealed_at.is_none() {
-                super::answers::respond(&mut tx, &self.cipher, delivery, slot, ResponseStatus::Space, now).await?;
+                super::answers::respond(&mut tx, &self.keys, delivery, slot, ResponseStatus::Space, now).await?;
             }
         }
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;
@@ -320,24 +320,28 @@ impl Engine {
                 pairings::delete_pairings_of(&mut *tx, user).await?;
             }
         }
+        // Their keys go with them: no copy of the database opens their words again.
+        let keys = store::keys::retire(&mut tx, couple, None).await?;
         // (Their DM channels are kept until the goodbye below is sent.)
         couples::delete(&mut *tx, couple).await?;
         for (notice, users) in notices.into_iter().filter(|(_, users)| !users.is_empty()) {
             outbox::insert(&mut tx, NewItem::notice(None, notice, To::Users(users), now), now).await?;
         }
         tx.commit().await?;
+        store::keys::destroy(&self.pool, &self.keys, &keys).await?;
         store::scrub(&self.pool).await?;
-        tracing::info!(couple_id = couple, "couple ended and deleted");
+        tracing::info!(couple_id = couple, "couple ended and deleted; their keys destroyed");
         Ok(home)
     }
 
-    /// Deletes everything a partner wrote; their partner's answers stay theirs.
+    /// Deletes everything a partner wrote and destroys their key; their
+    /// partner's answers stay theirs.
     /// Returns what went, with the Discord messages that held their words (their
     /// shared answers, and the weekly reflections that quoted them), for the
     /// adapter to delete.
     pub async fn forget(&self, couple: CoupleId, slot: Slot) -> Result<Forgotten> {
         let mut tx = store::begin_write(&self.pool).await?;
-        let written = responses::for_couple(&mut *tx, &self.cipher, couple, 0, i64::MAX).await?;
+        let written = responses::for_couple(&mut *tx, &self.keys, couple, 0, i64::MAX).await?;
         let mine: Vec<&crate::core::entities::Response> = written.iter().filter(|r| r.slot == slot).collect();
         let answers = mine.iter().filter(|r| r.status == ResponseStatus::Answered).count();
         // The weeks whose reflection quoted an answer of theirs a partner had marked.
@@ -371,9 +375,35 @@ impl Engine {
         messages.extend(outbox::take_commitment_messages(&mut tx, couple, &made).await?);
         store::commitments::delete_for_partner(&mut *tx, couple, slot).await?;
         store::commitments::delete_noticed_by(&mut *tx, couple, slot).await?;
+        // Their key too: any copy of the database (a backup, a replica, the
+        // log) holds their words sealed under it, and none opens again.
+        let keys = store::keys::retire(&mut tx, couple, Some(slot)).await?;
         tx.commit().await?;
+        store::keys::destroy(&self.pool, &self.keys, &keys).await?;
         store::scrub(&self.pool).await?;
         Ok(Forgotten { answers, reflections: reflections.len(), messages })
+    }
+}
+
+impl Engine {
+    /// In a database restored from a copy older than a `/forget` or a
+    /// couple's end: deletes what the partners whose keys are destroyed
+    /// wrote (it cannot be read, and they asked for it gone), as their
+    /// forgetting did. Returns how many partners. Reads every sealed text.
+    pub async fn forget_again(&self) -> Result<usize> {
+        let gone = store::rekey::writers_forgotten(&self.pool, &self.keys).await?;
+        let mut tx = store::begin_write(&self.pool).await?;
+        for &(couple, slot) in &gone {
+            responses::delete_for_partner(&mut *tx, couple, slot).await?;
+            store::hard_moments::delete_for_partner(&mut *tx, couple, slot).await?;
+            store::checkins::delete_for_partner(&mut *tx, couple, slot).await?;
+            store::commitments::delete_for_partner(&mut *tx, couple, slot).await?;
+            store::keys::retire(&mut tx, couple, Some(slot)).await?;
+        }
+        tx.commit().await?;
+        store::keys::destroy_pending(&self.pool, &self.keys).await?;
+        store::scrub(&self.pool).await?;
+        Ok(gone.len())
     }
 }
 

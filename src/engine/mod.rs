@@ -29,6 +29,7 @@ use crate::core::entities::{Delivery, Response};
 use crate::core::prompts::{Library, Prompt};
 use crate::core::schedule::ScheduleError;
 use crate::crypto::Cipher;
+use crate::store::keys::Keys;
 use crate::store::{self, StoreError};
 
 pub use checkins::{CheckInForm, CheckedIn, PostedReflection};
@@ -230,7 +231,7 @@ pub struct Saved {
 #[derive(Clone)]
 pub struct Engine {
     pool: AnyPool,
-    cipher: Cipher,
+    keys: Keys,
     library: Arc<Library>,
     clock: Arc<dyn Clock>,
     settings: Settings,
@@ -245,32 +246,35 @@ pub fn instant(secs: i64) -> DateTime<Utc> {
 }
 
 impl Engine {
-    /// `cipher` seals answer text at rest; it must be the one `pool` was opened with.
-    pub fn new(
-        pool: AnyPool,
-        cipher: Cipher,
-        library: Arc<Library>,
-        clock: Arc<dyn Clock>,
-        settings: Settings,
-    ) -> Self {
-        Engine { pool, cipher, library, clock, settings }
+    /// `keys` seal what partners write at rest; they must be the ones `pool`
+    /// was opened with.
+    pub fn new(pool: AnyPool, keys: Keys, library: Arc<Library>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Engine { pool, keys, library, clock, settings }
     }
 
-    /// Opens (creating and migrating) the database at `url` and builds an engine on it.
+    /// Opens (creating and migrating) the database at `url`, its texts
+    /// sealed with `keys`, and builds an engine on it.
     pub async fn open(
         url: &str,
-        cipher: Cipher,
+        keys: Keys,
         library: Arc<Library>,
         clock: Arc<dyn Clock>,
         settings: Settings,
     ) -> Result<Engine> {
-        let pool = store::connect(url, &cipher).await?;
-        Ok(Engine::new(pool, cipher, library, clock, settings))
+        let pool = store::connect(url, &keys).await?;
+        Ok(Engine::new(pool, keys, library, clock, settings))
     }
 
-    /// Closes the database (a test's "crash" before opening it again).
+    /// Closes the database and its keystore (a test's "crash" before opening
+    /// it again).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.keys.close().await;
+    }
+
+    /// The keystore its texts are sealed with.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     pub fn library(&self) -> &Library {
@@ -310,7 +314,7 @@ impl Engine {
     pub async fn backup(&self, to: &std::path::Path) -> Result<Status> {
         store::backup(&self.pool, to).await?;
         let url = crate::config::database_url(&to.to_string_lossy());
-        let opened = store::connect(&url, &self.cipher).await;
+        let opened = store::connect(&url, &self.keys).await;
         let pool = match opened {
             Ok(pool) => pool,
             Err(e) => {
@@ -319,22 +323,30 @@ impl Engine {
             }
         };
         let copy =
-            Engine::new(pool, self.cipher.clone(), self.library.clone(), self.clock.clone(), self.settings.clone());
+            Engine::new(pool, self.keys.clone(), self.library.clone(), self.clock.clone(), self.settings.clone());
         let status = copy.status().await;
-        copy.close().await;
+        copy.pool.close().await;
         status
     }
 
-    /// Reseals every sealed text under `new` in one transaction (see
-    /// `store::rekey`), then folds the write-ahead log into the database so no
-    /// page sealed under the old key is left in it. The engine is consumed: its
-    /// key is the old one, which no longer opens the database. Returns how many
-    /// texts were resealed; `progress` hears the count as it goes.
-    pub async fn rekey(self, new: &Cipher, progress: impl FnMut(u64)) -> Result<u64> {
-        let resealed = store::rekey::rekey(&self.pool, &self.cipher, new, progress).await?;
+    /// Puts the database under the host key `new`: every partner's key is
+    /// resealed under it in the keystore, beside its sealing under the old
+    /// key; then, in one transaction, the database's key check (and any text
+    /// from before data keys); then the keystore takes the new sealing. A
+    /// rekey stopped between the steps is ended, or undone, by the next open
+    /// with whichever key the database's check is then under
+    /// (`store::connect`). The write-ahead log is folded into the database
+    /// so no page sealed under the old key is left in it. The engine is
+    /// consumed: its key is the old one, which no longer opens the database.
+    /// Returns how many keys and texts were resealed; `progress` hears the
+    /// count as it goes.
+    pub async fn rekey(self, new: &Cipher, mut progress: impl FnMut(u64)) -> Result<u64> {
+        let keys = self.keys.stage_rekey(new, &mut progress).await?;
+        let resealed = store::rekey::rekey(&self.pool, self.keys.host(), new, |n| progress(keys + n)).await?;
+        self.keys.with_host(new.clone()).finish_rekey().await?;
         store::scrub(&self.pool).await?;
         self.close().await;
-        Ok(resealed)
+        Ok(keys + resealed)
     }
 
     /// How many outbox items are due and not yet posted, and how long the

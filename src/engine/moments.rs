@@ -19,7 +19,7 @@ impl Engine {
 
     /// The hard moment `id`, if it is `slot`'s own.
     async fn own_moment(&self, couple: CoupleId, slot: Slot, id: i64) -> Result<HardMoment> {
-        match hard_moments::get(&self.pool, &self.cipher, id).await? {
+        match hard_moments::get(&self.pool, &self.keys, id).await? {
             Some(m) if m.couple_id == couple && m.slot == slot => Ok(m),
             _ => Err(UserError::NotYours.into()),
         }
@@ -58,13 +58,13 @@ impl Engine {
         self.own_moment(couple, slot, id).await?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut tx = store::begin_couple(&self.pool, couple).await?;
-        hard_moments::set_note(&mut *tx, &self.cipher, id, note).await?;
+        hard_moments::set_note(&mut *tx, &self.keys, id, note).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// `slot`'s own hard moments, for their export.
     pub async fn hard_moments_of(&self, couple: CoupleId, slot: Slot) -> Result<Vec<HardMoment>> {
-        Ok(hard_moments::of_partner(&self.pool, &self.cipher, couple, slot).await?)
+        Ok(hard_moments::of_partner(&self.pool, &self.keys, couple, slot).await?)
     }
 }

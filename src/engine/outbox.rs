@@ -173,7 +173,7 @@ impl Engine {
     }
 
     async fn answered(&self, delivery: i64) -> Result<Vec<Response>> {
-        Ok(responses::for_delivery(&self.pool, &self.cipher, delivery)
+        Ok(responses::for_delivery(&self.pool, &self.keys, delivery)
             .await?
             .into_iter()
             .filter(|r| r.status == ResponseStatus::Answered)
@@ -193,7 +193,7 @@ impl Engine {
         let (Some(id), Some(c), Some(slot)) = (item.delivery_id, item.couple_id, item.slot) else { return Ok(None) };
         let Some(delivery) = deliveries::get(&self.pool, id).await? else { return Ok(None) };
         let couple = self.couple(c).await?;
-        let responded = responses::for_delivery(&self.pool, &self.cipher, id).await?.iter().any(|r| r.slot == slot);
+        let responded = responses::for_delivery(&self.pool, &self.keys, id).await?.iter().any(|r| r.slot == slot);
         // A nudge that waited for the morning is not for a prompt a newer one replaced.
         let latest = deliveries::latest_sent(&self.pool, c).await?.map(|d| d.id);
         let open = delivery.status == Status::Sent && delivery.revealed_at.is_none() && latest == Some(id);

@@ -26,7 +26,7 @@ impl Engine {
     /// and the picture of the weeks so far.
     pub(super) async fn weekly_reflection(&self, r: &StoredReflection) -> Result<Reflection> {
         let mut reflection = self.reflection(r.couple_id, r.week_start, r.occurrence).await?;
-        reflection.add_check_ins(&checkins::for_reflection(&self.pool, &self.cipher, r.id).await?);
+        reflection.add_check_ins(&checkins::for_reflection(&self.pool, &self.keys, r.id).await?);
         reflection.weeks = self.weeks(r).await?;
         Ok(reflection)
     }
@@ -61,7 +61,7 @@ impl Engine {
     /// partner did with it.
     async fn week_items(&self, couple: CoupleId, from: i64, to: i64) -> Result<Vec<(i64, WeekItem)>> {
         let delivered = deliveries::for_couple(&self.pool, couple, from, to).await?;
-        let answers = responses::for_couple(&self.pool, &self.cipher, couple, from, to).await?;
+        let answers = responses::for_couple(&self.pool, &self.keys, couple, from, to).await?;
         Ok(delivered
             .iter()
             .filter(|d| d.status == Status::Sent)

@@ -171,11 +171,13 @@ pub async fn run(library: Arc<Library>, options: &SimOptions, out: &mut impl Wri
     }
     // A key for this run only: the simulation's answers are sealed like real ones.
     let cipher = crate::crypto::Cipher::new(&crate::crypto::Key::generate());
-    let pool = store::connect(&crate::config::database_url(&path.to_string_lossy()), &cipher).await?;
+    let url = crate::config::database_url(&path.to_string_lossy());
+    let keys = store::keys::Keys::open(&store::keys::default_url(&url).expect("a SQLite file"), cipher).await?;
+    let pool = store::connect(&url, &keys).await?;
     let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single().expect("valid start");
     let end = start + Duration::days(options.days.into());
     let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(pool, cipher, library.clone(), clock.clone(), Settings::default());
+    let engine = Engine::new(pool, keys, library.clone(), clock.clone(), Settings::default());
     let worker = Worker::new(engine.clone(), MemoryTransport::default(), Arc::new(Lifecycle::default()));
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut sim = Sim {

@@ -1,13 +1,13 @@
 //! `checkins`: each partner's weekly check-in before a reflection, its two
 //! texts sealed to their row and field.
 
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyConnection, AnyExecutor, Row};
 
+use super::keys::{Keys, Opener};
 use super::{Result, StoreError};
 use crate::core::entities::CoupleId;
 use crate::core::model::Slot;
 use crate::core::reflection::CheckIn;
-use crate::crypto::Cipher;
 
 /// A check-in as stored: for which reflection, and when it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +33,8 @@ pub(super) fn context_at(reflection: i64, slot: i64, field: &str) -> Vec<u8> {
 /// Saves `slot`'s check-in for `reflection`, replacing one they wrote before.
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert(
-    exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
+    conn: &mut AnyConnection,
+    keys: &Keys,
     reflection: i64,
     couple: CoupleId,
     slot: Slot,
@@ -42,7 +42,8 @@ pub async fn upsert(
     cared_for: Option<&str>,
     at: i64,
 ) -> Result<()> {
-    let seal = |text: Option<&str>, field| text.map(|t| cipher.seal(t.as_bytes(), &context(reflection, slot, field)));
+    let key = keys.writer(conn, couple, slot).await?;
+    let seal = |text: Option<&str>, field| text.map(|t| key.seal(t.as_bytes(), &context(reflection, slot, field)));
     sqlx::query(
         "INSERT INTO checkins (reflection_id, couple_id, slot, appreciation, cared_for, written_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -55,25 +56,18 @@ pub async fn upsert(
     .bind(seal(appreciation, "appreciation"))
     .bind(seal(cared_for, "cared_for"))
     .bind(at)
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<StoredCheckIn> {
+fn from_row(r: &sqlx::any::AnyRow, opener: &Opener) -> Result<StoredCheckIn> {
     let reflection: i64 = r.try_get("reflection_id")?;
     let slot = Slot::from_index(r.try_get("slot")?)
         .ok_or_else(|| StoreError::Corrupt(format!("a check-in of reflection {reflection} has no partner")))?;
     let open = |field: &str| -> Result<Option<String>> {
         let sealed: Option<Vec<u8>> = r.try_get(field)?;
-        sealed
-            .map(|s| {
-                cipher
-                    .open(&s, &context(reflection, slot, field))
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .map_err(|e| StoreError::Corrupt(format!("a check-in cannot be opened: {e}")))
-            })
-            .transpose()
+        sealed.map(|s| opener.text(&s, &context(reflection, slot, field), "a check-in")).transpose()
     };
     Ok(StoredCheckIn {
         reflection_id: reflection,
@@ -83,14 +77,15 @@ fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<StoredCheckIn> {
 }
 
 /// The check-ins written for one reflection, the first partner's first.
-pub async fn for_reflection(exec: impl AnyExecutor<'_>, cipher: &Cipher, reflection: i64) -> Result<Vec<CheckIn>> {
+pub async fn for_reflection(exec: impl AnyExecutor<'_>, keys: &Keys, reflection: i64) -> Result<Vec<CheckIn>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM checkins WHERE reflection_id = $1 ORDER BY slot"
     )))
     .bind(reflection)
     .fetch_all(exec)
     .await?;
-    rows.iter().map(|r| from_row(r, cipher).map(|c| c.check_in)).collect()
+    let opener = keys.opener_for(&rows, &["appreciation", "cared_for"]).await?;
+    rows.iter().map(|r| from_row(r, &opener).map(|c| c.check_in)).collect()
 }
 
 /// How many partners have checked in for a reflection (0, 1 or 2).
@@ -105,7 +100,7 @@ pub async fn count(exec: impl AnyExecutor<'_>, reflection: i64) -> Result<usize>
 /// `slot`'s own check-ins, oldest first (their export).
 pub async fn of_partner(
     exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
+    keys: &Keys,
     couple: CoupleId,
     slot: Slot,
 ) -> Result<Vec<StoredCheckIn>> {
@@ -116,7 +111,8 @@ pub async fn of_partner(
     .bind(slot.index() as i64)
     .fetch_all(exec)
     .await?;
-    rows.iter().map(|r| from_row(r, cipher)).collect()
+    let opener = keys.opener_for(&rows, &["appreciation", "cared_for"]).await?;
+    rows.iter().map(|r| from_row(r, &opener)).collect()
 }
 
 /// The reflections posted with words of `slot`'s check-in in them.

@@ -3,10 +3,10 @@
 
 use sqlx::{AnyExecutor, Row};
 
+use super::keys::{Keys, Opener};
 use super::{Result, StoreError};
 use crate::core::entities::CoupleId;
 use crate::core::model::Slot;
-use crate::crypto::Cipher;
 
 /// One commitment, as the couple may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,8 @@ pub struct NewCommitment<'a> {
 }
 
 /// A new commitment: its row first (for its id), then its sealed text.
-pub async fn insert(conn: &mut sqlx::AnyConnection, cipher: &Cipher, new: &NewCommitment<'_>) -> Result<i64> {
+pub async fn insert(conn: &mut sqlx::AnyConnection, keys: &Keys, new: &NewCommitment<'_>) -> Result<i64> {
+    let key = keys.writer(conn, new.couple, new.slot).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO commitments (couple_id, slot, body, spec, created_at, next_occurrence, next_ask_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -90,23 +91,25 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, cipher: &Cipher, new: &NewCo
     .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE commitments SET body = $1 WHERE id = $2")
-        .bind(cipher.seal(new.text.as_bytes(), &body_context(id)))
+        .bind(key.seal(new.text.as_bytes(), &body_context(id)))
         .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(id)
 }
 
-pub async fn get(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<Commitment>> {
+pub async fn get(exec: impl AnyExecutor<'_>, keys: &Keys, id: i64) -> Result<Option<Commitment>> {
     let row = sqlx::query(concat!("SELECT ", columns!(), " FROM commitments WHERE id = $1"))
         .bind(id)
         .fetch_optional(exec)
         .await?;
-    row.map(|r| from_row(&r, cipher)).transpose()
+    let rows: Vec<_> = row.into_iter().collect();
+    let opener = keys.opener_for(&rows, &["body", "note"]).await?;
+    rows.first().map(|r| from_row(r, &opener)).transpose()
 }
 
 /// A couple's commitments, open ones first then retired, oldest first.
-pub async fn of_couple(exec: impl AnyExecutor<'_>, cipher: &Cipher, couple: CoupleId) -> Result<Vec<Commitment>> {
+pub async fn of_couple(exec: impl AnyExecutor<'_>, keys: &Keys, couple: CoupleId) -> Result<Vec<Commitment>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -115,7 +118,8 @@ pub async fn of_couple(exec: impl AnyExecutor<'_>, cipher: &Cipher, couple: Coup
     .bind(couple)
     .fetch_all(exec)
     .await?;
-    rows.iter().map(|r| from_row(r, cipher)).collect()
+    let opener = keys.opener_for(&rows, &["body", "note"]).await?;
+    rows.iter().map(|r| from_row(r, &opener)).collect()
 }
 
 /// How many commitments `slot` has open.
@@ -127,14 +131,11 @@ pub async fn open_count(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot
         .await?)
 }
 
-fn open_sealed(cipher: &Cipher, sealed: &[u8], context: &[u8]) -> Result<String> {
-    cipher
-        .open(sealed, context)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|e| StoreError::Corrupt(format!("a commitment cannot be opened: {e}")))
+fn open_sealed(opener: &Opener, sealed: &[u8], context: &[u8]) -> Result<String> {
+    opener.text(sealed, context, "a commitment")
 }
 
-fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Commitment> {
+fn from_row(r: &sqlx::any::AnyRow, opener: &Opener) -> Result<Commitment> {
     let id: i64 = r.try_get("id")?;
     let body: Vec<u8> = r.try_get("body")?;
     let note: Option<Vec<u8>> = r.try_get("note")?;
@@ -143,11 +144,11 @@ fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Commitment> {
         couple_id: r.try_get("couple_id")?,
         slot: Slot::from_index(r.try_get("slot")?)
             .ok_or_else(|| StoreError::Corrupt(format!("commitment {id} has no partner")))?,
-        text: open_sealed(cipher, &body, &body_context(id))?,
+        text: open_sealed(opener, &body, &body_context(id))?,
         spec: r.try_get("spec")?,
         created_at: r.try_get("created_at")?,
         revised_at: r.try_get("revised_at")?,
-        note: note.map(|n| open_sealed(cipher, &n, &note_context(id))).transpose()?,
+        note: note.map(|n| open_sealed(opener, &n, &note_context(id))).transpose()?,
         retired_at: r.try_get("retired_at")?,
         matters_at: r.try_get("matters_at")?,
         next_occurrence: r.try_get("next_occurrence")?,
@@ -157,35 +158,48 @@ fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Commitment> {
 
 /// New words for it, with the committer's note (`None`: none).
 pub async fn revise(
-    exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
+    conn: &mut sqlx::AnyConnection,
+    keys: &Keys,
     id: i64,
     text: &str,
     note: Option<&str>,
     at: i64,
 ) -> Result<()> {
+    let key = committer_key(conn, keys, id).await?;
     sqlx::query("UPDATE commitments SET body = $1, note = $2, revised_at = $3 WHERE id = $4")
-        .bind(cipher.seal(text.as_bytes(), &body_context(id)))
-        .bind(note.map(|n| cipher.seal(n.as_bytes(), &note_context(id))))
+        .bind(key.seal(text.as_bytes(), &body_context(id)))
+        .bind(note.map(|n| key.seal(n.as_bytes(), &note_context(id))))
         .bind(at)
         .bind(id)
-        .execute(exec)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
 /// Retires it with the committer's note; `false` if it already was.
-pub async fn retire(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>, at: i64) -> Result<bool> {
+pub async fn retire(conn: &mut sqlx::AnyConnection, keys: &Keys, id: i64, note: Option<&str>, at: i64) -> Result<bool> {
+    let sealed = match note {
+        Some(n) => Some(committer_key(conn, keys, id).await?.seal(n.as_bytes(), &note_context(id))),
+        None => None,
+    };
     let done = sqlx::query(
         "UPDATE commitments SET retired_at = $1, note = $2, next_ask_at = NULL, next_occurrence = NULL
          WHERE id = $3 AND retired_at IS NULL",
     )
     .bind(at)
-    .bind(note.map(|n| cipher.seal(n.as_bytes(), &note_context(id))))
+    .bind(sealed)
     .bind(id)
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The key of the partner who made commitment `id`.
+async fn committer_key(conn: &mut sqlx::AnyConnection, keys: &Keys, id: i64) -> Result<crate::crypto::DataKey> {
+    let (couple, slot): (i64, i64) =
+        sqlx::query_as("SELECT couple_id, slot FROM commitments WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let slot = Slot::from_index(slot).ok_or_else(|| StoreError::Corrupt(format!("commitment {id} has no partner")))?;
+    keys.writer(conn, couple, slot).await
 }
 
 /// The partner marks it "this matters most" (or unmarks it).

@@ -1,11 +1,11 @@
 //! `hard_moments`: a partner's hard moments, with the note sealed to its row.
 
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyConnection, AnyExecutor, Row};
 
 use super::Result;
+use super::keys::{Keys, Opener};
 use crate::core::entities::CoupleId;
 use crate::core::model::Slot;
-use crate::crypto::Cipher;
 
 /// One hard moment, as its owner may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,19 +32,21 @@ pub async fn insert(exec: impl AnyExecutor<'_>, couple: CoupleId, slot: Slot, at
         .await?)
 }
 
-pub async fn get(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64) -> Result<Option<HardMoment>> {
+pub async fn get(exec: impl AnyExecutor<'_>, keys: &Keys, id: i64) -> Result<Option<HardMoment>> {
     let row =
         sqlx::query("SELECT id, couple_id, slot, created_at, shared_at, met_at, note FROM hard_moments WHERE id = $1")
             .bind(id)
             .fetch_optional(exec)
             .await?;
-    row.map(|r| from_row(&r, cipher)).transpose()
+    let rows: Vec<_> = row.into_iter().collect();
+    let opener = keys.opener_for(&rows, &["note"]).await?;
+    rows.first().map(|r| from_row(r, &opener)).transpose()
 }
 
 /// A partner's hard moments, oldest first.
 pub async fn of_partner(
     exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
+    keys: &Keys,
     couple: CoupleId,
     slot: Slot,
 ) -> Result<Vec<HardMoment>> {
@@ -56,16 +58,14 @@ pub async fn of_partner(
     .bind(slot.index() as i64)
     .fetch_all(exec)
     .await?;
-    rows.iter().map(|r| from_row(r, cipher)).collect()
+    let opener = keys.opener_for(&rows, &["note"]).await?;
+    rows.iter().map(|r| from_row(r, &opener)).collect()
 }
 
-fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<HardMoment> {
+fn from_row(r: &sqlx::any::AnyRow, opener: &Opener) -> Result<HardMoment> {
     let id: i64 = r.try_get("id")?;
     let note: Option<Vec<u8>> = r.try_get("note")?;
-    let note = note
-        .map(|sealed| cipher.open(&sealed, &context(id)).map(|b| String::from_utf8_lossy(&b).into_owned()))
-        .transpose()
-        .map_err(|e| super::StoreError::Corrupt(format!("a hard moment's note cannot be opened: {e}")))?;
+    let note = note.map(|sealed| opener.text(&sealed, &context(id), "a hard moment's note")).transpose()?;
     Ok(HardMoment {
         id,
         couple_id: r.try_get("couple_id")?,
@@ -99,12 +99,17 @@ pub async fn set_met(exec: impl AnyExecutor<'_>, id: i64, at: i64) -> Result<boo
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_note(exec: impl AnyExecutor<'_>, cipher: &Cipher, id: i64, note: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE hard_moments SET note = $1 WHERE id = $2")
-        .bind(note.map(|n| cipher.seal(n.as_bytes(), &context(id))))
-        .bind(id)
-        .execute(exec)
-        .await?;
+/// Sets its writer's note, sealed under their key.
+pub async fn set_note(conn: &mut AnyConnection, keys: &Keys, id: i64, note: Option<&str>) -> Result<()> {
+    let (couple, slot): (i64, i64) =
+        sqlx::query_as("SELECT couple_id, slot FROM hard_moments WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let slot =
+        Slot::from_index(slot).ok_or_else(|| super::StoreError::Corrupt(format!("hard moment {id} has no partner")))?;
+    let sealed = match note {
+        Some(n) => Some(keys.writer(conn, couple, slot).await?.seal(n.as_bytes(), &context(id))),
+        None => None,
+    };
+    sqlx::query("UPDATE hard_moments SET note = $1 WHERE id = $2").bind(sealed).bind(id).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -104,6 +104,11 @@ pub async fn to_postgres(
         if table == "key_check" && skip_key_check {
             continue;
         }
+        if table == "keystore_link" {
+            // A mend started on the empty target named its keystore there:
+            // the source's keystore, whose keys seal what moves, replaces it.
+            sqlx::query("DELETE FROM keystore_link").execute(&mut *writing).await?;
+        }
         let columns = columns_of(&mut writing, &mut reading, table).await?;
         let rows = copy_table(&mut reading, &mut writing, table, &columns).await?;
         let ids_after = set_identity(&mut writing, table, high_water.get(table).copied()).await?;
@@ -161,7 +166,7 @@ async fn refuse_rows(target: &Pool, tables: &[String], cipher: &Cipher) -> Resul
     for table in tables.iter().filter(|t| present.contains(t)) {
         let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) one", quoted(table));
         let has_rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(target).await?;
-        if has_rows == 0 {
+        if has_rows == 0 || table == "keystore_link" {
             continue;
         }
         if table != "key_check" {

@@ -13,6 +13,7 @@ pub mod couples;
 pub mod deliveries;
 pub mod hard_moments;
 pub mod homes;
+pub mod keys;
 pub mod leader;
 pub mod migrate;
 pub mod outbox;
@@ -46,6 +47,10 @@ pub enum StoreError {
     Key(#[from] KeyError),
     #[error("{0}")]
     Unsupported(&'static str),
+    /// A text whose writer's key was destroyed (`/forget`, `/couple end`):
+    /// a copy of the database from before then still holds it, sealed.
+    #[error("this text's writer asked mend to forget it: its key is destroyed")]
+    Forgotten,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -103,11 +108,75 @@ pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
 /// makes a writer wait for another instead of failing with "database is
 /// locked"; `secure_delete` overwrites deleted rows. The file is created
 /// readable by its owner only.
-pub async fn connect(url: &str, cipher: &Cipher) -> Result<Pool> {
+///
+/// `keys` is the keystore its texts are sealed with: the database records
+/// which (its random id), and refuses another. Texts written before data
+/// keys are resealed under their writers' keys on the first open, a rekey
+/// that stopped part-way is ended or undone, and keys a forgetting left to
+/// destroy are destroyed.
+pub async fn connect(url: &str, keys: &keys::Keys) -> Result<Pool> {
     let pool = open(url, 8).await?;
     migrator(Backend::of_pool(&pool)).run(&pool).await?;
-    check_key(&pool, cipher).await?;
+    check_key_or_keystore(&pool, keys).await?;
+    keys.finish_rekey().await?;
+    link_keystore(&pool, keys).await?;
+    keys::destroy_pending(&pool, keys).await?;
     Ok(pool)
+}
+
+/// The host key opens the database's key check; or else, for a copy taken
+/// before a `mend rekey` (a backup), it opens the keys of the keystore the
+/// copy is linked to, which is all its texts need: then the check is
+/// resealed under it. Never while a rekey is under way, nor for a copy with
+/// texts still under the host key itself.
+async fn check_key_or_keystore(pool: &Pool, keys: &keys::Keys) -> Result<()> {
+    let checked = check_key(pool, keys.host()).await;
+    if !matches!(checked, Err(StoreError::Key(KeyError::Wrong))) {
+        return checked;
+    }
+    let linked: Option<(String, i64)> =
+        sqlx::query_as("SELECT keystore, upgraded FROM keystore_link WHERE id = 1").fetch_optional(pool).await?;
+    let ours = match linked {
+        Some((id, upgraded)) => upgraded != 0 && id == keys.id().await?,
+        None => false,
+    };
+    if !ours || keys.rekey_staged().await? || keys.host_opens().await? != Some(true) {
+        return checked;
+    }
+    sqlx::query("UPDATE key_check SET sealed = $1 WHERE id = 1")
+        .bind(keys.host().seal(KEY_CHECK, KEY_CHECK_CONTEXT))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records `keys` as this database's keystore, or checks it is the one
+/// recorded; then reseals, once, what was written before data keys.
+async fn link_keystore(pool: &Pool, keys: &keys::Keys) -> Result<()> {
+    let keystore = keys.id().await?;
+    let linked: Option<String> =
+        sqlx::query_scalar("SELECT keystore FROM keystore_link WHERE id = 1").fetch_optional(pool).await?;
+    match linked {
+        Some(id) if id == keystore => {}
+        Some(_) => return Err(KeyError::OtherKeystore.into()),
+        None => {
+            if keys.linked().await? && keys.count().await? > 0 {
+                return Err(KeyError::KeystoreTaken.into());
+            }
+            sqlx::query("INSERT INTO keystore_link (id, keystore) VALUES (1, $1) ON CONFLICT DO NOTHING")
+                .bind(&keystore)
+                .execute(pool)
+                .await?;
+            let linked: String =
+                sqlx::query_scalar("SELECT keystore FROM keystore_link WHERE id = 1").fetch_one(pool).await?;
+            if linked != keystore {
+                return Err(KeyError::OtherKeystore.into());
+            }
+            keys.mark_linked().await?;
+        }
+    }
+    rekey::upgrade(pool, keys).await?;
+    Ok(())
 }
 
 /// A pool on `url` with each backend's settings, and no migration run.

@@ -7,14 +7,17 @@
 
 use sqlx::Row;
 
+use super::keys::Keys;
 use super::{KEY_CHECK_CONTEXT, Result, StoreError, begin_write};
-use crate::crypto::Cipher;
+use crate::core::model::Slot;
+use crate::crypto::{Cipher, SealedWith, sealed_with};
 
 /// One column of sealed values: how to page through its rows by their key (two
 /// integers; single-key tables select 0 as the second) and write one back.
 struct SealedColumn {
-    /// `SELECT k1, k2, value … WHERE value IS NOT NULL AND (k1, k2) > (?, ?)
-    /// ORDER BY k1, k2 LIMIT ?`
+    /// `SELECT k1, k2, value, couple, slot … WHERE value IS NOT NULL AND
+    /// (k1, k2) > (?, ?) ORDER BY k1, k2 LIMIT ?`: the couple and slot of
+    /// its writer, whose key seals it (-1 for the key check, under the host key).
     select: &'static str,
     /// `UPDATE … SET value = ? WHERE k1 = ? AND k2 = ?`
     update: &'static str,
@@ -26,47 +29,49 @@ struct SealedColumn {
 const SEALED: [SealedColumn; 7] = [
     SealedColumn {
         name: "responses.body",
-        select: "SELECT delivery_id, slot, body FROM responses
-                 WHERE body IS NOT NULL AND (delivery_id, slot) > ($1, $2) ORDER BY delivery_id, slot LIMIT $3",
+        select: "SELECT r.delivery_id, r.slot, r.body, d.couple_id, r.slot FROM responses r
+                 JOIN deliveries d ON d.id = r.delivery_id
+                 WHERE r.body IS NOT NULL AND (r.delivery_id, r.slot) > ($1, $2)
+                 ORDER BY r.delivery_id, r.slot LIMIT $3",
         update: "UPDATE responses SET body = $1 WHERE delivery_id = $2 AND slot = $3",
         context: |delivery, slot| super::responses::context(delivery, slot),
     },
     SealedColumn {
         name: "hard_moments.note",
-        select: "SELECT id, 0, note FROM hard_moments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        select: "SELECT id, 0, note, couple_id, slot FROM hard_moments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
         update: "UPDATE hard_moments SET note = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::hard_moments::context(id),
     },
     SealedColumn {
         name: "commitments.body",
-        select: "SELECT id, 0, body FROM commitments WHERE body IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        select: "SELECT id, 0, body, couple_id, slot FROM commitments WHERE body IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
         update: "UPDATE commitments SET body = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::commitments::body_context(id),
     },
     SealedColumn {
         name: "commitments.note",
-        select: "SELECT id, 0, note FROM commitments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        select: "SELECT id, 0, note, couple_id, slot FROM commitments WHERE note IS NOT NULL AND (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
         update: "UPDATE commitments SET note = $1 WHERE id = $2 AND 0 = $3",
         context: |id, _| super::commitments::note_context(id),
     },
     SealedColumn {
         name: "checkins.appreciation",
         select:
-            "SELECT reflection_id, slot, appreciation FROM checkins
+            "SELECT reflection_id, slot, appreciation, couple_id, slot FROM checkins
                  WHERE appreciation IS NOT NULL AND (reflection_id, slot) > ($1, $2) ORDER BY reflection_id, slot LIMIT $3",
         update: "UPDATE checkins SET appreciation = $1 WHERE reflection_id = $2 AND slot = $3",
         context: |reflection, slot| super::checkins::context_at(reflection, slot, "appreciation"),
     },
     SealedColumn {
         name: "checkins.cared_for",
-        select: "SELECT reflection_id, slot, cared_for FROM checkins
+        select: "SELECT reflection_id, slot, cared_for, couple_id, slot FROM checkins
                  WHERE cared_for IS NOT NULL AND (reflection_id, slot) > ($1, $2) ORDER BY reflection_id, slot LIMIT $3",
         update: "UPDATE checkins SET cared_for = $1 WHERE reflection_id = $2 AND slot = $3",
         context: |reflection, slot| super::checkins::context_at(reflection, slot, "cared_for"),
     },
     SealedColumn {
         name: "key_check.sealed",
-        select: "SELECT id, 0, sealed FROM key_check WHERE (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
+        select: "SELECT id, 0, sealed, -1, -1 FROM key_check WHERE (id, 0) > ($1, $2) ORDER BY id LIMIT $3",
         update: "UPDATE key_check SET sealed = $1 WHERE id = $2 AND 0 = $3",
         context: |_, _| KEY_CHECK_CONTEXT.to_vec(),
     },
@@ -75,7 +80,9 @@ const SEALED: [SealedColumn; 7] = [
 /// Rows resealed per read: memory stays bounded whatever the database holds.
 const PAGE: i64 = 500;
 
-/// Reseals every sealed value from `old` to `new` in one write transaction:
+/// Reseals every value still under the host key `old` (the key check, and
+/// any text from before data keys) under `new`, in one write transaction
+/// (texts under a data key follow their key, resealed in the keystore):
 /// either all of them are under the new key when it returns, or (an error, a
 /// crash, the power going) none are, and the old key still opens everything.
 /// `progress` hears the running count after each page, inside the transaction.
@@ -95,6 +102,10 @@ pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progres
             for row in &rows {
                 let (k1, k2): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
                 let sealed: Vec<u8> = row.try_get(2)?;
+                after = (k1, k2);
+                if sealed_with(&sealed) != SealedWith::Host {
+                    continue;
+                }
                 let context = (column.context)(k1, k2);
                 let plain = old.open(&sealed, &context).map_err(|_| {
                     StoreError::Corrupt(format!("{} of row {k1}/{k2} does not open with the key", column.name))
@@ -106,7 +117,6 @@ pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progres
                     .execute(&mut *tx)
                     .await?;
                 resealed += 1;
-                after = (k1, k2);
             }
             if !rows.is_empty() {
                 progress(resealed);
@@ -117,6 +127,70 @@ pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progres
         }
     }
     tx.commit().await?;
+    Ok(resealed)
+}
+
+/// Reseals every text written before data keys (under the host key itself)
+/// under its writer's data key, in one write transaction, once: the
+/// database records that it is done. Returns how many were resealed.
+pub async fn upgrade(pool: &sqlx::AnyPool, keys: &Keys) -> Result<u64> {
+    let done = |pool| async move {
+        let upgraded: Option<i64> =
+            sqlx::query_scalar("SELECT upgraded FROM keystore_link WHERE id = 1").fetch_optional(pool).await?;
+        Ok::<_, StoreError>(upgraded.is_some_and(|u| u != 0))
+    };
+    if done(pool).await? {
+        return Ok(0);
+    }
+    let mut tx = begin_write(pool).await?;
+    let upgraded: i64 =
+        sqlx::query_scalar("SELECT upgraded FROM keystore_link WHERE id = 1").fetch_one(&mut *tx).await?;
+    if upgraded != 0 {
+        return Ok(0);
+    }
+    let mut resealed = 0;
+    for column in SEALED.iter().filter(|c| c.name != "key_check.sealed") {
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(column.select))
+                .bind(after.0)
+                .bind(after.1)
+                .bind(PAGE)
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in &rows {
+                let (k1, k2): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+                let sealed: Vec<u8> = row.try_get(2)?;
+                after = (k1, k2);
+                if sealed_with(&sealed) != SealedWith::Host {
+                    continue;
+                }
+                let (couple, slot): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
+                let slot = Slot::from_index(slot)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{} of row {k1}/{k2} has no writer", column.name)))?;
+                let context = (column.context)(k1, k2);
+                let plain = keys.host().open(&sealed, &context).map_err(|_| {
+                    StoreError::Corrupt(format!("{} of row {k1}/{k2} does not open with the key", column.name))
+                })?;
+                let key = keys.writer(&mut tx, couple, slot).await?;
+                sqlx::query(sqlx::AssertSqlSafe(column.update))
+                    .bind(key.seal(&plain, &context))
+                    .bind(k1)
+                    .bind(k2)
+                    .execute(&mut *tx)
+                    .await?;
+                resealed += 1;
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+        }
+    }
+    sqlx::query("UPDATE keystore_link SET upgraded = 1 WHERE id = 1").execute(&mut *tx).await?;
+    tx.commit().await?;
+    if resealed > 0 {
+        tracing::info!(resealed, "texts resealed under their writers' own keys");
+    }
     Ok(resealed)
 }
 
@@ -159,4 +233,44 @@ pub async fn uncovered_blobs(pool: &sqlx::AnyPool) -> Result<Vec<String>> {
         }
     }
     Ok(uncovered)
+}
+
+/// The partners (couple, slot) with a text sealed under a key the keystore
+/// no longer holds: in a database restored from a copy older than their
+/// `/forget` (or their couple's end). Reads every sealed text: for `mend
+/// restore`, not for a running mend.
+pub async fn writers_forgotten(pool: &sqlx::AnyPool, keys: &Keys) -> Result<Vec<(i64, Slot)>> {
+    let mut owners: std::collections::BTreeMap<i64, std::collections::BTreeSet<(i64, i64)>> = Default::default();
+    for column in SEALED.iter().filter(|c| c.name != "key_check.sealed") {
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(column.select))
+                .bind(after.0)
+                .bind(after.1)
+                .bind(PAGE)
+                .fetch_all(pool)
+                .await?;
+            for row in &rows {
+                after = (row.try_get(0)?, row.try_get(1)?);
+                let sealed: Vec<u8> = row.try_get(2)?;
+                if let SealedWith::Data(id) = sealed_with(&sealed) {
+                    owners.entry(id).or_default().insert((row.try_get(3)?, row.try_get(4)?));
+                }
+            }
+            if (rows.len() as i64) < PAGE {
+                break;
+            }
+        }
+    }
+    let ids: Vec<i64> = owners.keys().copied().collect();
+    let held = keys.held(&ids).await?;
+    let mut gone: Vec<(i64, Slot)> = owners
+        .into_iter()
+        .filter(|(id, _)| !held.contains(id))
+        .flat_map(|(_, o)| o)
+        .filter_map(|(couple, slot)| Slot::from_index(slot).map(|s| (couple, s)))
+        .collect();
+    gone.sort_by_key(|(c, s)| (*c, s.index()));
+    gone.dedup();
+    Ok(gone)
 }

@@ -1,28 +1,29 @@
 //! `responses`: what each partner did with a delivery (an answer, a skip, a
 //! request for space).
 
-use sqlx::{AnyExecutor, Row};
+use sqlx::{AnyConnection, AnyExecutor, Row};
 
+use super::keys::{Keys, Opener};
 use super::{Result, StoreError, parse_enum};
 use crate::core::entities::{DeliveryId, Response, ResponseStatus};
 use crate::core::model::Slot;
-use crate::crypto::Cipher;
 
 /// What a response's text is sealed to: its row.
 pub(super) fn context(delivery: DeliveryId, slot: i64) -> Vec<u8> {
     format!("response:{delivery}:{slot}").into_bytes()
 }
 
-fn from_row(r: &sqlx::any::AnyRow, cipher: &Cipher) -> Result<Response> {
+/// Reads responses, opening their texts with their writers' keys.
+async fn from_rows(rows: Vec<sqlx::any::AnyRow>, keys: &Keys) -> Result<Vec<Response>> {
+    let sealed: Vec<Option<Vec<u8>>> = rows.iter().map(|r| r.try_get("body")).collect::<Result<_, _>>()?;
+    let opener = keys.opener(sealed.iter().flatten().map(Vec::as_slice)).await?;
+    rows.iter().zip(sealed).map(|(r, s)| from_row(r, s, &opener)).collect()
+}
+
+fn from_row(r: &sqlx::any::AnyRow, sealed: Option<Vec<u8>>, opener: &Opener) -> Result<Response> {
     let slot: i64 = r.try_get("slot")?;
     let delivery_id: i64 = r.try_get("delivery_id")?;
-    let sealed: Option<Vec<u8>> = r.try_get("body")?;
-    let body = sealed
-        .map(|s| {
-            let plain = cipher.open(&s, &context(delivery_id, slot))?;
-            String::from_utf8(plain).map_err(|_| StoreError::Corrupt("answer text is not UTF-8".into()))
-        })
-        .transpose()?;
+    let body = sealed.map(|s| opener.text(&s, &context(delivery_id, slot), "an answer")).transpose()?;
     let status = parse_enum(r.try_get::<&str, _>("status")?)?;
     Ok(Response {
         delivery_id,
@@ -48,9 +49,21 @@ pub struct NewResponse<'a> {
 }
 
 /// Saves a partner's response, replacing an earlier one (an edit keeps the first
-/// answer time and records the edit time). The text is sealed to its row.
-pub async fn upsert(exec: impl AnyExecutor<'_>, cipher: &Cipher, r: NewResponse<'_>) -> Result<()> {
+/// answer time and records the edit time). The text is sealed to its row,
+/// under its writer's key.
+pub async fn upsert(conn: &mut AnyConnection, keys: &Keys, r: NewResponse<'_>) -> Result<()> {
     let NewResponse { delivery, slot, status, body, done, at } = r;
+    let sealed = match body {
+        Some(b) => {
+            let couple: i64 = sqlx::query_scalar("SELECT couple_id FROM deliveries WHERE id = $1")
+                .bind(delivery)
+                .fetch_one(&mut *conn)
+                .await?;
+            let key = keys.writer(conn, couple, slot).await?;
+            Some(key.seal(b.as_bytes(), &context(delivery, slot.index() as i64)))
+        }
+        None => None,
+    };
     sqlx::query(
         "INSERT INTO responses (delivery_id, slot, status, body, done, answered_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (delivery_id, slot) DO UPDATE SET status = excluded.status, body = excluded.body,
@@ -59,36 +72,34 @@ pub async fn upsert(exec: impl AnyExecutor<'_>, cipher: &Cipher, r: NewResponse<
     .bind(delivery)
     .bind(slot.index() as i64)
     .bind(status.as_str())
-    .bind(body.map(|b| cipher.seal(b.as_bytes(), &context(delivery, slot.index() as i64))))
+    .bind(sealed)
     .bind(done.map(super::flag))
     .bind(at)
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-pub async fn for_delivery(exec: impl AnyExecutor<'_>, cipher: &Cipher, delivery: DeliveryId) -> Result<Vec<Response>> {
-    sqlx::query(
+pub async fn for_delivery(exec: impl AnyExecutor<'_>, keys: &Keys, delivery: DeliveryId) -> Result<Vec<Response>> {
+    let rows = sqlx::query(
         "SELECT delivery_id, slot, status, body, done, answered_at, edited_at, meaningful_at
          FROM responses WHERE delivery_id = $1 ORDER BY slot",
     )
     .bind(delivery)
     .fetch_all(exec)
-    .await?
-    .iter()
-    .map(|r| from_row(r, cipher))
-    .collect()
+    .await?;
+    from_rows(rows, keys).await
 }
 
 /// Every response to a couple's deliveries with occurrence in `[from, to)`.
 pub async fn for_couple(
     exec: impl AnyExecutor<'_>,
-    cipher: &Cipher,
+    keys: &Keys,
     couple: i64,
     from: i64,
     to: i64,
 ) -> Result<Vec<Response>> {
-    sqlx::query(
+    let rows = sqlx::query(
         "SELECT r.delivery_id, r.slot, r.status, r.body, r.done, r.answered_at, r.edited_at, r.meaningful_at
          FROM responses r JOIN deliveries d ON d.id = r.delivery_id
          WHERE d.couple_id = $1 AND d.occurrence >= $2 AND d.occurrence < $3 ORDER BY d.occurrence, r.slot",
@@ -97,10 +108,8 @@ pub async fn for_couple(
     .bind(from)
     .bind(to)
     .fetch_all(exec)
-    .await?
-    .iter()
-    .map(|r| from_row(r, cipher))
-    .collect()
+    .await?;
+    from_rows(rows, keys).await
 }
 
 /// Marks the answer `slot` wrote as meaningful to their partner.

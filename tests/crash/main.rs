@@ -598,6 +598,7 @@ fn refused_while_mend_runs(world: &World) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_mend"))
             .args(&args)
             .env("DATABASE_URL", &world.url)
+            .env("MEND_KEYSTORE", world.fixture.keystore_url())
             .env("MEND_KEY", MEND_KEY)
             .env_remove("MEND_KEY_FILE")
             .output()

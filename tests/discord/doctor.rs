@@ -52,6 +52,7 @@ impl Host {
             .env("DISCORD_EXTRA_ROOT_CERT", &self.ca)
             .env("DISCORD_GUILD_ID", self.sim.guild_id().to_string())
             .env("DATABASE_URL", self.fixture.url())
+            .env("MEND_KEYSTORE", self.fixture.keystore_url())
             .env("MEND_KEY", self.fixture.key.to_hex());
         c
     }

@@ -201,6 +201,7 @@ async fn metrics_count_a_prompt_sent_and_answered_and_no_label_is_personal() {
         .env("DISCORD_EXTRA_ROOT_CERT", &world.ca)
         .env("DISCORD_GUILD_ID", world.sim.guild_id().to_string())
         .env("DATABASE_URL", &world.url)
+        .env("MEND_KEYSTORE", world.fixture.keystore_url())
         .env("MEND_KEY", MEND_KEY)
         .env("MEND_HTTP_ADDR", "127.0.0.1:0")
         .stdout(out.try_clone().unwrap())

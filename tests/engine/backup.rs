@@ -56,10 +56,17 @@ async fn a_backup_taken_while_answers_arrive_holds_every_acknowledged_one() {
     let url = format!("sqlite://{}", copy.display());
     let other = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
     let library = std::sync::Arc::new(app.engine.library().clone());
-    let refused = Engine::open(&url, other, library.clone(), app.clock.clone(), app.settings.clone()).await;
+    let refused = Engine::open(
+        &url,
+        app.fixture.keys_with(other).await,
+        library.clone(),
+        app.clock.clone(),
+        app.settings.clone(),
+    )
+    .await;
     assert!(refused.is_err(), "another key cannot open it");
     let restored =
-        Engine::open(&url, app.fixture.cipher(), library, app.clock.clone(), app.settings.clone()).await.unwrap();
+        Engine::open(&url, app.fixture.keys().await, library, app.clock.clone(), app.settings.clone()).await.unwrap();
     for (i, p) in prompts.iter().enumerate().take(10) {
         let kept = restored.responses(p.delivery.id).await.unwrap();
         let body = kept.iter().find(|r| r.slot == Slot::A).and_then(|r| r.body.clone());

@@ -429,7 +429,7 @@ async fn a_different_key_cannot_open_the_database() {
     app.couple(DRIFTED).await;
     let url = app.url();
     let other = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
-    let err = mend::store::connect(&url, &other).await.unwrap_err();
+    let err = mend::store::connect(&url, &app.fixture.keys_with(other).await).await.unwrap_err();
     assert!(err.to_string().contains("not the one the database was written with"), "{err}");
 }
 

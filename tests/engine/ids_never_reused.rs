@@ -9,11 +9,10 @@ use std::sync::Arc;
 use crate::support::app::TestApp;
 use chrono::{TimeZone, Utc};
 use mend::clock::ManualClock;
-use mend::core::entities::{Partner, ResponseStatus};
+use mend::core::entities::Partner;
 use mend::core::model::{Role, Slot};
 use mend::crypto::{Cipher, Key};
 use mend::engine::{Engine, Settings};
-use mend::store::responses::{self, NewResponse};
 use mend::store::{Pool, pairings};
 use sqlx::migrate::Migrator;
 
@@ -119,8 +118,18 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
     sqlx::raw_sql(BEFORE).execute(&pool).await.unwrap();
     for (delivery, slot, text) in ANSWERS {
         let at = 1200;
-        let r = NewResponse { delivery, slot, status: ResponseStatus::Answered, body: Some(text), done: None, at };
-        responses::upsert(&pool, &cipher, r).await.unwrap();
+        // Sealed as mend sealed answers then: under the host key itself.
+        let sealed = cipher.seal(text.as_bytes(), format!("response:{delivery}:{}", slot.index()).as_bytes());
+        sqlx::query(
+            "INSERT INTO responses (delivery_id, slot, status, body, answered_at) VALUES ($1, $2, 'answered', $3, $4)",
+        )
+        .bind(delivery)
+        .bind(slot.index() as i64)
+        .bind(sealed)
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
     }
     let schema_before = schema(&pool).await;
     let rows_before = contents(&pool).await;
@@ -138,11 +147,22 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
 
     // mend opens it as always, applying whatever comes after.
     let url = format!("sqlite://{}", path.display());
-    let db = mend::store::connect(&url, &cipher).await.unwrap();
+    let keystore = mend::store::keys::default_url(&url).unwrap();
+    let keys = mend::store::keys::Keys::open(&keystore, cipher.clone()).await.unwrap();
+    let db = mend::store::connect(&url, &keys).await.unwrap();
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()));
-    let engine = Engine::new(db.clone(), cipher, crate::support::library(), clock, Settings::default());
+    let engine = Engine::new(db.clone(), keys.clone(), crate::support::library(), clock, Settings::default());
     let kept: Vec<_> = engine.responses(1).await.unwrap().into_iter().map(|r| r.body.unwrap()).collect();
     assert_eq!(kept, ["the walk", "your laugh"], "answers still open: they are sealed to their delivery id");
+    // On this first open each answer was resealed under its writer's own key
+    // (all three are couple 1's: Alex twice, Sam once): none is under the host key now.
+    let bodies: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT body FROM responses ORDER BY delivery_id, slot").fetch_all(&db).await.unwrap();
+    let under: Vec<_> = bodies.iter().map(|b| mend::crypto::sealed_with(b)).collect();
+    assert!(under.iter().all(|u| matches!(u, mend::crypto::SealedWith::Data(_))), "{under:?}");
+    assert_eq!(under[0] == under[1], false, "each partner's own key");
+    assert_eq!(under[0], under[2], "both of Alex's under Alex's key");
+    assert_eq!(keys.count().await.unwrap(), 2, "a key for each partner who wrote");
     let violations: Vec<(String,)> =
         sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&db).await.unwrap();
     assert!(violations.is_empty(), "rows pointing at nothing: {violations:?}");

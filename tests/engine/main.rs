@@ -11,6 +11,7 @@ mod cli;
 mod commitments;
 mod defects;
 mod engine;
+mod forget;
 mod fuzz;
 mod hosting;
 mod ids_never_reused;

@@ -128,7 +128,8 @@ fn migrate_to(lived: &Lived, key: &Key, target: &str) -> Output {
 
 async fn open(lived: &Lived, url: &str, key: &Key) -> Result<Engine, mend::engine::EngineError> {
     let app = &lived.app;
-    Engine::open(url, Cipher::new(key), app.fixture.library.clone(), app.clock.clone(), app.settings.clone()).await
+    let keys = app.fixture.keys_with(Cipher::new(key)).await;
+    Engine::open(url, keys, app.fixture.library.clone(), app.clock.clone(), app.settings.clone()).await
 }
 
 #[tokio::test]

@@ -77,7 +77,8 @@ async fn words(engine: &Engine, filled: &Filled) -> Vec<String> {
 
 async fn open(app: &TestApp, key: &Key) -> Result<Engine, mend::engine::EngineError> {
     let library = std::sync::Arc::new(app.engine.library().clone());
-    Engine::open(&app.url(), Cipher::new(key), library, app.clock.clone(), app.settings.clone()).await
+    let keys = app.fixture.keys_with(Cipher::new(key)).await;
+    Engine::open(&app.url(), keys, library, app.clock.clone(), app.settings.clone()).await
 }
 
 #[tokio::test]
@@ -90,9 +91,12 @@ async fn after_a_rekey_every_word_reads_under_the_new_key_and_the_old_one_is_ref
     let uncovered = mend::store::rekey::uncovered_blobs(&app.db().await).await.unwrap();
     assert!(uncovered.is_empty(), "sealed values a rekey would miss: {uncovered:?}");
 
+    // Each partner's texts are under their own key: the rekey reseals the
+    // two keys (in the keystore) and the database's key check.
+    assert_eq!(app.engine.keys().count().await.unwrap(), 2, "one key per partner");
     let new = Key::generate();
     let resealed = app.engine.clone().rekey(&Cipher::new(&new), |_| {}).await.unwrap();
-    assert_eq!(resealed, before.len() as u64 + 1, "every text and the key check");
+    assert_eq!(resealed, 2 + 1, "both partners' keys and the key check");
 
     let refused = open(&app, &app.fixture.key).await;
     assert!(
@@ -107,6 +111,11 @@ async fn after_a_rekey_every_word_reads_under_the_new_key_and_the_old_one_is_ref
     assert_eq!(words(&reopened, &filled).await, before);
     let disk = app.on_disk();
     assert!(!disk.windows(12).any(|w| w == b"badger-rekey"), "texts stay sealed on disk");
+    // The keystore opens with the new key only.
+    let keystore = app.fixture.keys_with(Cipher::new(&app.fixture.key)).await;
+    assert_eq!(keystore.host_opens().await.unwrap(), Some(false), "the old key opens no partner's key");
+    let keystore = app.fixture.keys_with(Cipher::new(&new)).await;
+    assert_eq!(keystore.host_opens().await.unwrap(), Some(true));
 }
 
 #[tokio::test]
@@ -147,23 +156,26 @@ async fn mend_rekey_killed_at_any_moment_leaves_one_key_opening_every_word() {
     let app = TestApp::new().await;
     let filled = fill(&app).await;
     let before = words(&app.engine, &filled).await;
-    // Enough sealed notes that the transaction lasts a while.
+    // Enough keys in the keystore that resealing them lasts a while (keys of
+    // no one: what a text sealed under one would be, for the rekey's work).
     {
-        let db = app.db().await;
-        let cipher = app.fixture.cipher();
-        let mut tx = db.begin().await.unwrap();
-        for _ in 0..6000 {
-            let id = mend::store::hard_moments::insert(&mut *tx, filled.couple, Slot::A, 0).await.unwrap();
-            mend::store::hard_moments::set_note(
-                &mut *tx,
-                &cipher,
-                id,
-                Some("a note of some length, as people write them"),
-            )
-            .await
-            .unwrap();
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+        let path = app.fixture.keystore_url().trim_start_matches("sqlite://").to_string();
+        let options = SqliteConnectOptions::new().filename(&path).journal_mode(SqliteJournalMode::Delete);
+        let keystore = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let host = app.fixture.cipher();
+        let mut tx = keystore.begin().await.unwrap();
+        for _ in 0..20_000 {
+            let key = mend::crypto::DataKey::generate();
+            sqlx::query("INSERT INTO data_keys (id, sealed, created_at) VALUES ($1, $2, 0)")
+                .bind(key.id())
+                .bind(key.sealed_by(&host))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
+        keystore.close().await;
     }
     app.engine.close().await;
     let dir = app.fixture.dir.path();

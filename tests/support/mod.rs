@@ -38,6 +38,9 @@ pub struct Fixture {
     /// The database: a SQLite file in `dir`, or with `MEND_TEST_BACKEND=postgres`
     /// a fresh database of the test's own in the suite's PostgreSQL.
     url: String,
+    /// Where each partner's key is kept: beside the SQLite file (mend's
+    /// default), or on PostgreSQL another fresh database of the test's own.
+    keystore: String,
     pub key: Key,
     pub clock: Arc<ManualClock>,
     pub library: Arc<Library>,
@@ -50,11 +53,15 @@ impl Fixture {
 
     pub fn with_key(key: Key) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend() {
-            mend::store::Backend::Postgres => pg::fresh_database_url(),
-            mend::store::Backend::Sqlite => format!("sqlite://{}", dir.path().join("mend.db").display()),
+        let (url, keystore) = match backend() {
+            mend::store::Backend::Postgres => (pg::fresh_database_url(), pg::fresh_database_url()),
+            mend::store::Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("mend.db").display());
+                let keystore = mend::store::keys::default_url(&url).unwrap();
+                (url, keystore)
+            }
         };
-        Fixture { dir, url, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
+        Fixture { dir, url, keystore, key, clock: Arc::new(ManualClock::new(monday())), library: library() }
     }
 
     /// A fixture on a SQLite file whatever backend the suite runs on, for
@@ -62,7 +69,15 @@ impl Fixture {
     pub fn sqlite() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("mend.db").display());
-        Fixture { dir, url, key: Key::generate(), clock: Arc::new(ManualClock::new(monday())), library: library() }
+        let keystore = mend::store::keys::default_url(&url).unwrap();
+        Fixture {
+            dir,
+            url,
+            keystore,
+            key: Key::generate(),
+            clock: Arc::new(ManualClock::new(monday())),
+            library: library(),
+        }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -88,6 +103,33 @@ impl Fixture {
         Cipher::new(&self.key)
     }
 
+    /// The keystore's URL (`MEND_KEYSTORE` for a mend process on this fixture).
+    pub fn keystore_url(&self) -> String {
+        self.keystore.clone()
+    }
+
+    /// The fixture's keystore, opened with its key.
+    pub async fn keys(&self) -> mend::store::keys::Keys {
+        self.keys_with(self.cipher()).await
+    }
+
+    /// The fixture's keystore, opened with another host key.
+    pub async fn keys_with(&self, host: Cipher) -> mend::store::keys::Keys {
+        mend::store::keys::Keys::open(&self.keystore, host).await.unwrap()
+    }
+
+    /// Everything the keystore keeps, as bytes (its file, or its values on
+    /// PostgreSQL).
+    pub fn keystore_on_disk(&self) -> Vec<u8> {
+        if backend() == mend::store::Backend::Postgres {
+            return pg::every_value(&self.keystore);
+        }
+        let path = self.keystore.trim_start_matches("sqlite://");
+        let mut bytes = std::fs::read(path).unwrap_or_default();
+        bytes.extend(std::fs::read(format!("{path}-journal")).unwrap_or_default());
+        bytes
+    }
+
     /// The engine on the fixture's database and clock.
     pub async fn engine(&self, settings: Settings) -> Engine {
         self.engine_on(self.clock.clone(), settings).await
@@ -95,7 +137,7 @@ impl Fixture {
 
     /// The engine on the fixture's database, with a clock of its own.
     pub async fn engine_on(&self, clock: Arc<dyn Clock>, settings: Settings) -> Engine {
-        Engine::open(&self.url(), self.cipher(), self.library.clone(), clock, settings).await.unwrap()
+        Engine::open(&self.url(), self.keys().await, self.library.clone(), clock, settings).await.unwrap()
     }
 
     /// A pool of the test's own on the database file, to look at what is stored

@@ -330,6 +330,7 @@ impl Mend {
             ("DISCORD_EXTRA_ROOT_CERT", world.ca.display().to_string()),
             ("DISCORD_GUILD_ID", world.sim.guild_id().to_string()),
             ("DATABASE_URL", world.url.clone()),
+            ("MEND_KEYSTORE", world.fixture.keystore_url()),
             ("MEND_KEY", MEND_KEY.to_string()),
             ("MEND_LOG", std::env::var("MEND_TEST_LOG").unwrap_or_else(|_| "info".to_string())),
             // What a killed process held is taken again soon after a restart.

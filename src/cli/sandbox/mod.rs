@@ -22,7 +22,7 @@ use super::bot::shutdown_signal;
 use super::{InputError, load_library};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
-use crate::crypto::{Cipher, Key};
+use crate::crypto::Key;
 use crate::discord::{Lifecycle, StartError};
 use crate::engine::{Engine, Settings};
 
@@ -116,7 +116,7 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
     let _alone = crate::store::hold(&crate::config::database_url(&options.db.to_string_lossy()), true)
         .map_err(|e| InputError(format!("{}: {e}", options.db.display())))?;
     if !options.keep {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".keys", ".keys-journal"] {
             let mut path = options.db.clone().into_os_string();
             path.push(suffix);
             let _ = std::fs::remove_file(path);
@@ -127,6 +127,7 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
     let store = StoreConfig {
         database_url: crate::config::database_url(&options.db.to_string_lossy()),
         extra_prompts: options.extra_prompts.clone(),
+        keystore: None,
     };
     let library = load_library(&store)?;
     let key_path = options.db.with_extension("key");
@@ -150,7 +151,8 @@ pub async fn start(options: Options) -> anyhow::Result<Sandbox> {
         retry_base: chrono::Duration::seconds(5),
         ..Settings::default()
     };
-    let engine = Engine::open(&store.url(), Cipher::new(&key), Arc::new(library), options.clock.clone(), settings)
+    let keys = super::keys(&store, &key).await?;
+    let engine = Engine::open(&store.url(), keys, Arc::new(library), options.clock.clone(), settings)
         .await
         .map_err(|e| InputError(format!("could not open the sandbox's database {}: {e}", options.db.display())))?;
     let settings = crate::discord::BotSettings { referral: Some("your therapist's details would go here".into()) };
