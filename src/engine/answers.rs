@@ -68,7 +68,7 @@ impl Engine {
             done: answer.done(),
             at: now,
         };
-        responses::upsert(&mut *tx, &self.keys, saved).await?;
+        responses::upsert(&mut tx, &self.keys, saved).await?;
         let mut owed = Vec::new();
         if !edited && chosen.kind != Kind::Journal {
             owed.push(NewItem::notice(Some(couple), Notice::Answered { slot }, To::HomeOr(slot.other()), now));

@@ -144,7 +144,7 @@ impl Engine {
             return Ok(CheckedIn::Closed);
         }
         checkins::upsert(
-            &mut *tx,
+            &mut tx,
             &self.keys,
             reflection,
             couple,

@@ -251,7 +251,7 @@ impl Engine {
         if couples::get(&mut tx, couple).await?.is_none_or(|c| c.is_paused_at(now)) {
             return Err(UserError::CommitmentsHeld.into());
         }
-        commitments::revise(&mut *tx, &self.keys, id, &text, clean_note(note).as_deref(), now).await?;
+        commitments::revise(&mut tx, &self.keys, id, &text, clean_note(note).as_deref(), now).await?;
         let notice = Notice::CommitmentRevised { commitment: id };
         outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         tx.commit().await?;
@@ -264,7 +264,7 @@ impl Engine {
         let now = ts(self.now());
         let mut tx = store::begin_couple(&self.pool, couple).await?;
         self.own_open(&mut tx, couple, slot, id).await?;
-        if commitments::retire(&mut *tx, &self.keys, id, clean_note(note).as_deref(), now).await? {
+        if commitments::retire(&mut tx, &self.keys, id, clean_note(note).as_deref(), now).await? {
             let notice = Notice::CommitmentRetired { commitment: id };
             outbox::insert(&mut tx, NewItem::notice(Some(couple), notice, To::Home, now), now).await?;
         }

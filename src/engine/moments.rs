@@ -58,7 +58,7 @@ impl Engine {
         self.own_moment(couple, slot, id).await?;
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut tx = store::begin_couple(&self.pool, couple).await?;
-        hard_moments::set_note(&mut *tx, &self.keys, id, note).await?;
+        hard_moments::set_note(&mut tx, &self.keys, id, note).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -160,7 +160,7 @@ async fn the_migration_keeps_every_row_id_and_constraint_of_an_older_database() 
         sqlx::query_scalar("SELECT body FROM responses ORDER BY delivery_id, slot").fetch_all(&db).await.unwrap();
     let under: Vec<_> = bodies.iter().map(|b| mend::crypto::sealed_with(b)).collect();
     assert!(under.iter().all(|u| matches!(u, mend::crypto::SealedWith::Data(_))), "{under:?}");
-    assert_eq!(under[0] == under[1], false, "each partner's own key");
+    assert_ne!(under[0], under[1], "each partner's own key");
     assert_eq!(under[0], under[2], "both of Alex's under Alex's key");
     assert_eq!(keys.count().await.unwrap(), 2, "a key for each partner who wrote");
     let violations: Vec<(String,)> =
