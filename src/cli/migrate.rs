@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use super::{InputError, key_from_env};
 use crate::config::StoreConfig;
 use crate::crypto::{Cipher, KeyError};
-use crate::store::migrate::{self, MoveError, redacted};
+use crate::store::migrate::{self, MoveError};
 use crate::store::{self, Backend, StoreError};
 
 pub(super) async fn migrate_to(store: &StoreConfig, target: &str) -> anyhow::Result<ExitCode> {
     let input = |m: String| anyhow::Error::from(InputError(m));
-    let shown = redacted(target);
+    let shown = store::shown_url(target);
     if Backend::of_url(target) != Backend::Postgres {
         return Err(input(format!(
             "{shown} is not a PostgreSQL URL: give `mend migrate-to` one such as postgres://mend@localhost/mend"

@@ -340,29 +340,3 @@ async fn set_identity(pg: &mut super::Tx, table: &str, high_water: Option<i64>) 
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
-
-/// `url` with its password, if any, replaced by `***`, to print.
-pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn a_password_never_prints() {
-        assert_eq!(redacted("postgres://mend:s3cret@db:5432/mend"), "postgres://mend:***@db:5432/mend");
-        assert_eq!(redacted("postgres://mend@db/mend"), "postgres://mend@db/mend");
-        assert_eq!(redacted("postgres://db/mend?sslmode=require"), "postgres://db/mend?sslmode=require");
-    }
-}

@@ -662,7 +662,7 @@ fn judge(backend: Backend, rows: &[(i64, bool)], key_check: Option<Vec<u8>>, cip
 pub fn shown_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("…"));
+            let _ = u.set_password(Some("***"));
             u.to_string()
         }
         _ => url.to_string(),

@@ -191,6 +191,7 @@ fn a_test_database_url_names_the_database_and_keeps_the_rest() {
     );
     assert_eq!(pg::with_database("postgres://u@h:5", "t"), "postgres://u@h:5/t");
     assert_eq!(pg::redacted("postgres://u:secret@h:5/db"), "postgres://u:***@h:5/db");
+    assert_eq!(pg::redacted("postgres://u@h:5/db?sslmode=require"), "postgres://u@h:5/db?sslmode=require");
 }
 
 async fn open_sqlite(dir: &tempfile::TempDir) -> SqliteConnection {

@@ -113,16 +113,7 @@ pub fn with_database(admin: &str, name: &str) -> String {
 
 /// A URL fit for a message: any password left out.
 pub fn redacted(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_owned() };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end], &rest[at..]),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+    mend::store::shown_url(url)
 }
 
 /// Every value every table of the database at `url` holds, as bytes (text as
