@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, Executor, Row};
+use sqlx::{AnyConnection, Row};
 
 use super::{Backend, Pool, Result, StoreError};
 use crate::core::entities::CoupleId;
@@ -74,37 +74,15 @@ impl Keys {
         let backend = Backend::of_url(url);
         let pool = match backend {
             Backend::Sqlite => {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
-                let path = options.get_filename().to_path_buf();
-                let in_memory = path.as_os_str().is_empty() || path == std::path::Path::new(":memory:");
-                if !in_memory {
-                    super::owner_only(&path)?;
-                }
-                let url = if in_memory {
-                    "sqlite::memory:".to_string()
-                } else if url.contains("://") || url.starts_with("sqlite:") {
-                    url.to_string()
-                } else {
-                    format!("sqlite://{}", path.display())
-                };
-                AnyPoolOptions::new()
-                    // One connection for an in-memory keystore: each would be a keystore of its own.
-                    .max_connections(if in_memory { 1 } else { 4 })
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;
-                                 PRAGMA secure_delete = ON;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(AnyConnectOptions::from_str(&url)?)
-                    .await?
+                // One connection for a keystore in memory (a benchmark's): each
+                // connection would open a memory of its own.
+                super::sqlite_pool(
+                    url,
+                    if url.contains(":memory:") { 1 } else { 4 },
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;
+                     PRAGMA secure_delete = ON;",
+                )
+                .await?
             }
             Backend::Postgres => {
                 AnyPoolOptions::new()

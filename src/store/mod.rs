@@ -184,35 +184,13 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Pool> {
     sqlx::any::install_default_drivers();
     match Backend::of_url(url) {
         Backend::Sqlite => {
-            // The URL read as SQLite reads it, so a bare path works as before.
-            let options = SqliteConnectOptions::from_str(url)?;
-            let path = options.get_filename().to_path_buf();
-            let in_memory = path.as_os_str().is_empty() || path == std::path::Path::new(":memory:");
-            if !in_memory {
-                owner_only(&path)?;
-            }
-            let url = if url.contains("://") || url.starts_with("sqlite:") {
-                url.to_string()
-            } else {
-                format!("sqlite://{}", path.display())
-            };
-            let options = AnyConnectOptions::from_str(&url)?;
-            // Local files do not go stale: no round trip to test a connection each time.
-            Ok(AnyPoolOptions::new()
-                .max_connections(max_connections)
-                .test_before_acquire(false)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                })
-                .connect_with(options)
-                .await?)
+            sqlite_pool(
+                url,
+                max_connections,
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+            )
+            .await
         }
         Backend::Postgres => {
             let options = AnyConnectOptions::from_str(url)?;
@@ -223,6 +201,40 @@ pub async fn open(url: &str, max_connections: u32) -> Result<Pool> {
                 .await?)
         }
     }
+}
+
+/// A pool on a SQLite file (created owner-only if missing; a bare path works
+/// as a URL), each connection set up with `pragmas`. An in-memory database's
+/// connections live as long as the pool: it is gone with the last.
+pub(crate) async fn sqlite_pool(url: &str, max_connections: u32, pragmas: &'static str) -> Result<Pool> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename().to_path_buf();
+    let in_memory = path.as_os_str().is_empty() || path == std::path::Path::new(":memory:");
+    let url = if in_memory {
+        "sqlite::memory:".to_string()
+    } else {
+        owner_only(&path)?;
+        if url.contains("://") || url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{}", path.display())
+        }
+    };
+    let options = AnyConnectOptions::from_str(&url)?;
+    // Local files do not go stale: no round trip to test a connection each time.
+    Ok(AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+        .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
 }
 
 /// Creates the database file readable and writable by its owner only (SQLite

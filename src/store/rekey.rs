@@ -80,6 +80,59 @@ const SEALED: [SealedColumn; 7] = [
 /// Rows resealed per read: memory stays bounded whatever the database holds.
 const PAGE: i64 = 500;
 
+/// One sealed value as its column's `select` reads it.
+struct SealedRow {
+    k1: i64,
+    k2: i64,
+    value: Vec<u8>,
+    /// Its writer (-1 for the key check).
+    couple: i64,
+    slot: i64,
+}
+
+/// A column's sealed values, a page at a time, in key order.
+struct Pages<'c> {
+    column: &'c SealedColumn,
+    after: (i64, i64),
+    done: bool,
+}
+
+impl<'c> Pages<'c> {
+    fn of(column: &'c SealedColumn) -> Pages<'c> {
+        Pages { column, after: (i64::MIN, i64::MIN), done: false }
+    }
+
+    /// The next page; empty once every row has been read.
+    async fn next(&mut self, conn: &mut sqlx::AnyConnection) -> Result<Vec<SealedRow>> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(self.column.select))
+            .bind(self.after.0)
+            .bind(self.after.1)
+            .bind(PAGE)
+            .fetch_all(&mut *conn)
+            .await?;
+        self.done = (rows.len() as i64) < PAGE;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(SealedRow {
+                    k1: r.try_get(0)?,
+                    k2: r.try_get(1)?,
+                    value: r.try_get(2)?,
+                    couple: r.try_get(3)?,
+                    slot: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        if let Some(last) = rows.last() {
+            self.after = (last.k1, last.k2);
+        }
+        Ok(rows)
+    }
+}
+
 /// Reseals every value still under the host key `old` (the key check, and
 /// any text from before data keys) under `new`, in one write transaction
 /// (texts under a data key follow their key, resealed in the keystore):
@@ -91,23 +144,18 @@ pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progres
     let mut tx = begin_write(pool).await?;
     let mut resealed = 0;
     for column in &SEALED {
-        let mut after = (i64::MIN, i64::MIN);
+        let mut pages = Pages::of(column);
         loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(column.select))
-                .bind(after.0)
-                .bind(after.1)
-                .bind(PAGE)
-                .fetch_all(&mut *tx)
-                .await?;
-            for row in &rows {
-                let (k1, k2): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-                let sealed: Vec<u8> = row.try_get(2)?;
-                after = (k1, k2);
-                if sealed_with(&sealed) != SealedWith::Host {
+            let rows = pages.next(&mut tx).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for SealedRow { k1, k2, value, .. } in rows {
+                if sealed_with(&value) != SealedWith::Host {
                     continue;
                 }
                 let context = (column.context)(k1, k2);
-                let plain = old.open(&sealed, &context).map_err(|_| {
+                let plain = old.open(&value, &context).map_err(|_| {
                     StoreError::Corrupt(format!("{} of row {k1}/{k2} does not open with the key", column.name))
                 })?;
                 sqlx::query(sqlx::AssertSqlSafe(column.update))
@@ -118,12 +166,7 @@ pub async fn rekey(pool: &sqlx::AnyPool, old: &Cipher, new: &Cipher, mut progres
                     .await?;
                 resealed += 1;
             }
-            if !rows.is_empty() {
-                progress(resealed);
-            }
-            if (rows.len() as i64) < PAGE {
-                break;
-            }
+            progress(resealed);
         }
     }
     tx.commit().await?;
@@ -150,26 +193,20 @@ pub async fn upgrade(pool: &sqlx::AnyPool, keys: &Keys) -> Result<u64> {
     }
     let mut resealed = 0;
     for column in SEALED.iter().filter(|c| c.name != "key_check.sealed") {
-        let mut after = (i64::MIN, i64::MIN);
+        let mut pages = Pages::of(column);
         loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(column.select))
-                .bind(after.0)
-                .bind(after.1)
-                .bind(PAGE)
-                .fetch_all(&mut *tx)
-                .await?;
-            for row in &rows {
-                let (k1, k2): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-                let sealed: Vec<u8> = row.try_get(2)?;
-                after = (k1, k2);
-                if sealed_with(&sealed) != SealedWith::Host {
+            let rows = pages.next(&mut tx).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for SealedRow { k1, k2, value, couple, slot } in rows {
+                if sealed_with(&value) != SealedWith::Host {
                     continue;
                 }
-                let (couple, slot): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
                 let slot = Slot::from_index(slot)
                     .ok_or_else(|| StoreError::Corrupt(format!("{} of row {k1}/{k2} has no writer", column.name)))?;
                 let context = (column.context)(k1, k2);
-                let plain = keys.host().open(&sealed, &context).map_err(|_| {
+                let plain = keys.host().open(&value, &context).map_err(|_| {
                     StoreError::Corrupt(format!("{} of row {k1}/{k2} does not open with the key", column.name))
                 })?;
                 let key = keys.writer(&mut tx, couple, slot).await?;
@@ -180,9 +217,6 @@ pub async fn upgrade(pool: &sqlx::AnyPool, keys: &Keys) -> Result<u64> {
                     .execute(&mut *tx)
                     .await?;
                 resealed += 1;
-            }
-            if (rows.len() as i64) < PAGE {
-                break;
             }
         }
     }
@@ -241,27 +275,22 @@ pub async fn uncovered_blobs(pool: &sqlx::AnyPool) -> Result<Vec<String>> {
 /// restore`, not for a running mend.
 pub async fn writers_forgotten(pool: &sqlx::AnyPool, keys: &Keys) -> Result<Vec<(i64, Slot)>> {
     let mut owners: std::collections::BTreeMap<i64, std::collections::BTreeSet<(i64, i64)>> = Default::default();
+    let mut conn = pool.acquire().await?;
     for column in SEALED.iter().filter(|c| c.name != "key_check.sealed") {
-        let mut after = (i64::MIN, i64::MIN);
+        let mut pages = Pages::of(column);
         loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(column.select))
-                .bind(after.0)
-                .bind(after.1)
-                .bind(PAGE)
-                .fetch_all(pool)
-                .await?;
-            for row in &rows {
-                after = (row.try_get(0)?, row.try_get(1)?);
-                let sealed: Vec<u8> = row.try_get(2)?;
-                if let SealedWith::Data(id) = sealed_with(&sealed) {
-                    owners.entry(id).or_default().insert((row.try_get(3)?, row.try_get(4)?));
-                }
-            }
-            if (rows.len() as i64) < PAGE {
+            let rows = pages.next(&mut conn).await?;
+            if rows.is_empty() {
                 break;
+            }
+            for row in rows {
+                if let SealedWith::Data(id) = sealed_with(&row.value) {
+                    owners.entry(id).or_default().insert((row.couple, row.slot));
+                }
             }
         }
     }
+    drop(conn);
     let ids: Vec<i64> = owners.keys().copied().collect();
     let held = keys.held(&ids).await?;
     let mut gone: Vec<(i64, Slot)> = owners
