@@ -57,6 +57,19 @@ impl Servers {
         Servers { _dir: dir, pg_admin: admin, pg_cluster: Some(cluster) }
     }
 
+    /// The keystore for the database `name` on `backend`: the file beside a
+    /// SQLite database, a database of its own on PostgreSQL (as mend asks).
+    async fn keystore(&self, backend: Backend, name: &str) -> String {
+        match backend {
+            Backend::Sqlite => mend::store::keys::default_url(&format!(
+                "sqlite://{}",
+                self._dir.path().join(format!("{name}.db")).display()
+            ))
+            .unwrap(),
+            Backend::Postgres => self.database(backend, &format!("{name}_keys")).await,
+        }
+    }
+
     /// A new empty database on `backend`.
     async fn database(&self, backend: Backend, name: &str) -> String {
         match backend {
@@ -83,17 +96,11 @@ impl Drop for Servers {
     }
 }
 
-fn engine_at(url: &str, clock: Arc<ManualClock>, settings: Settings) -> impl std::future::Future<Output = Engine> {
+async fn engine_at(url: &str, keystore: &str, clock: Arc<ManualClock>, settings: Settings) -> Engine {
     let cipher = mend::crypto::Cipher::new(&mend::crypto::Key::generate());
     let library = Arc::new(Library::builtin_with(&[]).unwrap());
-    let url = url.to_string();
-    async move {
-        // The keystore beside a SQLite file; for PostgreSQL, one in memory (its
-        // keys are read once each and kept open, as a keystore database's are).
-        let keystore = mend::store::keys::default_url(&url).unwrap_or_else(|| "sqlite::memory:".into());
-        let keys = mend::store::keys::Keys::open(&keystore, cipher).await.unwrap();
-        Engine::open(&url, keys, library, clock, settings).await.unwrap()
-    }
+    let keys = mend::store::keys::Keys::open(keystore, cipher).await.unwrap();
+    Engine::open(url, keys, library, clock, settings).await.unwrap()
 }
 
 /// `couples` couples, each with a daily prompt and a weekly reflection;
@@ -160,9 +167,10 @@ struct Claims {
 
 async fn claims(servers: &Servers, backend: Backend) -> Claims {
     let url = servers.database(backend, "claims").await;
+    let keystore = servers.keystore(backend, "claims").await;
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 7, 30, 0).unwrap();
     let clock = Arc::new(ManualClock::new(at));
-    let engine = engine_at(&url, clock.clone(), Settings { claim_batch: DUE, ..Settings::default() }).await;
+    let engine = engine_at(&url, &keystore, clock.clone(), Settings { claim_batch: DUE, ..Settings::default() }).await;
     let pool = mend::store::open(&url, 2).await.unwrap();
     let started = Instant::now();
     seed(&pool, 1_000_000, at.timestamp()).await;
@@ -201,9 +209,11 @@ struct Answers {
 async fn answers(servers: &Servers, backend: Backend) -> Answers {
     const COUPLES: usize = 2_000;
     let url = servers.database(backend, "answers").await;
+    let keystore = servers.keystore(backend, "answers").await;
     let at = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(at));
-    let engine = engine_at(&url, clock.clone(), Settings { claim_batch: 5_000, ..Settings::default() }).await;
+    let engine =
+        engine_at(&url, &keystore, clock.clone(), Settings { claim_batch: 5_000, ..Settings::default() }).await;
     let mut couples = Vec::with_capacity(COUPLES);
     for i in 0..COUPLES {
         let partners = [0, 1].map(|s| Partner { name: format!("p{i}-{s}"), role: Role::Drifted, external_id: None });
@@ -277,7 +287,8 @@ fn hold_the_lead(url: &str) {
 async fn failover(servers: &Servers, backend: Backend) -> Vec<Duration> {
     use std::io::BufRead;
     let url = servers.database(backend, "failover").await;
-    let _engine = engine_at(&url, Arc::new(ManualClock::new(Utc::now())), Settings::default()).await;
+    let keystore = servers.keystore(backend, "failover").await;
+    let _engine = engine_at(&url, &keystore, Arc::new(ManualClock::new(Utc::now())), Settings::default()).await;
     let mut took = Vec::new();
     for _ in 0..5 {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
