@@ -184,10 +184,16 @@ impl World {
     pub async fn start_laid_out(couples: usize, global_per_second: Option<u32>, layout: Layout) -> World {
         assert!(layout.servers >= 1, "a world has at least the seeded server");
         let members_of = |server: usize| -> Vec<String> {
-            (0..couples).filter(|&i| layout.server_of(i) == server).flat_map(|i| [format!("a{i}"), format!("b{i}")]).collect()
+            (0..couples)
+                .filter(|&i| layout.server_of(i) == server)
+                .flat_map(|i| [format!("a{i}"), format!("b{i}")])
+                .collect()
         };
         let channels_of = |server: usize| -> Vec<String> {
-            (0..couples).filter(|&i| layout.server_of(i) == server && !layout.in_dms(i)).map(|i| format!("c{i}")).collect()
+            (0..couples)
+                .filter(|&i| layout.server_of(i) == server && !layout.in_dms(i))
+                .map(|i| format!("c{i}"))
+                .collect()
         };
         let mut config = SimConfig::for_tests();
         config.world.channels = std::iter::once("general".to_string()).chain(channels_of(0)).collect();
@@ -420,7 +426,8 @@ impl World {
                 assert_eq!(prompt.nonce, Some(serde_json::json!(format!("o{}{part}", item.id))), "couple {}", c.index);
             }
             let links = self.engine.prompt_messages(d.id).await.unwrap();
-            let posted: Vec<_> = copies.iter().zip(&prompts).map(|((slot, channel, _), m)| (*slot, *channel, m.id)).collect();
+            let posted: Vec<_> =
+                copies.iter().zip(&prompts).map(|((slot, channel, _), m)| (*slot, *channel, m.id)).collect();
             assert_eq!(links, posted, "couple {}: where the prompt was posted", c.index);
         }
         assert_eq!(self.pending().await, 0, "nothing left pending");
