@@ -230,8 +230,8 @@ impl World {
         self.fixture.db().await
     }
 
-    /// Creates the couples, partners being their server's two users for them,
-    /// with seeded roles (so prompts of every kind come up), and sets each
+    /// Creates the couples, couple `i`'s partners being the users `a{i}` and
+    /// `b{i}` of its server, with seeded roles (so prompts of every kind come up), and sets each
     /// couple's home: its channel, or DMs as the layout says (mend having
     /// written to them before, it knows their DM channels). No schedule yet.
     pub async fn create_couples(&mut self, n: usize, rng: &mut StdRng) {
@@ -316,7 +316,7 @@ impl World {
             .collect()
     }
 
-    /// How many couples see at least one prompt.
+    /// How many couples see a prompt wherever it goes (in DMs: both partners).
     pub fn visible_prompts(&self) -> usize {
         self.couples.iter().filter(|c| self.sees_prompt(c)).count()
     }
