@@ -8,7 +8,8 @@
 //! mend runs on the system clock here. The fan-out test waits for a real minute
 //! boundary (prompts fire while mend is up); the others schedule their prompts
 //! as if set two minutes ago, so the occurrence is already due, well within the
-//! grace window, when mend starts.
+//! grace window, when mend starts (or, in the test of several processes, when
+//! the process working the outbox next looks, within 2 s).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -24,7 +25,7 @@ use mend::core::outbox::ItemKind;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use support::world::{
-    Couple, MEND_KEY, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc,
+    Couple, Layout, MEND_KEY, Mend, World, between, daily_at, minute_boundary_after, ms, sleep_until, sleep_until_utc,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -452,7 +453,7 @@ async fn answers_acknowledged_while_mend_is_killed_are_kept_and_revealed_once() 
         let prompt = &prompts[c.index];
         let delivery = world.engine.delivery(prompt.delivery).await.unwrap().unwrap();
         let posted = world.sim.message(prompt.message).unwrap();
-        let in_channel = world.bot_messages(&c.users[0], c.channel);
+        let in_channel = world.bot_messages(&c.users[0], c.channel());
         assert!(
             !in_channel.iter().any(|m| is_reveal_heading(&m.content)),
             "couple {}: a reveal outside its thread",
@@ -636,7 +637,7 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
         async move { try_answer(&user, &prompt, "second, completing the pair").await }
     });
     let announced = format!("{} has answered.", c.names[1]);
-    c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
+    c.users[0].wait_for_message(c.channel(), |m| m.content == announced, WAIT).await.unwrap();
     // The reveal is under way once its thread is asked for (and answered 429):
     // hold the lock while serenity waits that out.
     let asked = Instant::now() + WAIT;
@@ -648,7 +649,8 @@ async fn a_crash_just_after_a_reveal_is_posted_does_not_double_it() {
     let lock = mend::store::begin_write(&db).await.unwrap();
     // The reveal's thread is opened; recording it waits on the lock.
     let opened = Instant::now() + WAIT;
-    while !c.users[0].messages_in(c.channel).unwrap().iter().any(|m| m.id == prompt.message && m.thread_id.is_some()) {
+    while !c.users[0].messages_in(c.channel()).unwrap().iter().any(|m| m.id == prompt.message && m.thread_id.is_some())
+    {
         assert!(Instant::now() < opened, "the reveal's thread was never opened");
         tokio::time::sleep(ms(20)).await;
     }
@@ -695,14 +697,14 @@ async fn a_reveal_slow_to_post_is_not_posted_twice() {
         async move { try_answer(&user, &prompt, "second").await }
     });
     let announced = format!("{} has answered.", c.names[1]);
-    c.users[0].wait_for_message(c.channel, |m| m.content == announced, WAIT).await.unwrap();
+    c.users[0].wait_for_message(c.channel(), |m| m.content == announced, WAIT).await.unwrap();
     tokio::time::sleep(REVEAL_SETTLE).await;
     assert!(
         world.engine.waiting(ItemKind::Reveal).await.unwrap() > 0,
         "the slow reveal is still being posted when the scheduler wakes"
     );
     let ix = c.users[0]
-        .slash(c.channel, "schedule set", serde_json::json!({"when": "daily 20:00", "timezone": "UTC"}))
+        .slash(c.channel(), "schedule set", serde_json::json!({"when": "daily 20:00", "timezone": "UTC"}))
         .unwrap();
     c.users[0].wait_for_response(ix, |m| m.content.contains("20:00"), WAIT).await.unwrap();
     let second = second.await.unwrap();
@@ -841,14 +843,110 @@ fn leading(mends: &[Mend]) -> Vec<usize> {
     (0..mends.len()).filter(|&i| mends[i].running() && mends[i].log_text().contains(LEADS)).collect()
 }
 
+/// Waits until one of `mends` says it works the outbox, and long enough
+/// after for every other to have asked too; returns the one, the only one.
+async fn the_lead(mends: &[Mend]) -> usize {
+    let deadline = Instant::now() + WAIT;
+    while leading(mends).is_empty() {
+        assert!(Instant::now() < deadline, "no process took the outbox's lead");
+        tokio::time::sleep(ms(50)).await;
+    }
+    if mends.len() > 1 {
+        tokio::time::sleep(ms(2_500)).await; // every process has asked at least once
+    }
+    let lead = leading(mends);
+    assert_eq!(lead.len(), 1, "one process works the outbox, not {lead:?}");
+    lead[0]
+}
+
+/// The world of the several-process test: 30 servers, so that each of three
+/// shards has ten (the sim's servers are made a millisecond apart, and Discord
+/// routes a server to shard `(id >> 22) % 3`), and one couple in seven in DMs.
+const SPREAD: Layout = Layout { servers: 30, dm_every: 7 };
+const SPREAD_COUPLES: usize = 150;
+
+/// What a fan-out asked of Discord on the channel-messages routes: the posts,
+/// and the lookups a post taken over from a killed run begins with.
+#[derive(Debug, Clone, Copy)]
+struct Posts {
+    /// Message POSTs, and how many of them drew a 429.
+    sent: usize,
+    limited: usize,
+    /// Message POSTs Discord accepted (a repeated nonce's included).
+    accepted: usize,
+    /// 429s on those routes, posts and lookups (GETs) together.
+    limited_all: usize,
+}
+
+fn message_posts(world: &World) -> Posts {
+    let posts = world.sim.requests_to("POST /channels/*/messages");
+    let lookups = world.sim.requests_to("GET /channels/*/messages");
+    let limited = |rs: &[discord_sim::RequestRecord]| rs.iter().filter(|r| r.status == 429).count();
+    Posts {
+        sent: posts.len(),
+        limited: limited(&posts),
+        accepted: posts.iter().filter(|r| (200..300).contains(&r.status)).count(),
+        limited_all: limited(&posts) + limited(&lookups),
+    }
+}
+
+/// Every copy of the prompt reached Discord in one accepted POST: none went
+/// twice, not even one whose nonce Discord folded into the first (a killed
+/// run's posts are looked up before they are made again).
+fn each_posted_once(world: &World, posts: &Posts, what: &str) {
+    let copies: usize = world.couples.iter().map(|c| if c.in_dms() { 2 } else { 1 }).sum();
+    assert_eq!(posts.accepted, copies, "{what}: message POSTs accepted, one per copy of the prompt ({posts:?})");
+}
+
+/// Waits until `n` couples see their prompt.
+async fn wait_visible(world: &World, n: usize) {
+    let deadline = Instant::now() + WAIT;
+    while world.visible_prompts() < n {
+        assert!(Instant::now() < deadline, "the fan-out stalled: {:?}", world.snapshot("stalled").await);
+        tokio::time::sleep(ms(10)).await;
+    }
+}
+
+/// The baseline: one `mend run` holding every shard, in a world laid out
+/// the same, at the same global limit (Discord's, 50 requests a second), with
+/// the same fan-out, SIGKILLed at the same point of it (once `kill_at` couples
+/// see their prompt) and started again. What the crash itself costs is in the
+/// baseline too (the next run knows nothing of the limit, and first looks for
+/// each post it takes over); what is left is what three processes cost over one.
+async fn one_process(kill_at: usize, rng: &mut StdRng) -> Posts {
+    let mut world = World::start_laid_out(SPREAD_COUPLES, None, SPREAD).await;
+    world.create_couples(SPREAD_COUPLES, rng).await;
+    let mut mend = Mend::new(&world);
+    mend.start();
+    mend.wait_connected(WAIT).await;
+    the_lead(std::slice::from_ref(&mend)).await;
+    let fire = world.schedule_in_the_past().await;
+    wait_visible(&world, kill_at).await;
+    mend.kill();
+    mend.start();
+    world.wait_all_sent(Duration::from_secs(60)).await;
+    tokio::time::sleep(ms(1_000)).await; // a doubled post would show by now
+    world.assert_one_prompt_each(fire).await;
+    let posts = message_posts(&world);
+    each_posted_once(&world, &posts, "one process");
+    mend.kill();
+    world.sim.shutdown();
+    posts
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_nothing_is_lost_or_doubled() {
-    const COUPLES: usize = 150;
+    const COUPLES: usize = SPREAD_COUPLES;
+    let began = Instant::now();
     let mut rng = StdRng::seed_from_u64(0xC4A5_0003);
-    let mut world = World::start(COUPLES, None).await;
+    let kill_at = rng.random_range(COUPLES / 5..=COUPLES / 2);
+    // The same couples, with the same roles, in both worlds.
+    let alone = one_process(kill_at, &mut rng.clone()).await;
+
+    let mut world = World::start_laid_out(COUPLES, None, SPREAD).await;
     world.create_couples(COUPLES, &mut rng).await;
-    let fire = minute_boundary_after(Utc::now(), Duration::from_secs(12));
-    world.schedule_all(&world.engine, &daily_at(fire)).await;
+    let dm_couples = world.couples.iter().filter(|c| c.in_dms()).count();
+    assert!(dm_couples >= 20, "couples in DMs too: {dm_couples}");
     let mut mends: Vec<Mend> =
         (0..3).map(|i| Mend::another(&world, &format!("p{i}"), &[("MEND_SHARDS", &format!("{i}/3"))])).collect();
     for m in &mut mends {
@@ -857,20 +955,13 @@ async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_noth
     for m in &mut mends {
         m.wait_connected(WAIT).await;
     }
-    // Exactly one leads; the others wait to take over.
-    let deadline = Instant::now() + WAIT;
-    while leading(&mends).is_empty() {
-        assert!(Instant::now() < deadline, "no process took the outbox's lead");
-        tokio::time::sleep(ms(50)).await;
-    }
-    tokio::time::sleep(ms(2_500)).await; // every process has asked at least once
-    let lead = leading(&mends);
-    assert_eq!(lead.len(), 1, "one process works the outbox, not {lead:?}");
-    let lead = lead[0];
+    each_serves_its_shards_servers(&world, &mends).await;
+    let lead = the_lead(&mends).await;
 
-    // The fan-out begins; the lead is killed a moment into it.
-    sleep_until_utc(fire + chrono::Duration::from_std(between(&mut rng, 600, 1_500)).unwrap()).await;
-    let before = world.visible_prompts();
+    // The prompt falls due while all three run: the lead fans it out, and is
+    // killed once `kill_at` couples see theirs.
+    let fire = world.schedule_in_the_past().await;
+    wait_visible(&world, kill_at).await;
     mends[lead].kill();
     let killed = Instant::now();
     let at_kill = world.snapshot("the lead killed").await;
@@ -879,7 +970,7 @@ async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_noth
     let mut resumed = None;
     while killed.elapsed() < Duration::from_secs(10) {
         let now_leading = leading(&mends);
-        if now_leading.len() == 1 && world.visible_prompts() > at_kill.visible.max(before) {
+        if now_leading.len() == 1 && world.visible_prompts() > at_kill.visible {
             resumed = Some((now_leading[0], killed.elapsed()));
             break;
         }
@@ -890,21 +981,83 @@ async fn three_processes_one_lead_killed_mid_fan_out_another_takes_over_and_noth
     assert_ne!(next, lead);
     world.wait_all_sent(Duration::from_secs(60)).await;
     tokio::time::sleep(ms(1_000)).await; // a doubled post would show by now
+    // Every couple has its prompt once: in the killed process's ten servers
+    // too (the REST API serves whichever process posts), and in DMs.
     world.assert_one_prompt_each(fire).await;
     assert_eq!(leading(&mends), vec![next], "still one lead");
-
-    let posts = world.sim.requests_to("POST /channels/*/messages");
-    let limited = posts.iter().filter(|r| r.status == 429).count();
-    eprintln!(
-        "three processes: {COUPLES} couples, lead p{lead} killed with {} of them posted, p{next} posting again {took:?} \
-         later; {} message POSTs, {limited} rate-limited",
-        at_kill.visible,
-        posts.len()
-    );
     assert!(at_kill.visible < COUPLES, "the kill came after the fan-out: it proved no take-over");
+
+    let three = message_posts(&world);
+    each_posted_once(&world, &three, "three processes");
+    // No more 429s than one process draws. Posting at the global limit, a
+    // process draws a 429 for each request it has in flight when a second's
+    // allowance runs out: at most `FAN_OUT` in each such second. They are
+    // counted on posts and lookups together: a run taking over looks each post
+    // up first, and the lookups draw many of the 429s the posts would. Where
+    // the take-over falls against those seconds may cost one second's worth
+    // more than the baseline's restart does; several processes posting at once
+    // would each draw their own (with every process working the outbox, this
+    // run drew over one and a half times the baseline's).
+    let bound = alone.limited_all + mend::worker::FAN_OUT;
+    eprintln!(
+        "three processes: {COUPLES} couples ({dm_couples} in DMs) over {} servers, lead p{lead} killed with {} of them \
+         posted, p{next} posting again {took:?} later; {} message POSTs, {} of them and {} in all (with lookups) \
+         rate-limited; one process killed at the same point: {} POSTs, {} and {} rate-limited; bound {bound}; {:?} \
+         in all",
+        SPREAD.servers,
+        at_kill.visible,
+        three.sent,
+        three.limited,
+        three.limited_all,
+        alone.sent,
+        alone.limited,
+        alone.limited_all,
+        began.elapsed()
+    );
+    assert!(
+        three.limited_all <= bound,
+        "three processes drew {} 429s on posts and lookups, one process {}: {three:?}, {alone:?}",
+        three.limited_all,
+        alone.limited_all
+    );
     for m in &mut mends {
         if m.running() {
             m.kill();
         }
+    }
+    world.sim.shutdown();
+}
+
+/// Each of `mends` (holding shard `i` of 3) serves the ten servers of its
+/// shard: Discord sent each server's GUILD_CREATE to that shard's session
+/// only, and each process counts ten servers on its shard.
+async fn each_serves_its_shards_servers(world: &World, mends: &[Mend]) {
+    let total = mends.len() as u64;
+    let guilds = world.sim.world().guilds;
+    assert_eq!(guilds.len(), SPREAD.servers);
+    // Which sessions each server was sent to, once every server was sent.
+    let deadline = Instant::now() + WAIT;
+    let sent_to = loop {
+        let mut sent_to: BTreeMap<u64, std::collections::BTreeSet<[u64; 2]>> = BTreeMap::new();
+        for d in world.sim.dispatched().into_iter().filter(|d| d.t == "GUILD_CREATE") {
+            let id: u64 = d.d["id"].as_str().and_then(|s| s.parse().ok()).expect("a guild id");
+            sent_to.entry(id).or_default().insert(d.shard);
+        }
+        if sent_to.len() == guilds.len() {
+            break sent_to;
+        }
+        assert!(Instant::now() < deadline, "not every server was sent to a session: {sent_to:?}");
+        tokio::time::sleep(ms(50)).await;
+    };
+    for (i, m) in mends.iter().enumerate() {
+        let shard = i as u64;
+        let mine: Vec<u64> = guilds.iter().map(|(_, g)| *g).filter(|g| (g >> 22) % total == shard).collect();
+        assert_eq!(mine.len(), SPREAD.servers / mends.len(), "servers spread evenly over the shards: {guilds:?}");
+        for g in &mine {
+            let to = sent_to.get(g).cloned().unwrap_or_default();
+            assert_eq!(to, [[shard, total]].into(), "server {g}: sent to the session of shard {shard} only");
+        }
+        let says = format!("in {} servers on shard {shard} of {total};", mine.len());
+        assert!(m.log_text().contains(&says), "p{i} does not say {says:?}:\n{}", m.log_text());
     }
 }

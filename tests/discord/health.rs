@@ -289,7 +289,7 @@ async fn metrics_count_a_prompt_sent_and_answered_and_no_label_is_personal() {
     let mut personal: Vec<String> = words.iter().map(|w| w.to_string()).collect();
     personal.extend(couple.users.iter().flat_map(|u| [u.id().to_string(), u.name().to_string()]));
     personal.extend(couple.names.iter().cloned());
-    personal.push(couple.channel.to_string());
+    personal.push(couple.channel().to_string());
     personal.push(world.sim.guild_id().to_string());
     for p in &personal {
         assert!(!answered.contains(p.as_str()), "{p:?} in /metrics:\n{answered}");

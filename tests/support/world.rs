@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Timelike, Utc};
-use discord_sim::{MessageView, Sim, SimConfig, SimUser};
+use discord_sim::{GuildSpec, MessageView, Sim, SimConfig, SimUser};
 use mend::clock::{Clock, ManualClock, SystemClock};
 use mend::core::entities::{CoupleId, Delivery, Home, Partner, Status};
-use mend::core::model::{Role, ScheduleKind};
+use mend::core::model::{Role, ScheduleKind, Slot};
 use mend::core::outbox::ItemKind;
 use mend::core::prompts::Library;
 use mend::crypto::{Cipher, Key};
@@ -61,13 +61,71 @@ pub fn daily_at(at: DateTime<Utc>) -> String {
     format!("{} {} * * *", at.minute(), at.hour())
 }
 
-/// One seeded couple: its channel in the local Discord and its two users there.
+/// One seeded couple: where mend meets it in the local Discord, and its two
+/// users there.
 pub struct Couple {
     pub index: usize,
     pub id: CoupleId,
-    pub channel: u64,
+    pub place: Place,
     pub names: [String; 2],
     pub users: [SimUser; 2],
+}
+
+/// Where a couple meets mend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A text channel of theirs in a server.
+    Channel { guild: u64, channel: u64 },
+    /// Each partner's direct messages with the bot (partner A's, partner B's).
+    Dms([u64; 2]),
+}
+
+impl Couple {
+    /// The couple's channel; a couple in DMs has none.
+    pub fn channel(&self) -> u64 {
+        match self.place {
+            Place::Channel { channel, .. } => channel,
+            Place::Dms(_) => panic!("couple {} lives in DMs, not in a channel", self.index),
+        }
+    }
+
+    pub fn in_dms(&self) -> bool {
+        matches!(self.place, Place::Dms(_))
+    }
+
+    /// Where each copy of a prompt goes: (slot, channel, someone who reads it
+    /// there); the slot is `None` for the couple's channel, as mend records it.
+    fn copies(&self) -> Vec<(Option<Slot>, u64, &SimUser)> {
+        match self.place {
+            Place::Channel { channel, .. } => vec![(None, channel, &self.users[0])],
+            Place::Dms(dms) => Slot::BOTH.iter().map(|&s| (Some(s), dms[s.index()], &self.users[s.index()])).collect(),
+        }
+    }
+}
+
+/// How a world's couples are laid out: over how many servers (couple `i` is
+/// in server `i % servers`, the seeded one first), and which of them meet
+/// mend in direct messages rather than in a channel of theirs.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub servers: usize,
+    /// Couple `i` lives in DMs when `i % dm_every == dm_every - 1` (0: none
+    /// does). Its partners are still members of its server: Discord lets a bot
+    /// write only to users it shares a server with.
+    pub dm_every: usize,
+}
+
+impl Layout {
+    /// Every couple in a channel of the one seeded server.
+    pub const ONE_SERVER: Layout = Layout { servers: 1, dm_every: 0 };
+
+    fn server_of(&self, couple: usize) -> usize {
+        couple % self.servers
+    }
+
+    fn in_dms(&self, couple: usize) -> bool {
+        self.dm_every > 0 && couple % self.dm_every == self.dm_every - 1
+    }
 }
 
 /// The local Discord, a database in a temporary directory, and the couples
@@ -84,6 +142,7 @@ pub struct World {
     pub engine: Engine,
     pub couples: Vec<Couple>,
     pub bot: u64,
+    pub layout: Layout,
 }
 
 /// What was where at one moment: the database and what the couples see.
@@ -112,13 +171,40 @@ impl fmt::Debug for Snapshot {
 }
 
 impl World {
-    /// The local Discord with one text channel per couple and two members per
-    /// couple; `global_per_second` overrides its global REST limit (50/s).
+    /// The local Discord with one server, one text channel per couple and two
+    /// members per couple; `global_per_second` overrides its global REST limit
+    /// (50/s).
     pub async fn start(couples: usize, global_per_second: Option<u32>) -> World {
+        World::start_laid_out(couples, global_per_second, Layout::ONE_SERVER).await
+    }
+
+    /// The local Discord with `layout.servers` servers, couples spread over
+    /// them as `layout` says: two members per couple in its server, and a text
+    /// channel there unless it lives in DMs.
+    pub async fn start_laid_out(couples: usize, global_per_second: Option<u32>, layout: Layout) -> World {
+        assert!(layout.servers >= 1, "a world has at least the seeded server");
+        let members_of = |server: usize| -> Vec<String> {
+            (0..couples)
+                .filter(|&i| layout.server_of(i) == server)
+                .flat_map(|i| [format!("a{i}"), format!("b{i}")])
+                .collect()
+        };
+        let channels_of = |server: usize| -> Vec<String> {
+            (0..couples)
+                .filter(|&i| layout.server_of(i) == server && !layout.in_dms(i))
+                .map(|i| format!("c{i}"))
+                .collect()
+        };
         let mut config = SimConfig::for_tests();
-        config.world.channels =
-            std::iter::once("general".to_string()).chain((0..couples).map(|i| format!("c{i}"))).collect();
-        config.world.members = (0..couples).flat_map(|i| [format!("a{i}"), format!("b{i}")]).collect();
+        config.world.channels = std::iter::once("general".to_string()).chain(channels_of(0)).collect();
+        config.world.members = members_of(0);
+        config.world.more_guilds = (1..layout.servers)
+            .map(|k| GuildSpec {
+                name: format!("Server {k}"),
+                members: members_of(k),
+                channels: std::iter::once(format!("lobby-{k}")).chain(channels_of(k)).collect(),
+            })
+            .collect();
         if let Some(limit) = global_per_second {
             config.rate_limits.global_per_second = Some(limit);
         }
@@ -130,7 +216,7 @@ impl World {
         // Reads (and seeds) the database as mend runs: on the system clock.
         let engine = fixture.engine_on(Arc::new(SystemClock), Settings::default()).await;
         let bot = sim.bot_user_id();
-        World { sim, fixture, url, ca, library, cipher, engine, couples: Vec::new(), bot }
+        World { sim, fixture, url, ca, library, cipher, engine, couples: Vec::new(), bot, layout }
     }
 
     /// An engine on the same database with its own clock, for seeding.
@@ -144,12 +230,13 @@ impl World {
         self.fixture.db().await
     }
 
-    /// Creates one couple per channel, partners being the channel's two users,
-    /// with seeded roles (so prompts of every kind come up), and sets each
-    /// couple's home to its channel. No schedule yet.
+    /// Creates the couples, couple `i`'s partners being the users `a{i}` and
+    /// `b{i}` of its server, with seeded roles (so prompts of every kind come up), and sets each
+    /// couple's home: its channel, or DMs as the layout says (mend having
+    /// written to them before, it knows their DM channels). No schedule yet.
     pub async fn create_couples(&mut self, n: usize, rng: &mut StdRng) {
         let roles = [[Role::Hurt, Role::Repairing], [Role::Drifted, Role::Drifted], [Role::Unsaid, Role::Unsaid]];
-        let guild = self.sim.guild_id();
+        let guilds = self.sim.world().guilds;
         for i in 0..n {
             let users = [self.sim.user(&format!("a{i}")), self.sim.user(&format!("b{i}"))];
             let names = [format!("A{i}"), format!("B{i}")];
@@ -160,10 +247,22 @@ impl World {
                 external_id: Some(users[s].id().to_string()),
             });
             let id = self.engine.create_couple(NewCouple { tz: "UTC".into(), partners }).await.unwrap();
-            let channel = self.sim.channel_id(&format!("c{i}"));
-            let home = Home { couple_id: id, guild_id: Some(guild), channel_id: Some(channel) };
-            self.engine.set_home(&home).await.unwrap();
-            self.couples.push(Couple { index: i, id, channel, names, users });
+            let place = if self.layout.in_dms(i) {
+                let dms = users.clone().map(|u| u.dm_channel().expect("partners share a server with the bot"));
+                for (u, dm) in users.iter().zip(dms) {
+                    self.engine.remember_dm_channel(u.id(), dm).await.unwrap();
+                }
+                Place::Dms(dms)
+            } else {
+                let guild = guilds[self.layout.server_of(i)].1;
+                Place::Channel { guild, channel: self.sim.channel_id(&format!("c{i}")) }
+            };
+            let (guild_id, channel_id) = match place {
+                Place::Channel { guild, channel } => (Some(guild), Some(channel)),
+                Place::Dms(_) => (None, None),
+            };
+            self.engine.set_home(&Home { couple_id: id, guild_id, channel_id }).await.unwrap();
+            self.couples.push(Couple { index: i, id, place, names, users });
         }
     }
 
@@ -187,9 +286,25 @@ impl World {
         fire
     }
 
-    /// The prompts (bot messages with an embed) a couple sees in its channel.
+    /// The prompts (bot messages with an embed) a couple sees in its channel;
+    /// for a couple in DMs, partner A's and then partner B's.
     pub fn prompts_in(&self, c: &Couple) -> Vec<MessageView> {
-        self.bot_messages(&c.users[0], c.channel).into_iter().filter(|m| !m.embeds.is_empty()).collect()
+        self.prompt_copies(c).concat()
+    }
+
+    /// The prompts of each copy's place (the channel; or each partner's DMs).
+    fn prompt_copies(&self, c: &Couple) -> Vec<Vec<MessageView>> {
+        c.copies()
+            .into_iter()
+            .map(|(_, channel, user)| {
+                self.bot_messages(user, channel).into_iter().filter(|m| !m.embeds.is_empty()).collect()
+            })
+            .collect()
+    }
+
+    /// Whether a couple sees a prompt wherever it should (in DMs: both partners).
+    fn sees_prompt(&self, c: &Couple) -> bool {
+        self.prompt_copies(c).iter().all(|p| !p.is_empty())
     }
 
     /// Messages from the bot in a channel or thread, as `user` sees them.
@@ -201,9 +316,9 @@ impl World {
             .collect()
     }
 
-    /// How many couples see at least one prompt.
+    /// How many couples see a prompt wherever it goes (in DMs: both partners).
     pub fn visible_prompts(&self) -> usize {
-        self.couples.iter().filter(|c| !self.prompts_in(c).is_empty()).count()
+        self.couples.iter().filter(|c| self.sees_prompt(c)).count()
     }
 
     pub async fn deliveries(&self, c: &Couple) -> Vec<Delivery> {
@@ -218,14 +333,16 @@ impl World {
         let mut s =
             Snapshot { label: label.into(), sent: 0, pending: 0, visible: 0, posted_unrecorded: 0, recorded_unseen: 0 };
         for c in &self.couples {
-            let seen = !self.prompts_in(c).is_empty();
+            let copies = self.prompt_copies(c);
+            let seen = copies.iter().all(|p| !p.is_empty());
+            let some_seen = copies.iter().any(|p| !p.is_empty());
             let deliveries = self.deliveries(c).await;
             let sent = deliveries.iter().any(|d| d.status == Status::Sent);
             let pending = deliveries.iter().any(|d| d.status == Status::Pending);
             s.visible += seen as usize;
             s.sent += sent as usize;
             s.pending += pending as usize;
-            s.posted_unrecorded += (seen && !sent) as usize;
+            s.posted_unrecorded += (some_seen && !sent) as usize;
             s.recorded_unseen += (sent && !seen) as usize;
         }
         s
@@ -274,11 +391,12 @@ impl World {
         let mut doubled = Vec::new();
         let mut missing = Vec::new();
         for c in &self.couples {
-            let prompts = self.prompts_in(c);
-            match prompts.len() {
-                0 => missing.push(c.index),
-                1 => {}
-                _ => doubled.push((c.index, prompts.iter().map(|m| (m.id, m.nonce.clone())).collect::<Vec<_>>())),
+            let copies = self.prompt_copies(c);
+            if copies.iter().any(|p| p.is_empty()) {
+                missing.push(c.index);
+            }
+            if copies.iter().any(|p| p.len() > 1) {
+                doubled.push((c.index, copies.concat().iter().map(|m| (m.id, m.nonce.clone())).collect::<Vec<_>>()));
             }
         }
         assert!(missing.is_empty(), "couples that never saw their prompt: {missing:?}");
@@ -297,13 +415,20 @@ impl World {
                 c.index
             );
             assert_eq!(d.status, Status::Sent, "couple {}: {d:?}", c.index);
-            let prompt = &self.prompts_in(c)[0];
-            assert_eq!(d.message_ref.as_deref(), Some(prompt.id.to_string().as_str()), "couple {}: {d:?}", c.index);
+            // One copy in the channel, or one in each partner's DMs.
+            let prompts = self.prompts_in(c);
+            assert_eq!(d.message_ref.as_deref(), Some(prompts[0].id.to_string().as_str()), "couple {}: {d:?}", c.index);
             let items = self.engine.outbox_of(c.id).await.unwrap();
             let item = items.iter().find(|i| i.kind == ItemKind::Prompt && i.delivery_id == Some(d.id)).unwrap();
-            assert_eq!(prompt.nonce, Some(serde_json::json!(format!("o{}c", item.id))), "couple {}", c.index);
+            let copies = c.copies();
+            for ((slot, _, _), prompt) in copies.iter().zip(&prompts) {
+                let part = slot.map_or("c".to_string(), |s| format!("d{}", s.index()));
+                assert_eq!(prompt.nonce, Some(serde_json::json!(format!("o{}{part}", item.id))), "couple {}", c.index);
+            }
             let links = self.engine.prompt_messages(d.id).await.unwrap();
-            assert_eq!(links, vec![(None, c.channel, prompt.id)], "couple {}: where the prompt was posted", c.index);
+            let posted: Vec<_> =
+                copies.iter().zip(&prompts).map(|((slot, channel, _), m)| (*slot, *channel, m.id)).collect();
+            assert_eq!(links, posted, "couple {}: where the prompt was posted", c.index);
         }
         assert_eq!(self.pending().await, 0, "nothing left pending");
     }
