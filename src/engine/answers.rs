@@ -61,6 +61,7 @@ impl Engine {
         let before = responses::for_delivery(&mut *tx, &self.keys, id).await?;
         let edited = before.iter().any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
         let saved = NewResponse {
+            couple,
             delivery: id,
             slot,
             status: ResponseStatus::Answered,
@@ -105,7 +106,7 @@ impl Engine {
         if delivery.revealed_at.is_some() {
             return Err(UserError::AlreadyRevealed.into());
         }
-        respond(&mut tx, &self.keys, id, slot, ResponseStatus::Skipped, now).await?;
+        respond(&mut tx, &self.keys, couple, id, slot, ResponseStatus::Skipped, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -146,6 +147,7 @@ impl Engine {
 pub(super) async fn respond(
     tx: &mut sqlx::AnyConnection,
     keys: &Keys,
+    couple: CoupleId,
     id: DeliveryId,
     slot: Slot,
     status: ResponseStatus,
@@ -156,7 +158,7 @@ pub(super) async fn respond(
         .iter()
         .any(|r| r.slot == slot && r.status == ResponseStatus::Answered);
     if !answered {
-        let r = NewResponse { delivery: id, slot, status, body: None, done: None, at: now };
+        let r = NewResponse { couple, delivery: id, slot, status, body: None, done: None, at: now };
         responses::upsert(&mut *tx, keys, r).await?;
     }
     Ok(())

@@ -216,7 +216,8 @@ impl Engine {
                 return Err(UserError::NotYours.into());
             }
             if d.revealed_at.is_none() {
-                super::answers::respond(&mut tx, &self.keys, delivery, slot, ResponseStatus::Space, now).await?;
+                super::answers::respond(&mut tx, &self.keys, couple, delivery, slot, ResponseStatus::Space, now)
+                    .await?;
             }
         }
         let c = couples::get(&mut tx, couple).await?.ok_or(UserError::UnknownCouple)?;

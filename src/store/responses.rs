@@ -40,6 +40,8 @@ fn from_row(r: &sqlx::any::AnyRow, sealed: Option<Vec<u8>>, opener: &Opener) -> 
 /// A response to save.
 #[derive(Debug, Clone, Copy)]
 pub struct NewResponse<'a> {
+    /// The couple the delivery is theirs (checked by the caller): whose key.
+    pub couple: i64,
     pub delivery: DeliveryId,
     pub slot: Slot,
     pub status: ResponseStatus,
@@ -52,13 +54,9 @@ pub struct NewResponse<'a> {
 /// answer time and records the edit time). The text is sealed to its row,
 /// under its writer's key.
 pub async fn upsert(conn: &mut AnyConnection, keys: &Keys, r: NewResponse<'_>) -> Result<()> {
-    let NewResponse { delivery, slot, status, body, done, at } = r;
+    let NewResponse { couple, delivery, slot, status, body, done, at } = r;
     let sealed = match body {
         Some(b) => {
-            let couple: i64 = sqlx::query_scalar("SELECT couple_id FROM deliveries WHERE id = $1")
-                .bind(delivery)
-                .fetch_one(&mut *conn)
-                .await?;
             let key = keys.writer(conn, couple, slot).await?;
             Some(key.seal(b.as_bytes(), &context(delivery, slot.index() as i64)))
         }
